@@ -1,0 +1,7 @@
+"""Allow ``python -m cilib``."""
+
+import sys
+
+from cilib.cli import main
+
+sys.exit(main())

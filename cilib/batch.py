@@ -1,0 +1,303 @@
+"""The half-term batch: every notebook for every school and the trust, rendered to HTML.
+
+Validation runs once (:func:`cilib.pipeline.prepare`); then papermill executes each notebook in
+parallel worker processes, nbconvert renders each to a code-free HTML page through the offline
+template in ``templates/``, and an index page and ``manifest.json`` are written to
+``<output>/<period>/``. A notebook that fails is kept with its error and marked failed; it never
+stops the others.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from cilib.config import TrustConfig
+from cilib.errors import ConfigError
+from cilib.pipeline import prepare
+from cilib.store import Store, period_slug
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+TEMPLATE_NAME = "cilib_report"
+#: Packages whose versions go into the manifest.
+VERSIONED = (
+    "cilib", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "pyarrow", "great-expectations",
+    "papermill", "nbconvert", "nbclient", "ipykernel", "pyyaml",
+)
+#: Notebook names in the order of the improvement cycle, with the phase each belongs to.
+PHASES = {
+    "01_assess_needs": "Assess Needs",
+    "02_strategic_plan": "Set the Vision and Create Strategic Plan",
+    "03_implement_plan": "Implement Plan",
+    "04_monitor_adjust": "Monitor and Adjust",
+    "05_analyse_impact": "Analyse Impact",
+    "10_trust_overview": "Trust overview",
+}
+
+
+@dataclass
+class Job:
+    """One notebook run for one school (or the trust when ``school_id`` is None)."""
+
+    notebook: str
+    school_id: str | None
+    school_name: str
+    source: str
+    out_ipynb: str
+    out_html: str
+    store: str
+    period: str
+    status: str = "pending"
+    seconds: float = 0.0
+    error: str = ""
+
+
+def notebook_scope(path: Path) -> str:
+    """Return ``"trust"``, ``"school"`` or ``"both"`` from the notebook's ``cilib.scope`` metadata."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return nb.get("metadata", {}).get("cilib", {}).get("scope", "both")
+
+
+def available_notebooks() -> list[str]:
+    """Names of the batch notebooks in ``notebooks/`` (``explore`` is interactive, never batched)."""
+    return sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def render_html(ipynb: Path, out_html: Path) -> None:
+    """Render an executed notebook to HTML with no code, through the offline template."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(ipynb, as_version=4)
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    out_html.write_text(body, encoding="utf-8")
+
+
+def _execute(job: Job) -> Job:
+    """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
+    import papermill as pm
+
+    from cilib.kernel import QuietKernelManager
+
+    t0 = time.perf_counter()
+    Path(job.out_ipynb).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            job.source,
+            job.out_ipynb,
+            parameters={"store": job.store, "school_id": job.school_id, "period": job.period},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(NOTEBOOK_DIR),
+            kernel_manager_class=QuietKernelManager,
+        )
+        job.status = "ok"
+    except Exception as exc:  # noqa: BLE001 - one failed notebook must not stop the others
+        job.status = "failed"
+        job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"[:500]
+    try:
+        if Path(job.out_ipynb).exists():
+            render_html(Path(job.out_ipynb), Path(job.out_html))
+    except Exception:  # noqa: BLE001
+        job.status = "failed"
+        job.error = (job.error + " | rendering failed: " + traceback.format_exc(limit=1))[:800]
+    job.seconds = round(time.perf_counter() - t0, 2)
+    return job
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the results."""
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def plan_jobs(
+    store: Store, period: str, out_dir: Path, notebooks: list[str], schools: list[str]
+) -> list[Job]:
+    """List the jobs: each notebook for the trust and for each school, as its scope allows."""
+    jobs = []
+    for nb in notebooks:
+        src = NOTEBOOK_DIR / f"{nb}.ipynb"
+        scope = notebook_scope(src)
+        targets: list[str | None] = []
+        if scope in ("both", "trust"):
+            targets.append(None)
+        if scope in ("both", "school"):
+            targets.extend(schools)
+        for sid in targets:
+            folder = "trust" if sid is None else sid
+            jobs.append(
+                Job(
+                    notebook=nb,
+                    school_id=sid,
+                    school_name=store.school_name(sid),
+                    source=str(src),
+                    out_ipynb=str(out_dir / "notebooks" / folder / f"{nb}.ipynb"),
+                    out_html=str(out_dir / folder / f"{nb}.html"),
+                    store=str(store.folder),
+                    period=period,
+                )
+            )
+    return jobs
+
+
+def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) -> Path:
+    """Write ``index.html``: every report grouped by school and phase, with status and data quality."""
+    esc = html.escape
+    groups: dict[str, list[Job]] = {}
+    for j in jobs:
+        groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(store.meta['trust_name'])}: reports for {esc(store.period)}</title>",
+        "<style>body{font-family:system-ui,Arial,sans-serif;max-width:60rem;margin:0 auto;"
+        "padding:1rem 1.5rem;color:#1b1b1b}h1{border-bottom:3px solid #0072B2}"
+        "table{border-collapse:collapse;margin:.5rem 0 1.2rem}th,td{padding:.25rem .7rem;"
+        "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
+        ".failed{color:#a00;font-weight:bold}.ok{color:#060}</style></head><body>",
+        f"<h1>{esc(store.meta['trust_name'])}</h1>",
+        f"<p>Reports for <b>{esc(store.period)}</b>, prepared {esc(manifest['finished'])}. "
+        f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
+        + (f"; <span class='failed'>{manifest['counts']['failed']} failed</span>" if manifest["counts"]["failed"] else "")
+        + ".</p>",
+    ]
+    for group, gjobs in groups.items():
+        parts.append(f"<h2>{esc(group)}</h2><table><tr><th>Phase</th><th>Report</th><th>Status</th></tr>")
+        for j in gjobs:
+            rel = Path(j.out_html).relative_to(out_dir).as_posix()
+            phase = PHASES.get(j.notebook, j.notebook)
+            label = j.notebook.split("_", 1)[1].replace("_", " ").capitalize()
+            status = "ok" if j.status == "ok" else f"failed: {j.error}"
+            link = f"<a href='{esc(rel)}'>{esc(label)}</a>" if Path(j.out_html).exists() else esc(label)
+            parts.append(
+                f"<tr><td>{esc(phase)}</td><td>{link}</td><td class='{j.status}'>{esc(status)}</td></tr>"
+            )
+        parts.append("</table>")
+    dq = store.data_quality
+    parts.append("<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>")
+    parts.append(dq.to_html(index=False, border=0))
+    parts.append("<p>Run details: <a href='manifest.json'>manifest.json</a>.</p></body></html>")
+    path = out_dir / "index.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def run_batch(
+    config: TrustConfig,
+    period: str,
+    *,
+    schools: list[str] | None = None,
+    notebooks: list[str] | None = None,
+    jobs: int | None = None,
+    output: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Run the half-term batch and return the manifest (also written to ``manifest.json``).
+
+    Parameters
+    ----------
+    config
+        The checked trust config.
+    period
+        Period label to report on, e.g. ``"2025/26 HT6"``.
+    schools
+        School ids (default: every school in the config or data).
+    notebooks
+        Notebook names (default: the config's ``reports.notebooks``).
+    jobs
+        Parallel worker processes (default: the config's ``reports.jobs``).
+    output
+        Reports folder (default: the config's ``reports.output``); the run writes to
+        ``<output>/<period>/``, replacing that period's earlier reports only.
+    progress
+        Called with a line of progress text per step (e.g. ``print``).
+    """
+    say = progress or (lambda _m: None)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    config.period_index(period)
+    names = notebooks or config.notebooks
+    known_nb = available_notebooks()
+    for nb in names:
+        if nb not in known_nb:
+            raise ConfigError(f"Unknown notebook {nb!r}. Notebooks: {', '.join(known_nb)}.")
+    store = prepare(config, period, schools=schools, progress=say)
+    selected = [s["school_id"] for s in store.meta["schools"]]
+    root = Path(output or config.report_output).resolve()
+    final_dir = root / period_slug(period)
+    work_dir = root / f".{period_slug(period)}.partial"
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    job_list = plan_jobs(store, period, work_dir, names, selected)
+    n_workers = max(1, min(jobs or config.jobs, len(job_list)))
+    say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
+    done: list[Job] = []
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        futures = {pool.submit(_execute, j): j for j in job_list}
+        for fut in as_completed(futures):
+            j = fut.result()
+            done.append(j)
+            who = "trust" if j.school_id is None else j.school_id
+            tail = "" if j.status == "ok" else f"  {j.error}"
+            say(f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: {j.status} in {j.seconds:.1f}s{tail}")
+    order = {id(j): i for i, j in enumerate(job_list)}
+    done.sort(key=lambda j: order.get(id(j), 0))
+    # swap paths from the partial folder to the final one before writing the index
+    for j in done:
+        for attr in ("out_ipynb", "out_html"):
+            setattr(j, attr, str(final_dir / Path(getattr(j, attr)).relative_to(work_dir)))
+    if final_dir.exists():
+        shutil.rmtree(final_dir)
+    work_dir.rename(final_dir)
+    failed = [j for j in done if j.status != "ok"]
+    manifest = {
+        "trust": config.name,
+        "period": period,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "config": store.meta["config"],
+        "inputs": store.meta["inputs"],
+        "packages": package_versions(),
+        "rows": store.data_quality.to_dict("records"),
+        "counts": {"total": len(done), "ok": len(done) - len(failed), "failed": len(failed)},
+        "notebooks": [
+            {k: v for k, v in asdict(j).items() if k not in ("store", "source")}
+            | {
+                "out_html": Path(j.out_html).relative_to(final_dir).as_posix(),
+                "out_ipynb": Path(j.out_ipynb).relative_to(final_dir).as_posix(),
+            }
+            for j in done
+        ],
+    }
+    (final_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    index = write_index(final_dir, store, done, manifest)
+    manifest["index"] = str(index)
+    say(f"{manifest['counts']['ok']} of {len(done)} reports rendered in {manifest['seconds']}s")
+    return manifest

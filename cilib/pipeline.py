@@ -1,0 +1,225 @@
+"""Prepare a run: load every table, validate once, quarantine bad rows, write the store.
+
+This is the only place where raw files are read and Great Expectations runs; notebooks read the
+prepared store that :func:`prepare` writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from cilib.config import TrustConfig
+from cilib.errors import ConfigError, DataError
+from cilib.load import load_tables
+from cilib.readers import SOURCE_ROW
+from cilib.store import Store, period_slug, write_store
+
+QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def default_store_dir(config: TrustConfig, period: str) -> Path:
+    """Return where the prepared store for ``period`` lives: ``<config folder>/store/<period>``.
+
+    The store holds pseudonymised pupil-level rows, so it lives beside the trust's data, never in
+    the reports folder that leaders receive.
+    """
+    base = config.raw.get("data", {}).get("store")
+    root = (config.path.parent / base) if base else (config.path.parent / "store")
+    return (root / period_slug(period)).resolve()
+
+
+def check_schools(config: TrustConfig, schools: list[str] | None, known: list[str]) -> list[str]:
+    """Return the schools to report on, checking each against the schools table."""
+    wanted = schools or config.schools or known
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise ConfigError(
+            f"Unknown school {unknown[0]!r}. Schools in the data: {', '.join(known)}."
+        )
+    return list(wanted)
+
+
+def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for table, q in quarantine.items():
+        if not len(q):
+            continue
+        for rule, g in q.groupby("rule", sort=True):
+            rows.append(
+                {"table": table, "rule": rule, "rows": len(g), "example_reason": g["reason"].iloc[0]}
+            )
+    return pd.DataFrame(rows, columns=["table", "rule", "rows", "example_reason"])
+
+
+def prepare(
+    config: TrustConfig,
+    period: str,
+    *,
+    store_dir: Path | None = None,
+    schools: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Store:
+    """Load, validate and store every table for one run.
+
+    Parameters
+    ----------
+    config
+        The checked trust config.
+    period
+        The period the run reports on (must be in the calendar).
+    store_dir
+        Where to write the store (default :func:`default_store_dir`).
+    schools
+        Schools to report on (default: the config's list, else every school in the data).
+    progress
+        Called with a short message at each step (e.g. ``print``).
+
+    Returns
+    -------
+    Store
+        The prepared store, whose data-quality table shows rows in = clean + quarantined.
+
+    Raises
+    ------
+    DataError, ConfigError
+        For an unreadable file, a missing required column, an unknown school or period.
+    """
+    say = progress or (lambda _msg: None)
+    config.period_index(period)
+    t0 = time.perf_counter()
+    say(f"Loading {len(config.tables)} tables from {config.data_dir}")
+    loaded = load_tables(config)
+    say(f"Validating with Great Expectations ({sum(t.rows_read for t in loaded.values()):,} rows)")
+    from cilib.validate import validate  # imports Great Expectations: only here, once per run
+
+    result = validate(
+        {n: t.frame for n, t in loaded.items()},
+        periods=config.periods,
+        type_failures={n: t.type_failures for n, t in loaded.items()},
+    )
+    quarantine: dict[str, pd.DataFrame] = {}
+    dq_rows = []
+    for name, lt in loaded.items():
+        vq = result.quarantine.get(name)
+        parts = [p for p in (lt.mapping_quarantine, vq) if p is not None and len(p)]
+        q = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        q.insert(0, "table", name)
+        quarantine[name] = q
+        clean = result.clean[name]
+        n_clean, n_q = len(clean), len(q)
+        if n_clean + n_q != lt.rows_read:
+            raise RuntimeError(
+                f"Row accounting does not add up for {name}: {lt.rows_read} read, {n_clean} clean, "
+                f"{n_q} quarantined. This is a bug in cilib; please report it."
+            )
+        top = q["reason"].iloc[0] if n_q else ""
+        if n_q:
+            top = q.groupby("rule").size().sort_values(ascending=False).index[0]
+        dq_rows.append(
+            {
+                "table": name,
+                "rows_in": lt.rows_read,
+                "rows_clean": n_clean,
+                "rows_quarantined": n_q,
+                "top_rule": top,
+            }
+        )
+    data_quality = pd.DataFrame(dq_rows)
+    clean = {n: df.drop(columns=[SOURCE_ROW], errors="ignore") for n, df in result.clean.items()}
+
+    known = sorted(clean["schools"]["school_id"].astype(str)) if "schools" in clean else []
+    selected = check_schools(config, schools, known)
+    sch = clean["schools"].set_index("school_id")
+    inputs = {
+        name: {"path": str(p), "sha256": file_sha256(p)}
+        for name, p in {**config.tables, "plan": config.plan, "roadmap": config.roadmap}.items()
+        if p is not None and Path(p).exists()
+    }
+    meta = {
+        "trust_name": config.name,
+        "trust_id": config.trust_id,
+        "period": period,
+        "periods": config.periods,
+        "lenses": config.lenses,
+        "focus": {
+            "column": config.focus.column,
+            "value": config.focus.value,
+            "label": config.focus.label,
+            "comparison_label": config.focus.comparison_label,
+        },
+        "suppression_threshold": config.suppression_threshold,
+        "schools": [
+            {
+                "school_id": s,
+                "school_name": str(sch.loc[s, "school_name"]),
+                "phase": str(sch.loc[s, "phase"]),
+            }
+            for s in selected
+        ],
+        "config": {"path": str(config.path), "sha256": file_sha256(config.path)},
+        "inputs": inputs,
+        "plan": str(config.plan) if config.plan else None,
+        "roadmap": str(config.roadmap) if config.roadmap else None,
+        "benchmarks": config.benchmarks,
+        "decision_rule": config.decision_rule,
+        "prepared_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "validation_seconds": round(time.perf_counter() - t0, 2),
+    }
+    folder = store_dir or default_store_dir(config, period)
+    write_store(
+        folder,
+        clean,
+        data_quality=data_quality,
+        quarantine=quarantine,
+        quarantine_summary=_summarise_quarantine(quarantine),
+        meta=json.loads(json.dumps(meta, default=str)),
+    )
+    say(f"Prepared store written to {folder} in {time.perf_counter() - t0:.1f}s")
+    return Store(folder)
+
+
+def open_store(
+    store: str | Path | None = None, *, config: str | Path | None = None, period: str | None = None
+) -> Store:
+    """Open a prepared store; with only ``config`` and ``period``, prepare it first if missing.
+
+    Notebooks call this with the ``store`` path the batch passes in. Run on their own (an analyst
+    opening a notebook in JupyterLab), they pass the config and period instead, and the store is
+    prepared in a separate process so that the notebook itself never imports Great Expectations.
+    """
+    if store:
+        return Store(Path(store))
+    if not config or not period:
+        raise DataError("open_store needs either a store folder or both a config and a period.")
+    from cilib.config import load_config
+
+    cfg = load_config(config)
+    folder = default_store_dir(cfg, period)
+    if not (folder / "meta.json").exists():
+        import subprocess
+        import sys
+
+        subprocess.run(
+            [sys.executable, "-m", "cilib", "validate", "--config", str(cfg.path), "--period", period,
+             "--quiet"],
+            check=True,
+        )
+    return Store(folder)

@@ -1,0 +1,178 @@
+"""Building blocks for the HTML reports: header, headlines, tables with suppression, figures.
+
+Notebooks call these so that every report looks the same and no cell has to format HTML by hand.
+Each function returns an object that Jupyter displays (``IPython.display.HTML``) or displays a
+figure and closes it, so that a chart is shown exactly once.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from cilib.store import Store
+
+#: Symbol printed in place of a suppressed value, and the footnote that explains it.
+SUPPRESSED_SYMBOL = "x"
+
+
+def suppression_footnote(threshold: int) -> str:
+    """Return the footnote explaining suppressed cells."""
+    return (
+        f"{SUPPRESSED_SYMBOL} = not shown: fewer than {threshold} pupils, or a figure from which "
+        "such a small group could be worked out."
+    )
+
+
+def _html(text: str):
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def header(store: Store, school_id: str | None, title: str):
+    """Return the report header: title, trust, school (or whole trust), period, data as of."""
+    who = "Whole trust" if school_id is None else store.school_name(school_id)
+    prepared = store.meta.get("prepared_at", "")[:10]
+    return _html(
+        f"<h1>{html.escape(title)}: {html.escape(who)}</h1>"
+        f"<p class='cilib-header'><b>{html.escape(store.meta['trust_name'])}</b> · "
+        f"period <b>{html.escape(store.period)}</b> · data as of <b>{html.escape(store.period)}</b>"
+        f" (prepared {html.escape(prepared)})</p>"
+    )
+
+
+def headlines(items: Iterable[str], *, title: str = "Headlines"):
+    """Return a short boxed list of headline sentences written from the data."""
+    lis = "".join(f"<li>{html.escape(str(i))}</li>" for i in items if i)
+    if not lis:
+        lis = "<li>No headline could be computed from the data for this period.</li>"
+    return _html(f"<div class='cilib-headlines'><b>{html.escape(title)}</b><ul>{lis}</ul></div>")
+
+
+def note(text: str, *, warn: bool = False):
+    """Return a short note (or a highlighted warning)."""
+    cls = "cilib-warn" if warn else "cilib-note"
+    return _html(f"<p class='{cls}'>{html.escape(text)}</p>")
+
+
+def format_table(
+    df: pd.DataFrame,
+    *,
+    digits: int | dict[str, int] = 1,
+    suppressed: str = "suppressed",
+    value_columns: list[str] | None = None,
+    rename: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Return a display copy of a summary table with suppressed cells shown as the symbol.
+
+    Rows whose ``suppressed`` column is true show :data:`SUPPRESSED_SYMBOL` in every value column
+    (the counts too, when ``n`` columns are among ``value_columns``); numbers are rounded.
+    """
+    out = df.copy()
+    cols = value_columns or [
+        c for c in out.columns if c != suppressed and pd.api.types.is_numeric_dtype(out[c])
+    ]
+    mask = out[suppressed].fillna(False).astype(bool) if suppressed in out.columns else None
+    for c in cols:
+        d = digits.get(c, 1) if isinstance(digits, dict) else digits
+        vals = out[c]
+        if pd.api.types.is_integer_dtype(vals) or pd.api.types.is_bool_dtype(vals):
+            text = vals.astype("str")
+        else:
+            text = vals.map(lambda v, d=d: "" if pd.isna(v) else f"{v:,.{d}f}")
+        if mask is not None:
+            text = text.where(~mask, SUPPRESSED_SYMBOL)
+        out[c] = text.astype("str")
+    if suppressed in out.columns:
+        out = out.drop(columns=[suppressed])
+    if rename:
+        out = out.rename(columns=rename)
+    return out
+
+
+def table(df: pd.DataFrame, *, threshold: int | None = None, caption: str | None = None, **kw):
+    """Return an HTML table of a summary frame, with the suppression footnote when needed."""
+    shown = format_table(df, **kw)
+    parts = []
+    if caption:
+        parts.append(f"<p><b>{html.escape(caption)}</b></p>")
+    parts.append(shown.to_html(index=False, border=0, escape=True, na_rep=""))
+    has_suppressed = "suppressed" in df.columns and bool(df["suppressed"].fillna(False).any())
+    if has_suppressed and threshold is not None:
+        parts.append(f"<p class='cilib-note'>{html.escape(suppression_footnote(threshold))}</p>")
+    return _html("".join(parts))
+
+
+def data_quality(store: Store):
+    """Return the data-quality note: rows in, clean and set aside per table, and why."""
+    dq = store.data_quality
+    total_in = int(dq["rows_in"].sum())
+    total_q = int(dq["rows_quarantined"].sum())
+    share = 100 * total_q / total_in if total_in else 0.0
+    parts = [
+        f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
+        "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
+        "the data team to correct at source.</p>",
+        dq.rename(
+            columns={
+                "table": "Table",
+                "rows_in": "Rows in",
+                "rows_clean": "Clean",
+                "rows_quarantined": "Set aside",
+                "top_rule": "Most common rule broken",
+            }
+        ).to_html(index=False, border=0),
+    ]
+    qs = store.quarantine_summary
+    if len(qs):
+        parts.append("<p><b>Why rows were set aside</b></p>")
+        parts.append(
+            qs.rename(
+                columns={"table": "Table", "rule": "Rule", "rows": "Rows", "example_reason": "Example"}
+            ).to_html(index=False, border=0)
+        )
+    return _html("".join(parts))
+
+
+def show(fig) -> None:
+    """Display a matplotlib figure once and close it."""
+    from IPython.display import display
+
+    display(fig)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def fmt_change(now: float, before: float, *, unit: str = " points", digits: int = 1) -> str:
+    """Describe a change in words, e.g. ``"up 1.2 points"``.
+
+    Examples
+    --------
+    >>> fmt_change(93.4, 92.2)
+    'up 1.2 points'
+    >>> fmt_change(5.0, 5.0)
+    'unchanged'
+    """
+    if now is None or before is None or np.isnan(now) or np.isnan(before):
+        return "no earlier figure to compare"
+    d = round(now - before, digits)
+    if d == 0:
+        return "unchanged"
+    return f"{'up' if d > 0 else 'down'} {abs(d):.{digits}f}{unit}"
+
+
+def show_all(items) -> None:
+    """Display each item of a report section in order (figures once, then closed)."""
+    from IPython.display import display
+    from matplotlib.figure import Figure
+
+    for item in items:
+        if isinstance(item, Figure):
+            show(item)
+        else:
+            display(item)

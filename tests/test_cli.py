@@ -1,0 +1,96 @@
+"""The command line: help, and errors a user can cause give one clear message and no traceback."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cilib.cli import main
+from tests.conftest import TINY_CONFIG, write_config
+
+
+@pytest.mark.parametrize("cmd", [[], ["run"], ["validate"], ["sample"]])
+def test_help(cmd, capsys):
+    """Each command has --help describing its options."""
+    with pytest.raises(SystemExit) as e:
+        main(cmd + ["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: cilib" in out
+    if cmd == ["run"]:
+        for opt in ("--config", "--period", "--schools", "--notebooks", "--jobs", "--output"):
+            assert opt in out
+
+
+def _err(args, capsys):
+    code = main(args)
+    err = capsys.readouterr().err
+    return code, err
+
+
+def test_missing_config_file(tmp_path, capsys):
+    """A missing config exits 2 with one line naming the file."""
+    code, err = _err(["validate", "--config", str(tmp_path / "none.yml")], capsys)
+    assert code == 2
+    assert "Config file not found" in err and "Traceback" not in err
+
+
+def test_bad_yaml(tmp_path, capsys):
+    """Bad YAML exits 2 naming the line."""
+    p = tmp_path / "t.yml"
+    p.write_text("name: [oops\n")
+    code, err = _err(["validate", "--config", str(p)], capsys)
+    assert code == 2 and "not valid YAML at line" in err
+
+
+def test_unknown_config_key(tmp_path, capsys):
+    """An unknown key exits 2 naming the key."""
+    p = write_config(tmp_path, TINY_CONFIG + "colour: blue\n")
+    code, err = _err(["validate", "--config", str(p)], capsys)
+    assert code == 2 and "unknown key 'colour'" in err
+
+
+def test_period_not_in_calendar(tiny_trust, capsys):
+    """A period outside the calendar exits 2 before any work."""
+    code, err = _err(["run", "--config", str(tiny_trust), "--period", "1999/00 HT1"], capsys)
+    assert code == 2 and "not in the calendar" in err
+
+
+def test_unknown_notebook(tiny_trust, capsys):
+    """An unknown notebook name exits 2 listing the notebooks."""
+    code, err = _err(["run", "--config", str(tiny_trust), "--period", "2024/25 HT1",
+                      "--notebooks", "99_nothing"], capsys)
+    assert code == 2 and "Unknown notebook '99_nothing'" in err
+
+
+def test_unknown_school(tiny_trust, tmp_path, capsys):
+    """An unknown school exits 2 listing the schools in the data."""
+    code, err = _err(["run", "--config", str(tiny_trust), "--period", "2024/25 HT1",
+                      "--schools", "S9", "--output", str(tmp_path / "r")], capsys)
+    assert code == 2 and "Unknown school 'S9'" in err and "S1, S2" in err
+
+
+def test_missing_required_column(tiny_trust, capsys):
+    """A file without a required column stops validation with exit 2 and names the column."""
+    folder = tiny_trust.parent
+    text = (folder / "pupils.csv").read_text().replace(",sen,", ",special,")
+    (folder / "pupils.csv").write_text(text)
+    code, err = _err(["validate", "--config", str(tiny_trust)], capsys)
+    assert code == 2 and "missing required column" in err and "sen" in err
+
+
+def test_validate_prints_accounting(tiny_trust, capsys):
+    """`cilib validate` prints rows in / clean / quarantined per table."""
+    assert main(["validate", "--config", str(tiny_trust), "--quiet"]) == 0
+    assert main(["validate", "--config", str(tiny_trust)]) == 0
+    out = capsys.readouterr().out
+    assert "rows_in" in out and "pupils" in out
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    """The installed entry point (python -m cilib) prints a one-line error, no traceback."""
+    r = subprocess.run([sys.executable, "-m", "cilib", "validate", "--config", str(tmp_path / "x.yml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,182 @@
+"""Tests for cilib.impact: effects against scipy/statsmodels, checks on designed data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from cilib.errors import DataError
+from cilib.impact import MONTHS_NOTE, ImpactResult, effect_from_stats, impact, months_progress
+
+
+def trial(n=400, seed=11, effect=4.0, focus_extra=2.0, missing=0.0):
+    """Pupils with a planted effect, larger by focus_extra for disadvantaged pupils."""
+    rng = np.random.default_rng(seed)
+    t = rng.random(n) < 0.5
+    dis = rng.random(n) < 0.35
+    pre = rng.normal(50 - 5 * dis, 10, n)
+    post = 5 + 0.9 * pre + effect * t + focus_extra * (t & dis) + rng.normal(0, 6, n)
+    df = pd.DataFrame({"treated": t, "dis": dis, "pre": pre, "post": post})
+    if missing:
+        drop = rng.random(n) < missing
+        df.loc[drop, "post"] = np.nan
+    return df
+
+
+def test_months_progress_eef_table_boundaries():
+    """Every boundary of the EEF Toolkit table, rounding to 2 decimals, and symmetry."""
+    table = {0.0: 0, 0.01: 0, 0.014: 0, 0.015: 1, 0.02: 1, 0.09: 1, 0.10: 2, 0.18: 2, 0.19: 3,
+             0.26: 3, 0.27: 4, 0.35: 4, 0.36: 5, 0.44: 5, 0.45: 6, 0.52: 6, 0.53: 7, 0.61: 7,
+             0.62: 8, 0.69: 8, 0.70: 9, 0.78: 9, 0.79: 10, 0.87: 10, 0.88: 11, 0.95: 11,
+             0.96: 12, 1.5: 12}
+    for g, m in table.items():
+        assert months_progress(g) == m, g
+        assert months_progress(-g) == -m, -g
+    arr = months_progress([0.2, np.nan, -0.1])
+    assert arr[0] == 3 and np.isnan(arr[1]) and arr[2] == -2
+    assert "Toolkit" in MONTHS_NOTE and "trial reports" in MONTHS_NOTE
+
+
+def test_gain_effect_matches_scipy_welch_and_hand_g():
+    """Gain difference equals scipy's Welch interval; g uses the pooled outcome SD."""
+    df = trial()
+    res = impact(df, "post", "treated", baseline="pre")
+    assert isinstance(res, ImpactResult)
+    row = res.effects.set_index("population").loc["all"]
+    gain = df["post"] - df["pre"]
+    a, b = gain[df["treated"]], gain[~df["treated"]]
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval()
+    assert row["diff"] == pytest.approx(a.mean() - b.mean(), abs=1e-10)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    ya, yb = df.loc[df["treated"], "post"], df.loc[~df["treated"], "post"]
+    n1, n2 = len(ya), len(yb)
+    sp = np.sqrt(((n1 - 1) * ya.var() + (n2 - 1) * yb.var()) / (n1 + n2 - 2))
+    g = (1 - 3 / (4 * (n1 + n2) - 9)) * row["diff"] / sp
+    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+    assert row["g"] == pytest.approx(g, rel=1e-10)
+    assert row["g_ci_low"] == pytest.approx(g - 1.959964 * se, abs=1e-5)
+    assert row["months"] == months_progress(g)
+    assert row["n_treated"] == n1 and row["n_comparison"] == n2
+
+
+def test_ancova_matches_statsmodels_ols():
+    """adjust=True gives the treated coefficient, SE and CI of statsmodels OLS."""
+    df = trial()
+    res = impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
+    eff = res.effects.set_index("population")
+    for pop, sub in (("all", df), ("focus", df[df["dis"]]), ("other", df[~df["dis"]])):
+        x = sm.add_constant(np.column_stack([sub["treated"].astype(float), sub["pre"]]))
+        fit = sm.OLS(sub["post"].to_numpy(), x).fit()
+        assert eff.loc[pop, "diff"] == pytest.approx(fit.params[1], rel=1e-9)
+        assert eff.loc[pop, "diff_se"] == pytest.approx(fit.bse[1], rel=1e-9)
+        assert eff.loc[pop, "ci_low"] == pytest.approx(fit.conf_int()[1][0], rel=1e-9)
+    # the planted effect (4, and 6 for the focus group) is inside the intervals
+    assert eff.loc["all", "ci_low"] < 4.7 < eff.loc["all", "ci_high"]
+    assert eff.loc["focus", "ci_low"] < 6 < eff.loc["focus", "ci_high"]
+
+
+def test_gap_change_matches_ols_interaction():
+    """Difference in differences: point = OLS interaction; SE = HC2 SE of the saturated model."""
+    df = trial()
+    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    row = res.effects.set_index("population").loc["gap change"]
+    t, f = df["treated"].astype(float), df["dis"].astype(float)
+    x = sm.add_constant(np.column_stack([t, f, t * f]))
+    fit = sm.OLS((df["post"] - df["pre"]).to_numpy(), x).fit(cov_type="HC2")
+    assert row["diff"] == pytest.approx(fit.params[3], abs=1e-10)
+    assert row["diff_se"] == pytest.approx(fit.bse[3], rel=1e-10)
+    adj = impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
+    arow = adj.effects.set_index("population").loc["gap change"]
+    x2 = sm.add_constant(np.column_stack([t, f, t * f, df["pre"]]))
+    fit2 = sm.OLS(df["post"].to_numpy(), x2).fit()
+    assert arow["diff"] == pytest.approx(fit2.params[3], rel=1e-9)
+    assert (arow["ci_low"], arow["ci_high"]) == pytest.approx(tuple(fit2.conf_int()[3]), rel=1e-9)
+
+
+def test_outcome_only_and_effect_from_stats():
+    """No baseline: difference of outcomes; published stats give Borenstein's g."""
+    df = trial()
+    res = impact(df, "post", "treated")
+    a, b = df.loc[df["treated"], "post"], df.loc[~df["treated"], "post"]
+    assert res.effects["diff"].iloc[0] == pytest.approx(a.mean() - b.mean())
+    checks = res.checks.set_index("check")
+    assert bool(checks.loc["baseline_imbalance", "flag"])  # cannot be checked
+    pub = effect_from_stats(50, 103, 5.5, 50, 100, 4.5)
+    assert pub["g"].iloc[0] == pytest.approx(0.5924, abs=5e-5)
+    assert pub["months"].iloc[0] == 7
+
+
+def test_checks_attrition_imbalance_small_n_missing_by_group():
+    """Designed data: each check reports the computed value and flags when it should."""
+    n = 40
+    df = pd.DataFrame(
+        {
+            "treated": [True] * 20 + [False] * 20,
+            "dis": ([True] * 10 + [False] * 10) * 2,
+            "pre": np.r_[np.linspace(40, 60, 20), np.linspace(45, 65, 20)],
+            "post": np.r_[np.linspace(45, 70, 20), np.linspace(46, 66, 20)],
+        }
+    )
+    df.loc[[0, 1, 2, 3], "post"] = np.nan  # 4 treated, all disadvantaged, missing
+    df.loc[[25], "post"] = np.nan  # 1 comparison, also disadvantaged (rows 20-29)
+    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    c = res.checks.set_index("check")
+    assert c.loc["attrition_overall", "value"] == pytest.approx(5 / n)
+    assert not c.loc["attrition_overall", "flag"]
+    assert c.loc["attrition_differential", "value"] == pytest.approx(4 / 20 - 1 / 20)
+    assert c.loc["attrition_differential", "flag"]
+    a = df.dropna()
+    bt, bc = a.loc[a["treated"], "pre"], a.loc[~a["treated"], "pre"]
+    sp = np.sqrt(((len(bt) - 1) * bt.var() + (len(bc) - 1) * bc.var()) / (len(a) - 2))
+    assert c.loc["baseline_imbalance", "value"] == pytest.approx((bt.mean() - bc.mean()) / sp)
+    assert c.loc["baseline_imbalance", "flag"]
+    assert c.loc["small_n", "value"] == 16 and c.loc["small_n", "flag"]
+    assert c.loc["missing_by_group", "value"] == pytest.approx(5 / 20 - 0 / 20)
+    assert c.loc["missing_by_group", "flag"]
+    assert not c.loc["regression_to_mean", "flag"]
+    assert set(res.flagged["check"]) >= {"attrition_differential", "small_n"}
+    assert res["checks"] is res.checks
+
+
+def test_regression_to_mean_check_when_selected_low():
+    """Selected for low baseline: flagged, with (1 - r) x baseline difference as the value."""
+    df = trial(n=300, effect=0.0, focus_extra=0.0)
+    low = df["pre"] < df["pre"].quantile(0.3)
+    df["treated"] = low  # treated were the lowest scorers, comparison the rest
+    res = impact(df, "post", "treated", baseline="pre", selected_low=True)
+    c = res.checks.set_index("check")
+    r = np.corrcoef(df["pre"], df["post"])[0, 1]
+    expected = (1 - r) * (df.loc[~low, "pre"].mean() - df.loc[low, "pre"].mean())
+    assert c.loc["regression_to_mean", "value"] == pytest.approx(expected, rel=1e-10)
+    assert c.loc["regression_to_mean", "flag"]
+    assert "regression to the mean" in c.loc["regression_to_mean", "message"]
+    # the naive gain comparison shows a spurious "effect" of about the size the check predicts
+    gain_diff = res.effects["diff"].iloc[0]
+    assert gain_diff > 0 and expected > 0
+
+
+def test_attrition_flag_and_input_not_mutated():
+    """High attrition is flagged; the input frame is unchanged."""
+    df = trial(missing=0.3)
+    before = df.copy()
+    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    assert res.checks.set_index("check").loc["attrition_overall", "flag"]
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_impact_errors():
+    """Bad inputs raise DataError with a message that says what to fix."""
+    df = trial()
+    with pytest.raises(DataError, match="lacks column"):
+        impact(df, "score", "treated")
+    with pytest.raises(DataError, match="adjust=True needs baseline"):
+        impact(df, "post", "treated", adjust=True)
+    with pytest.raises(DataError, match="both treated"):
+        impact(df.assign(treated=True), "post", "treated")
+    with pytest.raises(DataError, match="boolean or 0/1"):
+        impact(df.assign(treated=2), "post", "treated")
+    with pytest.raises(DataError, match="no rows have"):
+        impact(df, "post", "treated", group="dis", focus="yes")
