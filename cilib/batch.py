@@ -69,9 +69,9 @@ def notebook_scope(path: Path) -> str:
     return nb.get("metadata", {}).get("cilib", {}).get("scope", "both")
 
 
-def available_notebooks() -> list[str]:
+def available_notebooks(notebook_dir: Path | None = None) -> list[str]:
     """Names of the batch notebooks in ``notebooks/`` (``explore`` is interactive, never batched)."""
-    return sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p.stem for p in (notebook_dir or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
 def render_html(ipynb: Path, out_html: Path) -> None:
@@ -107,7 +107,7 @@ def _execute(job: Job) -> Job:
             parameters={"store": job.store, "school_id": job.school_id, "period": job.period},
             kernel_name="python3",
             progress_bar=False,
-            cwd=str(NOTEBOOK_DIR),
+            cwd=str(Path(job.source).parent),
             kernel_manager_class=QuietKernelManager,
         )
         job.status = "ok"
@@ -116,6 +116,7 @@ def _execute(job: Job) -> Job:
         job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"[:500]
     try:
         if Path(job.out_ipynb).exists():
+            Path(job.out_html).parent.mkdir(parents=True, exist_ok=True)
             render_html(Path(job.out_ipynb), Path(job.out_html))
     except Exception:  # noqa: BLE001
         job.status = "failed"
@@ -136,12 +137,17 @@ def package_versions() -> dict[str, str]:
 
 
 def plan_jobs(
-    store: Store, period: str, out_dir: Path, notebooks: list[str], schools: list[str]
+    store: Store,
+    period: str,
+    out_dir: Path,
+    notebooks: list[str],
+    schools: list[str],
+    notebook_dir: Path | None = None,
 ) -> list[Job]:
     """List the jobs: each notebook for the trust and for each school, as its scope allows."""
     jobs = []
     for nb in notebooks:
-        src = NOTEBOOK_DIR / f"{nb}.ipynb"
+        src = (notebook_dir or NOTEBOOK_DIR) / f"{nb}.ipynb"
         scope = notebook_scope(src)
         targets: list[str | None] = []
         if scope in ("both", "trust"):
@@ -216,6 +222,7 @@ def run_batch(
     jobs: int | None = None,
     output: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    notebook_dir: Path | None = None,
 ) -> dict:
     """Run the half-term batch and return the manifest (also written to ``manifest.json``).
 
@@ -236,25 +243,27 @@ def run_batch(
         ``<output>/<period>/``, replacing that period's earlier reports only.
     progress
         Called with a line of progress text per step (e.g. ``print``).
+    notebook_dir
+        Folder of notebooks (default: the project's ``notebooks/``).
     """
     say = progress or (lambda _m: None)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     config.period_index(period)
     names = notebooks or config.notebooks
-    known_nb = available_notebooks()
+    known_nb = available_notebooks(notebook_dir)
     for nb in names:
         if nb not in known_nb:
             raise ConfigError(f"Unknown notebook {nb!r}. Notebooks: {', '.join(known_nb)}.")
     store = prepare(config, period, schools=schools, progress=say)
-    selected = [s["school_id"] for s in store.meta["schools"]]
+    selected = store.meta["selected_schools"]
     root = Path(output or config.report_output).resolve()
     final_dir = root / period_slug(period)
     work_dir = root / f".{period_slug(period)}.partial"
     if work_dir.exists():
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True)
-    job_list = plan_jobs(store, period, work_dir, names, selected)
+    job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
     n_workers = max(1, min(jobs or config.jobs, len(job_list)))
     say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
     done: list[Job] = []

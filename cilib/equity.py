@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as st
+from scipy.stats import mstats
 
 from cilib.errors import DataError
 
@@ -67,7 +68,7 @@ def _arr(x: ArrayLike) -> np.ndarray:
 
 
 def mean_interval(n: ArrayLike, mean: ArrayLike, sd: ArrayLike, *, level: float = 0.95):
-    """Standard error and t-based confidence interval of a mean from ``n``, mean and SD.
+    """Return the standard error and t-based confidence interval of a mean from n, mean and SD.
 
     Formula: ``se = sd / sqrt(n)``; interval ``mean ± t_{n-1} · se`` where ``t_{n-1}`` is the
     ``(1 + level)/2`` quantile of Student's t with ``n - 1`` degrees of freedom. NaN when n < 2.
@@ -208,8 +209,8 @@ def rate_ratio_interval(x1, n1, x2, n2, *, level: float = 0.95):
 def hedges_g(n1, mean1, sd1, n2, mean2, sd2, *, level: float = 0.95):
     """Hedges' g for ``mean1 - mean2`` with its standard error and normal interval.
 
-    Formula: pooled ``sp = sqrt(((n1 - 1)s1² + (n2 - 1)s2²) / (n1 + n2 - 2))``, ``d = (m1 - m2)/sp``,
-    ``J = 1 - 3 / (4(n1 + n2) - 9)``, ``g = J·d``,
+    Formula: pooled ``sp = sqrt(((n1 - 1)s1² + (n2 - 1)s2²) / (n1 + n2 - 2))``,
+    ``d = (m1 - m2)/sp``, ``J = 1 - 3 / (4(n1 + n2) - 9)``, ``g = J·d``,
     ``se = sqrt((n1 + n2)/(n1·n2) + g²/(2(n1 + n2)))``, interval ``g ± z·se`` (Hedges and Olkin
     1985; Borenstein et al. 2009, ch. 4).
 
@@ -261,9 +262,7 @@ def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise DataError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise DataError(
-            f"{what} lacks column(s) {missing}; available columns: {list(df.columns)}"
-        )
+        raise DataError(f"{what} lacks column(s) {missing}; available columns: {list(df.columns)}")
 
 
 def _check_kind(kind: str) -> None:
@@ -352,7 +351,7 @@ def aggregate_stats(
         work["_d"] = work["_y"] - shift
         work["_d2"] = work["_d"] ** 2
         agg = g.agg(n=("_y", "size"))
-        s = (work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all"))
+        s = work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all")
         sums = s[["_d", "_d2"]].sum()
         n = agg["n"].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -374,7 +373,7 @@ def aggregate_stats(
         work["_w2"] = work["_w"] ** 2
         work["_w2y"] = work["_w2"] * work["_y"]
         work["_w2y2"] = work["_w2"] * work["_y"] ** 2
-        s = (work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all"))
+        s = work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all")
         sums = s[["_w", "_wy", "_w2", "_w2y", "_w2y2"]].sum()
         n = s["_y"].size().to_numpy(float)
         sw, swy = sums["_w"].to_numpy(), sums["_wy"].to_numpy()
@@ -600,8 +599,16 @@ def gap_from_stats(
     out["suppressed"] = sup
     hide = [
         c
-        for c in ("mean_focus", "sd_focus", "mean_comparison", "sd_comparison", "rate_focus",
-                  "rate_comparison", "successes_focus", "successes_comparison")
+        for c in (
+            "mean_focus",
+            "sd_focus",
+            "mean_comparison",
+            "sd_comparison",
+            "rate_focus",
+            "rate_comparison",
+            "successes_focus",
+            "successes_comparison",
+        )
         if c in out.columns
     ]
     for c in hide:
@@ -708,7 +715,7 @@ def gap_trend(
     order: Sequence[Any] | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Is each gap narrowing, widening, reversed or showing no clear change over the periods?
+    """Say whether each gap is narrowing, widening, reversed or showing no clear change.
 
     For each cell (the columns of ``gaps`` other than ``period`` and the statistic columns made
     by :func:`gap`), fit the gap on the period index ``x`` (0, 1, ... in ``order``; default the
@@ -822,6 +829,7 @@ def funnel(
     n: str | None = None,
     sd: float | None = None,
     weight: str | None = None,
+    overdispersion: bool = False,
 ) -> pd.DataFrame:
     """Funnel plot data: each unit's value and n with 95% and 99.8% limits at its n.
 
@@ -835,6 +843,13 @@ def funnel(
     pooled overall value ``Σ n·value / Σ n``. ``sigma`` for means is ``sd`` if given, else the SD
     of all pupils' values (pupil-level input); unit-level input with ``kind="mean"`` needs ``sd``.
     ``outside95`` / ``outside998`` mark units beyond the limits (either side).
+
+    ``overdispersion=True`` widens the limits for real between-unit variation beyond chance
+    (additive random effects, Spiegelhalter 2005 section 6.5): with ``s_i`` the SD at unit ``i``'s
+    n and ``z_i = (y_i - target)/s_i`` winsorised at 10% in each tail
+    (``scipy.stats.mstats.winsorize``), ``phi = Σ z_i² / I``; if ``I·phi > I - 1``,
+    ``tau² = (I·phi - (I - 1)) / (Σ w_i - Σ w_i² / Σ w_i)`` with ``w_i = 1/s_i²``, else 0; the
+    limits become ``target ± z·sqrt(s_i² + tau²)``. Columns ``phi`` and ``tau2`` record it.
 
     Examples
     --------
@@ -857,14 +872,22 @@ def funnel(
             vals, sizes = stats["mean"], stats["n"]
             if sd is None:
                 sd = float(_numeric(df[value], value).std(ddof=1))
-        t = pd.DataFrame({"unit": stats[unit].to_numpy(), "n": stats["n"].to_numpy(),
-                          "value": vals.to_numpy(float)})
+        t = pd.DataFrame(
+            {
+                "unit": stats[unit].to_numpy(),
+                "n": stats["n"].to_numpy(),
+                "value": vals.to_numpy(float),
+            }
+        )
         eff = sizes.to_numpy(float)
     else:
         _need(df, [value, unit, n], "the data")
         t = pd.DataFrame(
-            {"unit": df[unit].to_numpy(), "n": _numeric(df[n], n).to_numpy(),
-             "value": _numeric(df[value], value).to_numpy()}
+            {
+                "unit": df[unit].to_numpy(),
+                "n": _numeric(df[n], n).to_numpy(),
+                "value": _numeric(df[value], value).to_numpy(),
+            }
         )
         t = t[t["n"].notna() & t["value"].notna() & (t["n"] > 0)].reset_index(drop=True)
         if kind == "rate" and (t["value"] > 1).any():
@@ -879,6 +902,11 @@ def funnel(
         spread = np.sqrt(target * (1 - target) / eff)
     else:
         spread = float(sd) / np.sqrt(eff)
+    phi, tau2 = np.nan, 0.0
+    if overdispersion:
+        phi, tau2 = _overdispersion(t["value"].to_numpy(float), target, spread)
+        spread = np.sqrt(spread**2 + tau2)
+    t["phi"], t["tau2"] = phi, tau2
     for z, tag in ((Z95, "95"), (Z998, "998")):
         lo, hi = target - z * spread, target + z * spread
         if kind == "rate":
@@ -887,6 +915,21 @@ def funnel(
     for tag in ("95", "998"):
         t[f"outside{tag}"] = (t["value"] < t[f"lower{tag}"]) | (t["value"] > t[f"upper{tag}"])
     return t
+
+
+def _overdispersion(y: np.ndarray, target: float, s: np.ndarray) -> tuple[float, float]:
+    """Spiegelhalter's (2005) winsorised phi and additive between-unit variance tau²."""
+    ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
+    y, s = y[ok], s[ok]
+    n_units = len(y)
+    if n_units < 3:
+        return np.nan, 0.0
+    z = np.asarray(mstats.winsorize((y - target) / s, limits=(0.1, 0.1)), dtype=float)
+    phi = float(np.sum(z**2) / n_units)
+    w = 1 / s**2
+    if n_units * phi <= n_units - 1:
+        return phi, 0.0
+    return phi, float((n_units * phi - (n_units - 1)) / (w.sum() - np.sum(w**2) / w.sum()))
 
 
 def plot_funnel(result: pd.DataFrame, ax=None, *, title: str | None = None, label_outside=True):
@@ -916,11 +959,14 @@ def plot_funnel(result: pd.DataFrame, ax=None, *, title: str | None = None, labe
     # recover the spread at n = 1 from any row: half-width95 * sqrt(n) / Z95
     r0 = result.iloc[int(np.argmax(result["n"].to_numpy()))]
     rate_like = bool(result["value"].between(0, 1).all()) and 0 < target < 1
-    k = (float(r0["upper95"]) - target) * np.sqrt(float(r0["n"])) / Z95
+    tau2 = float(result["tau2"].iloc[0]) if "tau2" in result.columns else 0.0
+    half = (float(r0["upper998"]) - target) / Z998
+    k = np.sqrt(max(half**2 - tau2, 0.0) * float(r0["n"]))
     if rate_like and np.isclose(k, np.sqrt(target * (1 - target)), rtol=1e-6):
         k = np.sqrt(target * (1 - target))
     for z, style in ((Z95, "--"), (Z998, "-")):
-        lo, hi = target - z * k / np.sqrt(ns), target + z * k / np.sqrt(ns)
+        sp = np.sqrt(k**2 / ns + tau2)
+        lo, hi = target - z * sp, target + z * sp
         if rate_like:
             lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
         lab = "95% limits" if z == Z95 else "99.8% limits"
@@ -928,16 +974,33 @@ def plot_funnel(result: pd.DataFrame, ax=None, *, title: str | None = None, labe
         ax.plot(ns, hi, style, color=plots.COLOURS["limit"])
     ax.axhline(target, color=plots.COLOURS["centre"], linewidth=1, label="target")
     inside = ~result["outside998"].astype(bool)
-    ax.plot(result.loc[inside, "n"], result.loc[inside, "value"], plots.MARKERS["neutral"],
-            color=plots.COLOURS["neutral"], linestyle="none", label="unit")
+    ax.plot(
+        result.loc[inside, "n"],
+        result.loc[inside, "value"],
+        plots.MARKERS["neutral"],
+        color=plots.COLOURS["neutral"],
+        linestyle="none",
+        label="unit",
+    )
     if (~inside).any():
-        ax.plot(result.loc[~inside, "n"], result.loc[~inside, "value"], plots.MARKERS["signal"],
-                color=plots.COLOURS["signal"], markersize=8, linestyle="none",
-                label="outside 99.8%")
+        ax.plot(
+            result.loc[~inside, "n"],
+            result.loc[~inside, "value"],
+            plots.MARKERS["signal"],
+            color=plots.COLOURS["signal"],
+            markersize=8,
+            linestyle="none",
+            label="outside 99.8%",
+        )
         if label_outside:
             for _, r in result[~inside].iterrows():
-                ax.annotate(str(r["unit"]), (r["n"], r["value"]), fontsize=8,
-                            xytext=(3, 3), textcoords="offset points")
+                ax.annotate(
+                    str(r["unit"]),
+                    (r["n"], r["value"]),
+                    fontsize=8,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
     ax.set_xlabel("number of pupils (n)")
     ax.set_ylabel("value")
     ax.legend()
@@ -990,9 +1053,13 @@ def suppress(
     out = table.copy()
     if value_cols is None:
         skip = set(counts) | set(by) | {group_col, "suppressed"}
-        values = [c for c in out.columns
-                  if c not in skip and pd.api.types.is_numeric_dtype(out[c])
-                  and not pd.api.types.is_bool_dtype(out[c])]
+        values = [
+            c
+            for c in out.columns
+            if c not in skip
+            and pd.api.types.is_numeric_dtype(out[c])
+            and not pd.api.types.is_bool_dtype(out[c])
+        ]
     else:
         values = _as_list(value_cols)
         _need(out, values, "table")
@@ -1003,7 +1070,9 @@ def suppress(
     if "suppressed" in out.columns:
         sup |= out["suppressed"].fillna(False).astype(bool).to_numpy()
     if total_row is not None:
-        blocks = out.groupby(by, dropna=False, sort=False).indices if by else {(): np.arange(len(out))}
+        blocks = (
+            out.groupby(by, dropna=False, sort=False).indices if by else {(): np.arange(len(out))}
+        )
         is_total = (out[group_col] == total_row).fillna(False).to_numpy()
         hp = has_pupils.to_numpy()
         sz = size.to_numpy(float)

@@ -168,8 +168,16 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         "mean_comparison": float(y[~t_mask].mean()) if n2 else np.nan,
     }
     if n1 < 2 or n2 < 2:
-        row.update(diff=np.nan, diff_se=np.nan, ci_low=np.nan, ci_high=np.nan,
-                   g=np.nan, g_ci_low=np.nan, g_ci_high=np.nan, months=np.nan)
+        row.update(
+            diff=np.nan,
+            diff_se=np.nan,
+            ci_low=np.nan,
+            ci_high=np.nan,
+            g=np.nan,
+            g_ci_low=np.nan,
+            g_ci_high=np.nan,
+            months=np.nan,
+        )
         return row
     if adjust:
         x = np.column_stack([np.ones(len(d)), t_mask.astype(float), d["_base"].to_numpy(float)])
@@ -179,13 +187,22 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         lo, hi = diff - tq * dse, diff + tq * dse
     else:
         a, b = y[t_mask], y[~t_mask]
-        dd, dse_, _, lo_, hi_ = welch_interval(n1, a.mean(), a.std(ddof=1), n2, b.mean(),
-                                               b.std(ddof=1), level=level)
+        dd, dse_, _, lo_, hi_ = welch_interval(
+            n1, a.mean(), a.std(ddof=1), n2, b.mean(), b.std(ddof=1), level=level
+        )
         diff, dse, lo, hi = float(dd[0]), float(dse_[0]), float(lo_[0]), float(hi_[0])
     sd = _pooled_sd(out_vals[t_mask], out_vals[~t_mask])
     g, glo, ghi = _g_from_diff(diff, sd, n1, n2, z)
-    row.update(diff=diff, diff_se=dse, ci_low=lo, ci_high=hi, g=g, g_ci_low=glo, g_ci_high=ghi,
-               months=months_progress(g))
+    row.update(
+        diff=diff,
+        diff_se=dse,
+        ci_low=lo,
+        ci_high=hi,
+        g=g,
+        g_ci_low=glo,
+        g_ci_high=ghi,
+        months=months_progress(g),
+    )
     return row
 
 
@@ -242,7 +259,7 @@ def impact(
     *,
     baseline: str | None = None,
     group: str | None = None,
-    focus: Any = True,
+    focus: Any = None,
     selected_low: bool = False,
     adjust: bool = False,
     level: float = 0.95,
@@ -267,7 +284,8 @@ def impact(
     baseline : str, optional
         Baseline (pre-test) column.
     group, focus : str, value or list
-        Column holding the focus-group marker and the value(s) that mark the focus group.
+        Column holding the focus-group marker and the value(s) that mark the focus group;
+        ``focus=None`` means ``True`` (e.g. ``group="disadvantaged"``).
     selected_low : bool
         Whether pupils were chosen for the intervention because of a low baseline.
     adjust : bool
@@ -303,6 +321,8 @@ def impact(
     d["_t"] = _bool_col(df[treated], treated)
     d["_out"] = _numeric(df[outcome], outcome)
     d["_base"] = _numeric(df[baseline], baseline) if baseline else 0.0
+    if focus is None:
+        focus = True
     if group:
         vals = list(focus) if isinstance(focus, (list, tuple, set)) else [focus]
         d["_f"] = df[group].isin(vals) & df[group].notna()
@@ -336,52 +356,89 @@ def impact(
 
 
 def _checks(
-    d: pd.DataFrame, a: pd.DataFrame, has_base: bool, has_group: bool, selected_low: bool,
+    d: pd.DataFrame,
+    a: pd.DataFrame,
+    has_base: bool,
+    has_group: bool,
+    selected_low: bool,
     adjust: bool,
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(check: str, value: float, flag: bool, message: str) -> None:
-        rows.append({"check": check, "value": float(value), "flag": bool(flag),
-                     "message": message})
+        rows.append({"check": check, "value": float(value), "flag": bool(flag), "message": message})
 
     miss = d["_out"].isna()
     att = float(miss.mean())
-    add("attrition_overall", att, att > ATTRITION_MAX,
+    add(
+        "attrition_overall",
+        att,
+        att > ATTRITION_MAX,
         f"{att:.0%} of pupils have no outcome"
-        + (f" (more than {ATTRITION_MAX:.0%}): the result may not represent everyone."
-           if att > ATTRITION_MAX else "."))
+        + (
+            f" (more than {ATTRITION_MAX:.0%}): the result may not represent everyone."
+            if att > ATTRITION_MAX
+            else "."
+        ),
+    )
     t = d["_t"]
     att_t, att_c = float(miss[t].mean()), float(miss[~t].mean())
     diff_att = att_t - att_c
     flag = abs(diff_att) > DIFFERENTIAL_ATTRITION_MAX
-    add("attrition_differential", diff_att, flag,
+    add(
+        "attrition_differential",
+        diff_att,
+        flag,
         f"Attrition is {att_t:.0%} in the treated group and {att_c:.0%} in the comparison group"
-        + ("; the groups lost different pupils, which can bias the effect." if flag else "."))
+        + ("; the groups lost different pupils, which can bias the effect." if flag else "."),
+    )
     ta = a["_t"]
     if has_base:
         b = a["_base"].to_numpy(float)
         sd = _pooled_sd(b[ta.to_numpy()], b[~ta.to_numpy()])
         smd = (b[ta.to_numpy()].mean() - b[~ta.to_numpy()].mean()) / sd if sd > 0 else np.nan
         flag = not (abs(smd) <= IMBALANCE_MAX)
-        add("baseline_imbalance", smd, flag,
+        add(
+            "baseline_imbalance",
+            smd,
+            flag,
             f"Standardised baseline difference (treated minus comparison) is {smd:.2f}"
-            + (f"; above {IMBALANCE_MAX} the groups were not alike at the start"
-               + ("." if adjust else ", so consider adjust=True (ANCOVA).") if flag else "."))
+            + (
+                f"; above {IMBALANCE_MAX} the groups were not alike at the start"
+                + ("." if adjust else ", so consider adjust=True (ANCOVA).")
+                if flag
+                else "."
+            ),
+        )
     else:
-        add("baseline_imbalance", np.nan, True,
-            "No baseline given: cannot tell whether the groups were alike at the start.")
+        add(
+            "baseline_imbalance",
+            np.nan,
+            True,
+            "No baseline given: cannot tell whether the groups were alike at the start.",
+        )
     n_min = int(min(ta.sum(), (~ta).sum()))
-    add("small_n", n_min, n_min < SMALL_N,
+    add(
+        "small_n",
+        n_min,
+        n_min < SMALL_N,
         f"The smaller arm has {n_min} pupils"
-        + (f" (fewer than {SMALL_N}): the estimate is imprecise; read the interval, not the "
-           "point." if n_min < SMALL_N else "."))
+        + (
+            f" (fewer than {SMALL_N}): the estimate is imprecise; read the interval, not the point."
+            if n_min < SMALL_N
+            else "."
+        ),
+    )
     if has_group:
         fa = a[a["_f"]]
         nf = int(min(fa["_t"].sum(), (~fa["_t"]).sum()))
-        add("small_n_focus", nf, nf < SMALL_N,
+        add(
+            "small_n_focus",
+            nf,
+            nf < SMALL_N,
             f"The smaller arm of the focus group has {nf} pupils"
-            + (f" (fewer than {SMALL_N})." if nf < SMALL_N else "."))
+            + (f" (fewer than {SMALL_N})." if nf < SMALL_N else "."),
+        )
     if has_base:
         r = float(np.corrcoef(a["_base"], a["_out"])[0, 1]) if len(a) > 2 else np.nan
         gap_base = float(a.loc[~ta, "_base"].mean() - a.loc[ta, "_base"].mean())
@@ -391,27 +448,40 @@ def _checks(
             f"{rtm:.2f} (= (1 - r) x baseline difference, r = {r:.2f})."
         )
         if selected_low:
-            msg = ("Pupils were selected for a low baseline, so part of any gain is regression "
-                   "to the mean; only a comparison group selected the same way removes it. "
-                   + msg)
+            msg = (
+                "Pupils were selected for a low baseline, so part of any gain is regression "
+                "to the mean; only a comparison group selected the same way removes it. " + msg
+            )
         add("regression_to_mean", rtm, selected_low, msg)
     elif selected_low:
-        add("regression_to_mean", np.nan, True,
+        add(
+            "regression_to_mean",
+            np.nan,
+            True,
             "Pupils were selected for a low baseline and no baseline is given: regression to "
-            "the mean cannot be assessed.")
+            "the mean cannot be assessed.",
+        )
     if has_group:
         incomplete = d["_out"].isna() | d["_base"].isna()
         known = d["_gknown"]
         mf = float(incomplete[d["_f"]].mean())
         mo = float(incomplete[~d["_f"] & known].mean())
         flag = abs(mf - mo) > MISSING_GAP_MAX
-        add("missing_by_group", mf - mo, flag,
+        add(
+            "missing_by_group",
+            mf - mo,
+            flag,
             f"Missing outcome or baseline: {mf:.0%} of the focus group, {mo:.0%} of others"
-            + ("; results for the focus group may be biased." if flag else "."))
+            + ("; results for the focus group may be biased." if flag else "."),
+        )
         unk = int((~known).sum())
-        add("group_unknown", unk, unk > 0,
+        add(
+            "group_unknown",
+            unk,
+            unk > 0,
             f"{unk} pupils have no value for the group column and are left out of the focus "
-            "and other rows.")
+            "and other rows.",
+        )
     return pd.DataFrame(rows, columns=["check", "value", "flag", "message"])
 
 
@@ -435,13 +505,38 @@ def effect_from_stats(
        diff       g  months
     0   3.0  0.5924     7.0
     """
-    d, se, _, lo, hi = welch_interval(n_treated, mean_treated, sd_treated, n_comparison,
-                                      mean_comparison, sd_comparison, level=level)
-    g, _, glo, ghi = hedges_g(n_treated, mean_treated, sd_treated, n_comparison,
-                              mean_comparison, sd_comparison, level=level)
-    return pd.DataFrame({"n_treated": [n_treated], "n_comparison": [n_comparison], "diff": d,
-                         "diff_se": se, "ci_low": lo, "ci_high": hi, "g": g, "g_ci_low": glo,
-                         "g_ci_high": ghi, "months": months_progress(g)})
+    d, se, _, lo, hi = welch_interval(
+        n_treated,
+        mean_treated,
+        sd_treated,
+        n_comparison,
+        mean_comparison,
+        sd_comparison,
+        level=level,
+    )
+    g, _, glo, ghi = hedges_g(
+        n_treated,
+        mean_treated,
+        sd_treated,
+        n_comparison,
+        mean_comparison,
+        sd_comparison,
+        level=level,
+    )
+    return pd.DataFrame(
+        {
+            "n_treated": [n_treated],
+            "n_comparison": [n_comparison],
+            "diff": d,
+            "diff_se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "g": g,
+            "g_ci_low": glo,
+            "g_ci_high": ghi,
+            "months": months_progress(g),
+        }
+    )
 
 
 __all__: Sequence[str] = (

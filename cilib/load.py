@@ -18,7 +18,7 @@ import pandas as pd
 
 from cilib.config import TrustConfig
 from cilib.errors import DataError
-from cilib.mapping import apply_mapping, empty_quarantine
+from cilib.mapping import empty_quarantine, map_frame
 from cilib.readers import SOURCE_ROW, read_file
 from cilib.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 
@@ -70,6 +70,17 @@ def _failures(df: pd.DataFrame, mask: pd.Series, column: str, expected: str) -> 
             "value": df.loc[mask, column].astype("str").to_numpy(),
             "expected": expected,
         }
+    )
+
+
+def collapse_quarantine(q: pd.DataFrame) -> pd.DataFrame:
+    """Return one quarantine line per source row, joining the rules and reasons it broke."""
+    if q.empty or not q.duplicated(["source_row", "record"]).any():
+        return q.reset_index(drop=True)
+    return (
+        q.groupby(["source_row", "record"], sort=True, as_index=False)
+        .agg({"rule": "; ".join, "column": lambda c: "; ".join(c.fillna("")), "reason": "; ".join})
+        .astype({"source_row": "Int64"})[list(q.columns)]
     )
 
 
@@ -150,10 +161,19 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
     if path is None:
         raise DataError(f"The config {config.path.name} names no file for table {name!r} (data.{name}).")
     spec = config.mappings.get(name) or {}
-    read_opts = {k: spec[k] for k in ("sheet", "header_row", "encoding", "sep") if k in spec}
+    read_opts = {k: spec[k] for k in ("sheet", "header_row", "encoding", "sep", "expected") if k in spec}
     raw = read_file(path, **read_opts)
-    rows_read = len(raw)
-    mapped, mq = apply_mapping(raw, spec, table=name)
+    frames = {
+        j["file"]: read_file(config.data_dir / j["file"]) for j in (spec.get("join") or [])
+    }
+    result = map_frame(raw, spec, table=name, frames=frames)
+    mapped = result.data
+    mq = collapse_quarantine(result.quarantine)
+    rows_read = result.rows_in
+    if mapped[SOURCE_ROW].duplicated().any():
+        # a wide-to-long melt gives several rows per file row: number the long rows so that each
+        # can be quarantined on its own (the record column still shows its values)
+        mapped = mapped.assign(**{SOURCE_ROW: range(1, len(mapped) + 1)})
     missing = [c for c in table.required if c not in mapped.columns]
     if missing:
         have = ", ".join(c for c in mapped.columns if c != SOURCE_ROW)
@@ -162,7 +182,10 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             f"It has: {have}. Rename the column in the file or add it to mappings.{name}.columns "
             "in the trust config."
         )
-    keep = [SOURCE_ROW] + [c for c in table.names if c in mapped.columns]
+    # canonical columns, plus on pupils any further characteristic the config names as a lens
+    extra = [c for c in config.lenses if c in mapped.columns and c not in table.names] if (
+        name == "pupils") else []
+    keep = [SOURCE_ROW] + [c for c in table.names if c in mapped.columns] + extra
     typed, failures = coerce(mapped[keep], table)
     for c in table.names:
         if c not in typed.columns:  # optional column absent: add it empty with its dtype

@@ -22,8 +22,8 @@ file, see ``docs/own-data.md``). Steps run in this fixed order; each is optional
    looked_after), ``map: {code: value}, from: col`` (recode into a new column, unknown codes
    quarantined), ``calendar: {label: start}, from: col`` (period: the last label whose start
    is on or before the value; dates or numbers), ``scale: {grade: number}, from: col``
-   (score from a grade scale), ``rescale: [lo, hi], from: col`` (linear to 0-100), ``coalesce: [a, b]`` (first
-   non-missing).
+   (score from a grade scale), ``rescale: [lo, hi], from: col`` (linear to 0-100),
+   ``coalesce: [a, b]`` (first non-missing).
 9. ``numbers``: ``{column: {min, max}}``; to float, unparseable or out-of-range quarantined.
 10. ``required``: columns that must not be missing (rule ``missing_value``).
 11. ``keep``: columns to keep (default: all).
@@ -35,6 +35,7 @@ quarantined, always (:attr:`MappingResult.balanced`).
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,26 @@ FALSE_CODES = ("n", "no", "false", "f", "0")
 #: Internal id of a row after join and melt; dropped before returning.
 _ROW = "_row_id"
 STEPS = (
-    "file", "read", "join", "melt", "columns", "constants", "values", "booleans", "dates",
-    "derive", "numbers", "required", "keep", "notes",
+    "file",
+    "read",
+    "join",
+    "melt",
+    "columns",
+    "constants",
+    "values",
+    "booleans",
+    "dates",
+    "derive",
+    "numbers",
+    "required",
+    "keep",
+    "notes",
+    # read options given beside the steps (cilib.load passes them to read_file)
+    "sheet",
+    "header_row",
+    "encoding",
+    "sep",
+    "expected",
 )
 
 
@@ -86,7 +105,7 @@ class MappingResult:
         return self.rows_in == self.rows_clean + self.rows_quarantined
 
     def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
-        """The ``n`` commonest quarantine rules with column, and their row counts."""
+        """Return the ``n`` commonest quarantine rules (with column) and their row counts."""
         if self.quarantine.empty:
             return []
         key = self.quarantine["rule"] + ":" + self.quarantine["column"].fillna("")
@@ -139,8 +158,15 @@ class _Quarantine:
         if not self.parts:
             return empty_quarantine()
         q = pd.concat(self.parts, ignore_index=True)
-        return q.astype({"source_row": "Int64", "rule": "str", "column": "str", "reason": "str",
-                         "record": "str"})
+        return q.astype(
+            {
+                "source_row": "Int64",
+                "rule": "str",
+                "column": "str",
+                "reason": "str",
+                "record": "str",
+            }
+        )
 
 
 def _check_spec(spec: dict, table: str) -> None:
@@ -248,9 +274,15 @@ def map_frame(
         _need(df, [col], table, "dates")
         parsed = parse_dates(df[col], dayfirst=(opts or {}).get("dayfirst", True))
         bad = parsed.isna() & df[col].notna()
-        q.add(df, bad, "bad_date", col,
-              lambda r, c=col: [f"{table}.{c} '{v}' is not a date (yyyy-mm-dd or dd/mm/yyyy)"
-                                for v in r[c]])
+        q.add(
+            df,
+            bad,
+            "bad_date",
+            col,
+            lambda r, c=col: [
+                f"{table}.{c} '{v}' is not a date (yyyy-mm-dd or dd/mm/yyyy)" for v in r[c]
+            ],
+        )
         df[col] = parsed
     for col, op in (spec.get("derive") or {}).items():
         df[col] = _derive(df, col, op or {}, q, table)
@@ -290,9 +322,16 @@ def _join(df: pd.DataFrame, j: dict, frames: dict, q: _Quarantine, table: str) -
         )
     merged = df.merge(other, on=on, how="left", indicator="_merge", suffixes=("", f"_{name}"))
     unmatched = merged["_merge"] == "left_only"
-    q.add(merged, unmatched, "join_unmatched", ",".join(on),
-          lambda r: [f"{table}: no row in {name} with " + ", ".join(f"{k}={r2[k]}" for k in on)
-                     for _, r2 in r.iterrows()])
+    q.add(
+        merged,
+        unmatched,
+        "join_unmatched",
+        ",".join(on),
+        lambda r: [
+            f"{table}: no row in {name} with " + ", ".join(f"{k}={r2[k]}" for k in on)
+            for _, r2 in r.iterrows()
+        ],
+    )
     # unmatched rows are recorded (their ids stay in q.bad) and go no further
     return merged.loc[~unmatched].drop(columns=["_merge"]).reset_index(drop=True)
 
@@ -315,8 +354,13 @@ def _recode(df, src: str, col: str, codes: dict, q: _Quarantine, table: str) -> 
     present = df[src].notna()
     unknown = present & ~df[src].astype("str").isin(list(codes))
     allowed = ", ".join(codes)
-    q.add(df, unknown, "unknown_code", col,
-          lambda r: [f"{table}.{col} code '{v}' is not one of {allowed}" for v in r[src]])
+    q.add(
+        df,
+        unknown,
+        "unknown_code",
+        col,
+        lambda r: [f"{table}.{col} code '{v}' is not one of {allowed}" for v in r[src]],
+    )
     values = list(codes.values())
     mapped = df[src].astype("str").map(codes)
     if values and all(isinstance(v, bool) for v in values):
@@ -329,9 +373,16 @@ def _recode(df, src: str, col: str, codes: dict, q: _Quarantine, table: str) -> 
 def _booleans(df, col: str, q: _Quarantine, table: str) -> pd.Series:
     text = df[col].astype("str").str.strip().str.lower()
     is_t, is_f = text.isin(TRUE_CODES), text.isin(FALSE_CODES)
-    q.add(df, df[col].notna() & ~is_t & ~is_f, "unknown_code", col,
-          lambda r: [f"{table}.{col} code '{v}' is not a yes/no value (Y/N, yes/no, true/false,"
-                     " 1/0)" for v in r[col]])
+    q.add(
+        df,
+        df[col].notna() & ~is_t & ~is_f,
+        "unknown_code",
+        col,
+        lambda r: [
+            f"{table}.{col} code '{v}' is not a yes/no value (Y/N, yes/no, true/false, 1/0)"
+            for v in r[col]
+        ],
+    )
     out = pd.Series(pd.NA, index=df.index, dtype="boolean")
     out[is_t.fillna(False)] = True
     out[is_f.fillna(False)] = False
@@ -340,19 +391,32 @@ def _booleans(df, col: str, q: _Quarantine, table: str) -> pd.Series:
 
 def _numbers(df, col: str, rng: dict, q: _Quarantine, table: str) -> pd.Series:
     values = df[col]
-    num = pd.to_numeric(values.astype("str").str.strip(), errors="coerce").astype("float64") \
-        if values.dtype != "float64" else values
+    num = (
+        pd.to_numeric(values.astype("str").str.strip(), errors="coerce").astype("float64")
+        if values.dtype != "float64"
+        else values
+    )
     bad = num.isna() & values.notna()
-    q.add(df, bad, "not_a_number", col,
-          lambda r: [f"{table}.{col} '{v}' is not a number" for v in r[col]])
+    q.add(
+        df,
+        bad,
+        "not_a_number",
+        col,
+        lambda r: [f"{table}.{col} '{v}' is not a number" for v in r[col]],
+    )
     lo, hi = rng.get("min"), rng.get("max")
     out = pd.Series(False, index=df.index)
     if lo is not None:
         out |= num < lo
     if hi is not None:
         out |= num > hi
-    q.add(df, out, "out_of_range", col,
-          lambda r: [f"{table}.{col} {v} is outside {lo} to {hi}" for v in num[r.index]])
+    q.add(
+        df,
+        out,
+        "out_of_range",
+        col,
+        lambda r: [f"{table}.{col} {v} is outside {lo} to {hi}" for v in num[r.index]],
+    )
     return num
 
 
@@ -362,23 +426,32 @@ def _derive(df, col: str, op: dict, q: _Quarantine, table: str) -> pd.Series:
         _need(df, [src], table, f"derive {col}")
     if "template" in op:
         tmpl = op["template"]
-        import string
-
         fields = [f for _, f, _, _ in string.Formatter().parse(tmpl) if f]
         _need(df, fields, table, f"derive {col}")
-        parts = df[fields].astype("str")
-        missing = parts.isna().any(axis=1)
-        q.add(df, missing, "missing_value", col,
-              f"{table}.{col} cannot be built from {tmpl!r}: a part is blank")
-        out = [tmpl.format(**r) if not m else None
-               for r, m in zip(parts.to_dict("records"), missing)]
-        return pd.Series(out, index=df.index, dtype="str")
+        missing = df[fields].isna().any(axis=1)
+        q.add(
+            df,
+            missing,
+            "missing_value",
+            col,
+            f"{table}.{col} cannot be built from {tmpl!r}: a part is blank",
+        )
+        # vectorised str.format: literal text and fields joined column-wise
+        out = pd.Series("", index=df.index, dtype="str")
+        for literal, field, spec, conv in string.Formatter().parse(tmpl):
+            out = out + literal
+            if field:
+                if spec or conv:
+                    raise ConfigError(f"{table}: template {tmpl!r}: use plain {{name}} fields.")
+                out = out + df[field].astype("str")
+        return out.where(~missing, pd.NA).astype("str")
     if "any_of" in op or "all_of" in op:
         cols = op.get("any_of") or op.get("all_of")
         _need(df, cols, table, f"derive {col}")
         frame = df[cols].astype("boolean")
-        return frame.any(axis=1, skipna=False) if "any_of" in op else frame.all(
-            axis=1, skipna=False)
+        return (
+            frame.any(axis=1, skipna=False) if "any_of" in op else frame.all(axis=1, skipna=False)
+        )
     if "map" in op:
         return _recode(df, src, col, op["map"], q, table)
     if "scale" in op:
@@ -419,13 +492,25 @@ def _calendar(df, src: str, col: str, calendar: dict, q: _Quarantine, table: str
     idx = np.searchsorted(bounds, keys.to_numpy(), side="right") - 1
     missing = keys.isna()
     before = (idx < 0) & ~missing
-    q.add(df, missing, "missing_value", col,
-          lambda r: [f"{table}.{col}: {src} '{v}' is blank or unreadable, so no period"
-                     for v in r[src]])
-    q.add(df, before, "outside_calendar", col,
-          lambda r: [f"{table}.{col}: {src} {v} is before the first period {labels[0]}"
-                     for v in r[src]])
-    out = [labels[i] if (i >= 0 and not m) else None for i, m in zip(idx, missing)]
+    q.add(
+        df,
+        missing,
+        "missing_value",
+        col,
+        lambda r: [
+            f"{table}.{col}: {src} '{v}' is blank or unreadable, so no period" for v in r[src]
+        ],
+    )
+    q.add(
+        df,
+        before,
+        "outside_calendar",
+        col,
+        lambda r: [
+            f"{table}.{col}: {src} {v} is before the first period {labels[0]}" for v in r[src]
+        ],
+    )
+    out = [labels[i] if (i >= 0 and not m) else None for i, m in zip(idx, missing, strict=False)]
     return pd.Series(out, index=df.index, dtype="str")
 
 
@@ -494,7 +579,11 @@ def load_mapped(
         if not spec.get("file"):
             raise ConfigError(f"Mapping for {table!r} needs file: (the export to read).")
         files = spec["file"] if isinstance(spec["file"], list) else [spec["file"]]
-        parts = [read(f, spec.get("read") or {}).assign(_source_file=f) for f in files]
+        opts = {
+            k: spec[k] for k in ("sheet", "header_row", "encoding", "sep", "expected") if k in spec
+        }
+        opts.update(spec.get("read") or {})
+        parts = [read(f, opts).assign(_source_file=f) for f in files]
         raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frames = {j["file"]: read(j["file"], j.get("read") or {}) for j in spec.get("join") or []}
         out[table] = map_frame(raw, spec, table=table, frames=frames)

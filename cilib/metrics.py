@@ -130,7 +130,9 @@ def validate_metric(metric: Any) -> dict[str, Any]:
         if not isinstance(metric.get("threshold"), (int, float)) or isinstance(
             metric.get("threshold"), bool
         ):
-            raise PlanError("measure 'pct_at_or_above' needs a numeric threshold, e.g. threshold: 60")
+            raise PlanError(
+                "measure 'pct_at_or_above' needs a numeric threshold, e.g. threshold: 60"
+            )
         out["threshold"] = float(metric["threshold"])
     elif measure == "persistent_absence":
         thr = metric.get("threshold", 90)
@@ -305,9 +307,7 @@ def _expand(units: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([units.assign(group="all"), both], ignore_index=True)
 
 
-def _finish(
-    res: pd.DataFrame, by_school: bool, periods: Sequence[str] | None
-) -> pd.DataFrame:
+def _finish(res: pd.DataFrame, by_school: bool, periods: Sequence[str] | None) -> pd.DataFrame:
     cols = (["school_id"] if by_school else []) + RESULT_COLUMNS
     for c in cols:
         if c not in res.columns:
@@ -352,16 +352,20 @@ def _attendance(df, tables, m, focus, skeys, measure) -> pd.DataFrame:
     u["_fg"] = _focus_labels(u, tables, focus)
     keys = skeys + ["period", "group"]
     if measure == "attendance_rate":
-        g = _expand(u).groupby(keys, as_index=False).agg(
-            n=("pupil_id", "nunique"), numerator=("att", "sum"), denominator=("poss", "sum")
+        g = (
+            _expand(u)
+            .groupby(keys, as_index=False)
+            .agg(n=("pupil_id", "nunique"), numerator=("att", "sum"), denominator=("poss", "sum"))
         )
         g["value"] = 100 * g["numerator"] / g["denominator"].where(g["denominator"] > 0)
         return g
     # persistent absence: absent ≥ (100 - threshold)% of possible sessions
     u = u.loc[u["poss"] > 0].copy()
     u["pa"] = ((u["poss"] - u["att"]) * 100 >= (100 - m["threshold"]) * u["poss"]).astype(float)
-    g = _expand(u).groupby(keys, as_index=False).agg(
-        n=("pupil_id", "nunique"), numerator=("pa", "sum"), denominator=("pa", "size")
+    g = (
+        _expand(u)
+        .groupby(keys, as_index=False)
+        .agg(n=("pupil_id", "nunique"), numerator=("pa", "sum"), denominator=("pa", "size"))
     )
     g["value"] = 100 * g["numerator"] / g["denominator"]
     return g
@@ -395,8 +399,10 @@ def _behaviour(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
     _need(pupils, "pupils", ["pupil_id", "school_id", "academic_year"])
     filt = m["filter"]
     # the period set: every period the behaviour table records, or the periods asked for
-    all_periods = list(periods) if periods is not None else sorted(
-        beh["period"].dropna().unique().tolist(), key=period_key
+    all_periods = (
+        list(periods)
+        if periods is not None
+        else sorted(beh["period"].dropna().unique().tolist(), key=period_key)
     )
     beh = _scope(beh, m, school_id, periods)
     beh = _apply_filter(beh, tables, filt, "behaviour")
@@ -445,9 +451,7 @@ def _survey(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
     df = df.merge(sitems, how="inner", on="item_id")
     r = pd.to_numeric(df["response"]).astype("float64")
     rev = df["reverse_coded"].astype("boolean").fillna(False).astype(bool)
-    df = df.assign(
-        adj=np.where(rev, df["min"].astype(float) + df["max"].astype(float) - r, r)
-    )
+    df = df.assign(adj=np.where(rev, df["min"].astype(float) + df["max"].astype(float) - r, r))
     df = df.loc[df["adj"].notna()]
     skeys = ["school_id"] if by_school else []
     agg: dict[str, tuple[str, str]] = {
@@ -458,8 +462,10 @@ def _survey(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
         agg["pupil_id"] = ("pupil_id", "first")
     u = df.groupby(skeys + ["respondent_id", "period"], as_index=False, sort=False).agg(**agg)
     u["_fg"] = _focus_labels(u, tables, focus)
-    g = _expand(u).groupby(skeys + ["period", "group"], as_index=False).agg(
-        n=("respondent_id", "nunique"), value=("adj", "mean"), sd=("adj", "std")
+    g = (
+        _expand(u)
+        .groupby(skeys + ["period", "group"], as_index=False)
+        .agg(n=("respondent_id", "nunique"), value=("adj", "mean"), sd=("adj", "std"))
     )
     return g
 
@@ -496,20 +502,27 @@ def _compute(
     m = validate_metric(metric)
     focus = dict(DEFAULT_FOCUS if focus is None else focus)
     if "column" not in focus or "value" not in focus:
-        raise PlanError("a focus group needs a column and a value, e.g. {column: disadvantaged, "
-                        "value: true}")
+        raise PlanError(
+            "a focus group needs a column and a value, e.g. {column: disadvantaged, value: true}"
+        )
     table = m["table"]
     df = _table(tables, table)
-    if school_id is not None and "school_id" in df.columns and not (df["school_id"] == school_id).any():
+    if (
+        school_id is not None
+        and "school_id" in df.columns
+        and not (df["school_id"] == school_id).any()
+    ):
         raise DataError(f"school {school_id!r} has no rows in table {table!r}; check the school id")
     skeys = ["school_id"] if by_school else []
     if table == "attendance":
-        rows = _apply_filter(_with_year(_scope(df, m, school_id, periods)), tables, m["filter"],
-                             table)
+        rows = _apply_filter(
+            _with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
+        )
         res = _attendance(rows, tables, m, focus, skeys, m["measure"])
     elif table == "assessments":
-        rows = _apply_filter(_with_year(_scope(df, m, school_id, periods)), tables, m["filter"],
-                             table)
+        rows = _apply_filter(
+            _with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
+        )
         res = _assessments(rows, tables, m, focus, skeys, m["measure"])
     elif table == "behaviour":
         res = _behaviour(tables, m, focus, school_id, periods, by_school)

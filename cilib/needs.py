@@ -222,7 +222,8 @@ def needs_ranking(
     persistent absence and the latest assessment score in each subject. A gap counts as a need
     when it is to the group's disadvantage and its 95% interval excludes zero; needs are ranked by
     the size of the standardised effect (Hedges' g), so measures on different scales compare.
-    Suppressed cells are never listed.
+    Suppressed cells are never listed. Prior attainment is left out as a lens for scores: pupils
+    with low prior attainment score lower by construction, which is not a need in itself.
     """
     thr = store.threshold
     lenses = store.lenses
@@ -236,7 +237,9 @@ def needs_ranking(
     latest = latest_assessment_period(store, school_id)
     if latest:
         a = attainment_pupils(store, school_id, periods=[latest])
-        t = lens_table(a, "score", lenses, kind="mean", threshold=thr, by=["subject"])
+        # prior attainment predicts later scores by construction: not a need in itself
+        t = lens_table(a, "score", [x for x in lenses if x != "prior_attainment"], kind="mean",
+                       threshold=thr, by=["subject"])
         t = t.assign(measure="Score in " + t["subject"].astype("str") + f" ({latest})",
                      harmful=t["gap"] < 0)
         parts.append(t.drop(columns=["subject"]))
@@ -351,9 +354,9 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
                     scale=100)
     year = academic_year_of(store.period)
     return [
-        _table(store, att, f"Attendance (%), {year} to {store.period}: mean of pupils' rates",
+        _table(store, att, f"Attendance (%) in {year} up to {store.period} (mean of pupils' rates)",
                "Attendance %"),
-        _table(store, pa, f"Persistent absence (% of pupils missing 10% or more), {year} to date",
+        _table(store, pa, f"Persistent absence (% of pupils missing 10% or more of sessions) in {year} up to {store.period}",
                "Persistently absent %"),
     ]
 

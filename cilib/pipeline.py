@@ -171,8 +171,9 @@ def prepare(
                 "school_name": str(sch.loc[s, "school_name"]),
                 "phase": str(sch.loc[s, "phase"]),
             }
-            for s in selected
+            for s in known
         ],
+        "selected_schools": selected,
         "config": {"path": str(config.path), "sha256": file_sha256(config.path)},
         "inputs": inputs,
         "plan": str(config.plan) if config.plan else None,

@@ -87,17 +87,45 @@ DEFAULT_RULE: dict[str, Any] = {
 TOP_KEYS = ("vision", "priorities", "goals", "strategies", "actions", "pdsa")
 PRIORITY_KEYS = ("id", "title")
 GOAL_KEYS = (
-    "id", "title", "priority", "metric", "group", "focus_group", "baseline_period", "target",
-    "target_period", "direction", "milestones",
+    "id",
+    "title",
+    "priority",
+    "metric",
+    "group",
+    "focus_group",
+    "baseline_period",
+    "target",
+    "target_period",
+    "direction",
+    "milestones",
 )
 STRATEGY_KEYS = (
-    "id", "title", "goals", "component", "if_we", "then", "and", "process_measure",
-    "outcome_measure", "start_period", "review_after_periods", "cost", "intervention",
+    "id",
+    "title",
+    "goals",
+    "component",
+    "if_we",
+    "then",
+    "and",
+    "process_measure",
+    "outcome_measure",
+    "start_period",
+    "review_after_periods",
+    "cost",
+    "intervention",
 )
 ACTION_KEYS = ("id", "strategy", "title", "owner", "start", "due", "status")
 PDSA_KEYS = (
-    "id", "strategy", "change_idea", "prediction", "start", "end", "measure", "result",
-    "learning", "decision",
+    "id",
+    "strategy",
+    "change_idea",
+    "prediction",
+    "start",
+    "end",
+    "measure",
+    "result",
+    "learning",
+    "decision",
 )
 COST_KEYS = ("staff_hours_per_half_term", "money_per_year")
 _PERIOD_RE = re.compile(r"^(\d{4})/(\d{2}) HT([1-6])$")
@@ -426,8 +454,9 @@ def _period(doc: _Doc, v: Any, path: tuple, what: str, calendar: Sequence[str] |
     if not _check_period(v):
         raise doc.err(path, f"{what} {v!r} is not a half-term label like '2024/25 HT3'")
     if calendar is not None and v not in calendar:
-        raise doc.err(path, f"{what} {v!r} is outside the calendar ({calendar[0]} … "
-                            f"{calendar[-1]})")
+        raise doc.err(
+            path, f"{what} {v!r} is outside the calendar ({calendar[0]} … {calendar[-1]})"
+        )
     return v
 
 
@@ -478,8 +507,9 @@ def _ids(doc: _Doc, items: list, key: str, what: str) -> list[str]:
             raise doc.err((key, i), f"{what} number {i + 1} has no id")
         ident = str(ident)
         if ident in seen:
-            raise doc.err((key, i), f"{what} id {ident!r} is used twice (first on line "
-                                    f"{seen[ident]})")
+            raise doc.err(
+                (key, i), f"{what} id {ident!r} is used twice (first on line {seen[ident]})"
+            )
         seen[ident] = doc.line((key, i))
         out.append(ident)
     return out
@@ -496,8 +526,9 @@ def _focus(doc: _Doc, v: Any, path: tuple, what: str) -> dict[str, Any] | None:
     if v is None:
         return None
     if not isinstance(v, Mapping) or set(v) != {"column", "value"}:
-        raise doc.err(path, f"{what}: focus_group must be {{column: <pupils column>, value: "
-                            f"<value>}}")
+        raise doc.err(
+            path, f"{what}: focus_group must be {{column: <pupils column>, value: <value>}}"
+        )
     return dict(v)
 
 
@@ -516,12 +547,16 @@ def _load_goal(doc, g, i, prio_ids, calendar) -> Goal:
     target = _number(doc, g["target"], (*path, "target"), f"{what}: target")
     if g.get("target_period") is None:
         raise doc.err(path, f"{what} has no target_period")
-    tp = _period(doc, g["target_period"], (*path, "target_period"), f"{what}: target_period",
-                 calendar)
+    tp = _period(
+        doc, g["target_period"], (*path, "target_period"), f"{what}: target_period", calendar
+    )
     priority = _text(doc, g, path, "priority", what, required=False)
     if priority is not None and priority not in prio_ids:
-        raise doc.err((*path, "priority"), f"{what}: priority {priority!r} is not a priority id "
-                                           f"({', '.join(prio_ids) or 'none defined'})")
+        raise doc.err(
+            (*path, "priority"),
+            f"{what}: priority {priority!r} is not a priority id "
+            f"({', '.join(prio_ids) or 'none defined'})",
+        )
     metric = None
     if g.get("metric") is not None:
         metric = _metric(doc, g["metric"], (*path, "metric"), what)
@@ -530,32 +565,52 @@ def _load_goal(doc, g, i, prio_ids, calendar) -> Goal:
         raise doc.err((*path, "group"), f"{what}: group must be one of {', '.join(GOAL_GROUPS)}")
     direction = g.get("direction", "up")
     if direction not in DIRECTIONS:
-        raise doc.err((*path, "direction"), f"{what}: direction must be up or down, not "
-                                            f"{direction!r}")
+        raise doc.err(
+            (*path, "direction"), f"{what}: direction must be up or down, not {direction!r}"
+        )
     bp = None
     if g.get("baseline_period") is not None:
-        bp = _period(doc, g["baseline_period"], (*path, "baseline_period"),
-                     f"{what}: baseline_period", calendar)
+        bp = _period(
+            doc,
+            g["baseline_period"],
+            (*path, "baseline_period"),
+            f"{what}: baseline_period",
+            calendar,
+        )
         if period_key(bp) >= period_key(tp):
-            raise doc.err((*path, "target_period"), f"{what}: target_period {tp} must come after "
-                                                    f"baseline_period {bp}")
+            raise doc.err(
+                (*path, "target_period"),
+                f"{what}: target_period {tp} must come after baseline_period {bp}",
+            )
     milestones: dict[str, float] = {}
     ms = g.get("milestones")
     if ms is not None:
         if not isinstance(ms, Mapping):
-            raise doc.err((*path, "milestones"), f"{what}: milestones must be lines of "
-                                                 f"'\"2024/25 HT6\": value'")
+            raise doc.err(
+                (*path, "milestones"),
+                f"{what}: milestones must be lines of '\"2024/25 HT6\": value'",
+            )
         for p, v in ms.items():
             mpath = (*path, "milestones", p)
             p = _period(doc, p, mpath, f"{what}: milestone period", calendar)
             milestones[p] = _number(doc, v, mpath, f"{what}: milestone {p}")
             if bp is not None and not period_key(bp) < period_key(p) < period_key(tp):
-                raise doc.err(mpath, f"{what}: milestone {p} must fall between the baseline "
-                                     f"period {bp} and the target period {tp}")
+                raise doc.err(
+                    mpath,
+                    f"{what}: milestone {p} must fall between the baseline "
+                    f"period {bp} and the target period {tp}",
+                )
     return Goal(
-        id=gid, title=title, target=target, target_period=tp, priority=priority, metric=metric,
-        group=group, focus_group=_focus(doc, g.get("focus_group"), (*path, "focus_group"), what),
-        baseline_period=bp, direction=direction,
+        id=gid,
+        title=title,
+        target=target,
+        target_period=tp,
+        priority=priority,
+        metric=metric,
+        group=group,
+        focus_group=_focus(doc, g.get("focus_group"), (*path, "focus_group"), what),
+        baseline_period=bp,
+        direction=direction,
         milestones=dict(sorted(milestones.items(), key=lambda kv: period_key(kv[0]))),
         line=doc.line(path),
     )
@@ -574,8 +629,9 @@ def _load_strategy(doc, s, i, goal_ids, calendar) -> Strategy:
         raise doc.err((*path, "goals"), f"{what}: goals must be a list of goal ids")
     for gid in goals:
         if str(gid) not in goal_ids:
-            raise doc.err((*path, "goals"), f"{what}: goal {gid!r} is not a goal id "
-                                            f"({', '.join(goal_ids)})")
+            raise doc.err(
+                (*path, "goals"), f"{what}: goal {gid!r} is not a goal id ({', '.join(goal_ids)})"
+            )
     comps = s.get("component") or []
     if isinstance(comps, str):
         comps = [comps]
@@ -583,19 +639,28 @@ def _load_strategy(doc, s, i, goal_ids, calendar) -> Strategy:
         raise doc.err((*path, "component"), f"{what}: component must be a component id or a list")
     for c in comps:
         if c not in COMPONENTS:
-            raise doc.err((*path, "component"), f"{what}: component {c!r} is not in the "
-                                                f"improvement model; use one of "
-                                                f"{', '.join(COMPONENTS)}")
+            raise doc.err(
+                (*path, "component"),
+                f"{what}: component {c!r} is not in the "
+                f"improvement model; use one of "
+                f"{', '.join(COMPONENTS)}",
+            )
     pm, expected = None, None
     if s.get("process_measure") is not None:
         raw = s["process_measure"]
         if not isinstance(raw, Mapping):
-            raise doc.err((*path, "process_measure"), f"{what}: process_measure must be a metric "
-                                                      f"definition with an expected level")
+            raise doc.err(
+                (*path, "process_measure"),
+                f"{what}: process_measure must be a metric definition with an expected level",
+            )
         raw = dict(raw)
         if "expected" in raw:
-            expected = _number(doc, raw.pop("expected"), (*path, "process_measure", "expected"),
-                               f"{what}: expected")
+            expected = _number(
+                doc,
+                raw.pop("expected"),
+                (*path, "process_measure", "expected"),
+                f"{what}: expected",
+            )
         pm = _metric(doc, raw, (*path, "process_measure"), what)
     om = s.get("outcome_measure")
     if isinstance(om, Mapping):
@@ -603,16 +668,21 @@ def _load_strategy(doc, s, i, goal_ids, calendar) -> Strategy:
     elif om is not None:
         om = str(om)
         if om not in goal_ids:
-            raise doc.err((*path, "outcome_measure"), f"{what}: outcome_measure {om!r} is neither "
-                                                      f"a goal id nor a metric definition")
+            raise doc.err(
+                (*path, "outcome_measure"),
+                f"{what}: outcome_measure {om!r} is neither a goal id nor a metric definition",
+            )
     sp = None
     if s.get("start_period") is not None:
-        sp = _period(doc, s["start_period"], (*path, "start_period"), f"{what}: start_period",
-                     calendar)
+        sp = _period(
+            doc, s["start_period"], (*path, "start_period"), f"{what}: start_period", calendar
+        )
     rap = s.get("review_after_periods", 3)
     if isinstance(rap, bool) or not isinstance(rap, int) or rap < 1:
-        raise doc.err((*path, "review_after_periods"), f"{what}: review_after_periods must be a "
-                                                       f"whole number of half-terms, at least 1")
+        raise doc.err(
+            (*path, "review_after_periods"),
+            f"{what}: review_after_periods must be a whole number of half-terms, at least 1",
+        )
     cost: dict[str, float] = {}
     if s.get("cost") is not None:
         c = s["cost"]
@@ -632,16 +702,26 @@ def _load_strategy(doc, s, i, goal_ids, calendar) -> Strategy:
         isp = inter.get("start_period", sp)
         if isp is None:
             raise doc.err(ipath, f"{what}: intervention needs a start_period")
-        isp = _period(doc, isp, (*ipath, "start_period"), f"{what}: intervention start_period",
-                      calendar)
+        isp = _period(
+            doc, isp, (*ipath, "start_period"), f"{what}: intervention start_period", calendar
+        )
         inter = {"schools": [str(x) for x in schools], "group": grp, "start_period": isp}
     return Strategy(
-        id=sid, title=title, goals=tuple(str(g) for g in goals), components=tuple(comps),
+        id=sid,
+        title=title,
+        goals=tuple(str(g) for g in goals),
+        components=tuple(comps),
         if_we=_text(doc, s, path, "if_we", what, required=False),
         then=_text(doc, s, path, "then", what, required=False),
         and_=_text(doc, s, path, "and", what, required=False),
-        process_measure=pm, expected=expected, outcome_measure=om, start_period=sp,
-        review_after_periods=rap, cost=cost, intervention=inter, line=doc.line(path),
+        process_measure=pm,
+        expected=expected,
+        outcome_measure=om,
+        start_period=sp,
+        review_after_periods=rap,
+        cost=cost,
+        intervention=inter,
+        line=doc.line(path),
     )
 
 
@@ -705,8 +785,10 @@ def loads_plan(
         title = _text(doc, p, ("priorities", i), "title", f"priority {p['id']!r}", required=True)
         priorities.append(Priority(str(p["id"]), title, doc.line(("priorities", i))))
     if len(priorities) > 5:
-        msg = (f"{source} line {doc.line(('priorities',))}: {len(priorities)} priorities; "
-               f"keep to five or fewer, focus is the point")
+        msg = (
+            f"{source} line {doc.line(('priorities',))}: {len(priorities)} priorities; "
+            f"keep to five or fewer, focus is the point"
+        )
         warnings.warn(msg, UserWarning, stacklevel=2)
         notes.append(msg)
 
@@ -732,17 +814,26 @@ def loads_plan(
             raise doc.err((*path, "strategy"), f"{what}: strategy {strat!r} is not a strategy id")
         status = a.get("status", "not_started")
         if status not in ACTION_STATUSES:
-            raise doc.err((*path, "status"), f"{what}: status {status!r} must be one of "
-                                             f"{', '.join(ACTION_STATUSES)}")
+            raise doc.err(
+                (*path, "status"),
+                f"{what}: status {status!r} must be one of {', '.join(ACTION_STATUSES)}",
+            )
         start = _date(doc, a.get("start"), (*path, "start"), f"{what}: start")
         due = _date(doc, a.get("due"), (*path, "due"), f"{what}: due")
         if start and due and due < start:
             raise doc.err((*path, "due"), f"{what}: due date {due} is before start date {start}")
-        actions.append(Action(
-            id=str(a["id"]), title=_text(doc, a, path, "title", what, required=True),
-            strategy=strat, owner=_text(doc, a, path, "owner", what, required=False),
-            start=start, due=due, status=status, line=doc.line(path),
-        ))
+        actions.append(
+            Action(
+                id=str(a["id"]),
+                title=_text(doc, a, path, "title", what, required=True),
+                strategy=strat,
+                owner=_text(doc, a, path, "owner", what, required=False),
+                start=start,
+                due=due,
+                status=status,
+                line=doc.line(path),
+            )
+        )
 
     cycles = []
     pdsa_raw = _list(doc, data, "pdsa")
@@ -754,8 +845,9 @@ def loads_plan(
         strat = _text(doc, c, path, "strategy", what, required=False)
         if strat is not None and strat not in strat_ids:
             raise doc.err((*path, "strategy"), f"{what}: strategy {strat!r} is not a strategy id")
-        pred, pval = _text_value(doc, c.get("prediction"), (*path, "prediction"),
-                                 f"{what}: prediction")
+        pred, pval = _text_value(
+            doc, c.get("prediction"), (*path, "prediction"), f"{what}: prediction"
+        )
         res, rval = _text_value(doc, c.get("result"), (*path, "result"), f"{what}: result")
         start = _date(doc, c.get("start"), (*path, "start"), f"{what}: start")
         end = _date(doc, c.get("end"), (*path, "end"), f"{what}: end")
@@ -763,28 +855,46 @@ def loads_plan(
             raise doc.err((*path, "end"), f"{what}: end date {end} is before start date {start}")
         decision = c.get("decision")
         if decision is not None and decision not in PDSA_DECISIONS:
-            raise doc.err((*path, "decision"), f"{what}: decision {decision!r} must be adopt, "
-                                               f"adapt or abandon")
+            raise doc.err(
+                (*path, "decision"),
+                f"{what}: decision {decision!r} must be adopt, adapt or abandon",
+            )
         measure = c.get("measure")
         if isinstance(measure, Mapping):
             measure = _metric(doc, measure, (*path, "measure"), what)
         elif measure is not None:
             measure = str(measure)
             if measure not in goal_ids:
-                raise doc.err((*path, "measure"), f"{what}: measure {measure!r} is neither a goal "
-                                                  f"id nor a metric definition")
-        cycles.append(PDSA(
-            id=str(c["id"]), strategy=strat,
-            change_idea=_text(doc, c, path, "change_idea", what, required=True),
-            prediction=pred, predicted_value=pval, start=start, end=end, measure=measure,
-            result=res, observed_value=rval,
-            learning=_text(doc, c, path, "learning", what, required=False),
-            decision=decision, line=doc.line(path),
-        ))
+                raise doc.err(
+                    (*path, "measure"),
+                    f"{what}: measure {measure!r} is neither a goal id nor a metric definition",
+                )
+        cycles.append(
+            PDSA(
+                id=str(c["id"]),
+                strategy=strat,
+                change_idea=_text(doc, c, path, "change_idea", what, required=True),
+                prediction=pred,
+                predicted_value=pval,
+                start=start,
+                end=end,
+                measure=measure,
+                result=res,
+                observed_value=rval,
+                learning=_text(doc, c, path, "learning", what, required=False),
+                decision=decision,
+                line=doc.line(path),
+            )
+        )
 
     return Plan(
-        vision=vision, priorities=tuple(priorities), goals=tuple(goals),
-        strategies=tuple(strategies), actions=tuple(actions), pdsa=tuple(cycles), source=source,
+        vision=vision,
+        priorities=tuple(priorities),
+        goals=tuple(goals),
+        strategies=tuple(strategies),
+        actions=tuple(actions),
+        pdsa=tuple(cycles),
+        source=source,
         warnings=tuple(notes),
     )
 
@@ -802,17 +912,16 @@ def goal_value(goal: Goal, result: pd.DataFrame) -> pd.DataFrame:
     if goal.group == "gap":
         wide = result.pivot_table(index="period", columns="group", values="value", sort=False)
         if not {"focus", "comparison"} <= set(wide.columns):
-            return pd.DataFrame({"period": pd.Series(dtype="str"),
-                                 "value": pd.Series(dtype="float64")})
+            return pd.DataFrame(
+                {"period": pd.Series(dtype="str"), "value": pd.Series(dtype="float64")}
+            )
         out = (wide["focus"] - wide["comparison"]).rename("value").reset_index()
         return out.dropna()
     out = result.loc[result["group"] == goal.group, ["period", "value"]]
     return out.dropna().reset_index(drop=True)
 
 
-def baseline(
-    goal: Goal, tables: Mapping[str, pd.DataFrame], school_id: str | None = None
-) -> float:
+def baseline(goal: Goal, tables: Mapping[str, pd.DataFrame], school_id: str | None = None) -> float:
     """Compute a goal's baseline: its metric in its baseline period, from data.
 
     Raises
@@ -824,8 +933,13 @@ def baseline(
         raise PlanError(f"goal {goal.id!r} has no metric, so it has no baseline")
     if goal.baseline_period is None:
         raise PlanError(f"goal {goal.id!r} has no baseline_period")
-    res = compute_metric(tables, goal.metric, school_id=school_id, focus=goal.focus_group,
-                         periods=[goal.baseline_period])
+    res = compute_metric(
+        tables,
+        goal.metric,
+        school_id=school_id,
+        focus=goal.focus_group,
+        periods=[goal.baseline_period],
+    )
     vals = goal_value(goal, res)
     if vals.empty:
         where = f"school {school_id}" if school_id else "the trust"
@@ -836,8 +950,9 @@ def baseline(
     return float(vals["value"].iloc[0])
 
 
-def trajectory(goal: Goal, baseline_value: float, periods: Sequence[str] | None = None
-               ) -> pd.DataFrame:
+def trajectory(
+    goal: Goal, baseline_value: float, periods: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Return the expected value per half-term from baseline to target.
 
     Straight lines join the anchor points (baseline, any milestones, target): at period ``i``
@@ -900,12 +1015,15 @@ def progress(
     """
     base = baseline(goal, tables, school_id)
     traj = trajectory(goal, base, periods)
-    res = compute_metric(tables, goal.metric, school_id=school_id, focus=goal.focus_group,
-                         periods=traj["period"].tolist())
+    res = compute_metric(
+        tables,
+        goal.metric,
+        school_id=school_id,
+        focus=goal.focus_group,
+        periods=traj["period"].tolist(),
+    )
     obs = goal_value(goal, res).rename(columns={"value": "observed"})
-    out = traj.merge(obs, how="left", on="period")[
-        ["period", "observed", "expected", "kind"]
-    ]
+    out = traj.merge(obs, how="left", on="period")[["period", "observed", "expected", "kind"]]
     diff = out["observed"] - out["expected"]
     ok = diff >= -1e-9 if goal.direction == "up" else diff <= 1e-9
     out["on_trajectory"] = ok.astype("boolean").mask(out["observed"].isna())
@@ -932,38 +1050,99 @@ def plan_checks(plan: Plan) -> pd.DataFrame:
     rows: list[tuple[str, str, bool, str]] = []
     served = {g for s in plan.strategies for g in s.goals}
     n_prio = len(plan.priorities)
-    rows.append(("at most five priorities", "plan", n_prio <= 5,
-                 f"{n_prio} priorities" + ("" if n_prio <= 5 else "; focus on five or fewer")))
+    rows.append(
+        (
+            "at most five priorities",
+            "plan",
+            n_prio <= 5,
+            f"{n_prio} priorities" + ("" if n_prio <= 5 else "; focus on five or fewer"),
+        )
+    )
     for g in plan.goals:
-        rows.append(("goal has a metric", g.id, g.metric is not None,
-                     describe_metric(g.metric) if g.metric else "add a metric definition"))
-        rows.append(("goal has a baseline period", g.id, g.baseline_period is not None,
-                     g.baseline_period or "add baseline_period; the baseline is computed"))
-        rows.append(("goal belongs to a priority", g.id, g.priority is not None,
-                     g.priority or "link the goal to a priority"))
+        rows.append(
+            (
+                "goal has a metric",
+                g.id,
+                g.metric is not None,
+                describe_metric(g.metric) if g.metric else "add a metric definition",
+            )
+        )
+        rows.append(
+            (
+                "goal has a baseline period",
+                g.id,
+                g.baseline_period is not None,
+                g.baseline_period or "add baseline_period; the baseline is computed",
+            )
+        )
+        rows.append(
+            (
+                "goal belongs to a priority",
+                g.id,
+                g.priority is not None,
+                g.priority or "link the goal to a priority",
+            )
+        )
         by = [s.id for s in plan.strategies if g.id in s.goals]
-        rows.append(("goal served by a strategy", g.id, g.id in served,
-                     ", ".join(by) if by else "no strategy lists this goal"))
+        rows.append(
+            (
+                "goal served by a strategy",
+                g.id,
+                g.id in served,
+                ", ".join(by) if by else "no strategy lists this goal",
+            )
+        )
     for s in plan.strategies:
         missing = [k for k, v in (("if_we", s.if_we), ("then", s.then), ("and", s.and_)) if not v]
-        rows.append(("strategy has a theory of action", s.id, not missing,
-                     "if we / then / and" if not missing else f"missing {', '.join(missing)}"))
-        rows.append(("strategy has a process measure", s.id, s.process_measure is not None,
-                     describe_metric(s.process_measure) if s.process_measure else
-                     "add a process (implementation) measure with an expected level"))
-        rows.append(("strategy has a component", s.id, bool(s.components),
-                     ", ".join(s.components) or "name its improvement-model component"))
+        rows.append(
+            (
+                "strategy has a theory of action",
+                s.id,
+                not missing,
+                "if we / then / and" if not missing else f"missing {', '.join(missing)}",
+            )
+        )
+        rows.append(
+            (
+                "strategy has a process measure",
+                s.id,
+                s.process_measure is not None,
+                describe_metric(s.process_measure)
+                if s.process_measure
+                else "add a process (implementation) measure with an expected level",
+            )
+        )
+        rows.append(
+            (
+                "strategy has a component",
+                s.id,
+                bool(s.components),
+                ", ".join(s.components) or "name its improvement-model component",
+            )
+        )
     for a in plan.actions:
-        rows.append(("action has an owner", a.id, a.owner is not None,
-                     a.owner or "name who is responsible"))
-        rows.append(("action has a due date", a.id, a.due is not None,
-                     str(a.due) if a.due else "add a due date"))
+        rows.append(
+            ("action has an owner", a.id, a.owner is not None, a.owner or "name who is responsible")
+        )
+        rows.append(
+            (
+                "action has a due date",
+                a.id,
+                a.due is not None,
+                str(a.due) if a.due else "add a due date",
+            )
+        )
     touched = {c for s in plan.strategies for c in s.components}
     for c, title in COMPONENTS.items():
         by = [s.id for s in plan.strategies if c in s.components]
-        rows.append(("improvement-model component covered", c, c in touched,
-                     ", ".join(by) if by else
-                     f"no strategy touches '{title}' ({COMPONENT_DOMAIN[c]})"))
+        rows.append(
+            (
+                "improvement-model component covered",
+                c,
+                c in touched,
+                ", ".join(by) if by else f"no strategy touches '{title}' ({COMPONENT_DOMAIN[c]})",
+            )
+        )
     out = pd.DataFrame(rows, columns=["check", "item", "passed", "detail"])
     out["passed"] = out["passed"].astype(bool)
     return out
@@ -1009,13 +1188,34 @@ def action_status(plan: Plan, as_of: dt.date | str, *, soon_days: int = 14) -> p
             flag = "no due date"
         else:
             flag = "on track"
-        rows.append({
-            "owner": a.owner or "(no owner)", "id": a.id, "strategy": a.strategy,
-            "title": a.title, "start": a.start, "due": a.due, "status": a.status,
-            "days_to_due": days, "overdue": overdue, "due_soon": soon, "flag": flag,
-        })
-    cols = ["owner", "id", "strategy", "title", "start", "due", "status", "days_to_due",
-            "overdue", "due_soon", "flag"]
+        rows.append(
+            {
+                "owner": a.owner or "(no owner)",
+                "id": a.id,
+                "strategy": a.strategy,
+                "title": a.title,
+                "start": a.start,
+                "due": a.due,
+                "status": a.status,
+                "days_to_due": days,
+                "overdue": overdue,
+                "due_soon": soon,
+                "flag": flag,
+            }
+        )
+    cols = [
+        "owner",
+        "id",
+        "strategy",
+        "title",
+        "start",
+        "due",
+        "status",
+        "days_to_due",
+        "overdue",
+        "due_soon",
+        "flag",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     out["days_to_due"] = out["days_to_due"].astype("Int64")
     out["_d"] = out["due"].map(lambda d: d or dt.date.max)
@@ -1032,18 +1232,46 @@ def pdsa_log(plan: Plan) -> pd.DataFrame:
     rows = []
     for c in plan.pdsa:
         measure = describe_metric(c.measure) if isinstance(c.measure, Mapping) else c.measure
-        diff = (c.observed_value - c.predicted_value
-                if c.observed_value is not None and c.predicted_value is not None else None)
-        rows.append({
-            "id": c.id, "strategy": c.strategy, "change_idea": c.change_idea, "start": c.start,
-            "end": c.end, "measure": measure, "prediction": c.prediction,
-            "predicted_value": c.predicted_value, "result": c.result,
-            "observed_value": c.observed_value, "difference": diff, "learning": c.learning,
-            "decision": c.decision,
-        })
-    out = pd.DataFrame(rows, columns=["id", "strategy", "change_idea", "start", "end", "measure",
-                                      "prediction", "predicted_value", "result", "observed_value",
-                                      "difference", "learning", "decision"])
+        diff = (
+            c.observed_value - c.predicted_value
+            if c.observed_value is not None and c.predicted_value is not None
+            else None
+        )
+        rows.append(
+            {
+                "id": c.id,
+                "strategy": c.strategy,
+                "change_idea": c.change_idea,
+                "start": c.start,
+                "end": c.end,
+                "measure": measure,
+                "prediction": c.prediction,
+                "predicted_value": c.predicted_value,
+                "result": c.result,
+                "observed_value": c.observed_value,
+                "difference": diff,
+                "learning": c.learning,
+                "decision": c.decision,
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "strategy",
+            "change_idea",
+            "start",
+            "end",
+            "measure",
+            "prediction",
+            "predicted_value",
+            "result",
+            "observed_value",
+            "difference",
+            "learning",
+            "decision",
+        ],
+    )
     for c in ("predicted_value", "observed_value", "difference"):
         out[c] = out[c].astype("float64")
     return out
@@ -1058,8 +1286,9 @@ def _freed(strategy: Strategy, periods_per_year: int) -> str:
     money = strategy.cost.get("money_per_year")
     parts = []
     if hours:
-        parts.append(f"{hours:,.0f} staff hours per half-term ({hours * periods_per_year:,.0f} "
-                     f"a year)")
+        parts.append(
+            f"{hours:,.0f} staff hours per half-term ({hours * periods_per_year:,.0f} a year)"
+        )
     if money:
         parts.append(f"£{money:,.0f} a year")
     if not parts:
@@ -1098,7 +1327,8 @@ def decide(
     1. stop: the effect's CI lies wholly on the harmful side of 0.
     2. stop: t ≥ stop_after_reviews × R and the CI includes 0 with both bounds within
        ± small_effect (no worthwhile effect).
-    3. continue: on trajectory, or the signal is ``improving``.
+    3. continue: on trajectory, or the signal is ``improving``, or the effect's CI lies wholly
+       on the beneficial side of 0 (improving beyond noise).
     4. adjust: off trajectory (``on_trajectory`` is False) or the signal is ``concerning``.
     5. adjust: t ≥ R and no signal.
     6. continue: too early to judge (t < R).
@@ -1119,16 +1349,19 @@ def decide(
     on = evidence.get("on_trajectory")
     signal = evidence.get("signal")
     if signal not in (None, "improving", "concerning"):
-        raise PlanError(f"evidence signal must be 'improving', 'concerning' or None, not "
-                        f"{signal!r}")
+        raise PlanError(
+            f"evidence signal must be 'improving', 'concerning' or None, not {signal!r}"
+        )
     direction = evidence.get("direction", "up")
     if direction not in DIRECTIONS:
         raise PlanError(f"evidence direction must be up or down, not {direction!r}")
     ci = evidence.get("effect_ci")
     freed = _freed(strategy, int(r["periods_per_year"]))
+    beneficial = False
     if ci is not None:
         lo, hi = sorted(float(x) for x in ci)
         harmful = hi < 0 if direction == "up" else lo > 0
+        beneficial = lo > 0 if direction == "up" else hi < 0
         if r["stop_if_harmful"] and harmful:
             return "stop", (
                 f"Stop and de-implement {strategy.id}: after {t} half-terms the effect's "
@@ -1136,23 +1369,87 @@ def decide(
                 f"{freed}"
             )
         small = float(r["small_effect"])
-        if (t >= r["stop_after_reviews"] * review and lo <= 0 <= hi
-                and max(abs(lo), abs(hi)) <= small):
+        if (
+            t >= r["stop_after_reviews"] * review
+            and lo <= 0 <= hi
+            and max(abs(lo), abs(hi)) <= small
+        ):
             return "stop", (
                 f"Stop and de-implement {strategy.id}: after {t} half-terms "
                 f"(≥ {r['stop_after_reviews']} × {review}) the effect's confidence interval "
                 f"({lo:.2f} to {hi:.2f}) includes 0 and rules out any effect larger than "
                 f"±{small:g}. {freed}"
             )
-    if on is True or signal == "improving":
-        why = "on its trajectory" if on is True else "improving beyond normal variation"
-        return "continue", f"Continue {strategy.id}: the goal measure is {why}."
+    if on is True or signal == "improving" or beneficial:
+        if on is True:
+            why = "the goal measure is on its trajectory"
+        elif signal == "improving":
+            why = "the goal measure is improving beyond normal variation"
+        else:
+            why = (
+                f"the effect's confidence interval ({lo:.2f} to {hi:.2f}) lies wholly on the "
+                f"beneficial side"
+            )
+        return "continue", f"Continue {strategy.id}: {why}."
     if on is False or signal == "concerning":
         why = "off its trajectory" if on is False else "showing a concerning signal"
-        return "adjust", (f"Adjust {strategy.id}: the goal measure is {why} after {t} "
-                          f"half-terms; revisit the theory of action and its fidelity.")
+        return "adjust", (
+            f"Adjust {strategy.id}: the goal measure is {why} after {t} "
+            f"half-terms; revisit the theory of action and its fidelity."
+        )
     if t >= review:
-        return "adjust", (f"Adjust {strategy.id}: no signal of improvement after {t} half-terms "
-                          f"(review point {review}); check fidelity and dosage.")
-    return "continue", (f"Continue {strategy.id}: too early to judge ({t} of {review} "
-                        f"half-terms before the first review).")
+        return "adjust", (
+            f"Adjust {strategy.id}: no signal of improvement after {t} half-terms "
+            f"(review point {review}); check fidelity and dosage."
+        )
+    return "continue", (
+        f"Continue {strategy.id}: too early to judge ({t} of {review} "
+        f"half-terms before the first review)."
+    )
+
+
+def strategy_evidence(
+    plan: Plan,
+    strategy_id: str,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    as_of: str,
+    school_id: str | None = None,
+    periods: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Gather the evidence :func:`decide` needs that the plan and the goal data can give.
+
+    ``on_trajectory`` comes from :func:`progress` on the strategy's outcome goal (its
+    ``outcome_measure`` when that is a goal id, else its first goal) at the latest period up to
+    ``as_of`` with data; ``periods_since_start`` counts half-terms from ``start_period`` to
+    ``as_of``. ``signal`` and ``effect_ci`` are left as None for the caller to fill from a control
+    chart and an impact analysis.
+
+    Returns
+    -------
+    dict
+        ``goal, on_trajectory, periods_since_start, signal, effect_ci, direction``.
+    """
+    s = plan.strategy(strategy_id)
+    gid = s.outcome_measure if isinstance(s.outcome_measure, str) else None
+    gid = gid or (s.goals[0] if s.goals else None)
+    if gid is None:
+        raise PlanError(f"strategy {s.id!r} serves no goal, so there is no outcome to judge")
+    goal = plan.goal(gid)
+    start = s.start_period or (s.intervention or {}).get("start_period")
+    t = 0
+    if start is not None and period_key(start) <= period_key(as_of):
+        t = len(periods_between(start, as_of, periods)) - 1
+    pr = progress(goal, tables, school_id=school_id, periods=periods)
+    pr = pr.loc[
+        pr["observed"].notna() & pr["period"].map(lambda p: period_key(p) <= period_key(as_of))
+    ]
+    on = None if pr.empty else bool(pr["on_trajectory"].iloc[-1])
+    return {
+        "goal": gid,
+        "on_trajectory": on,
+        "periods_since_start": t,
+        "signal": None,
+        "effect_ci": None,
+        "direction": goal.direction,
+    }

@@ -7,11 +7,7 @@ colour alone.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 #: Named colours used across the project (Okabe-Ito).
 COLOURS: dict[str, str] = {

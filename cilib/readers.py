@@ -63,7 +63,7 @@ def _decode(path: Path, encoding: str | None) -> str:
 
 
 def sniff_separator(sample: str) -> str:
-    """Return the separator of a CSV sample: the one of ``, ; tab |`` that splits it most evenly.
+    r"""Return the separator of a CSV sample: the one of ``, ; tab |`` that splits it most evenly.
 
     A separator wins when it gives the same number (more than one) of fields on every line
     of the sample, outside quotes; ties go to the one giving more fields.
@@ -121,7 +121,7 @@ def _read_grid(
                 )
             ws = wb[sheet]
         grid = [
-            [None if v is None or str(v).strip() == "" else _cell_text(v) for v in row]
+            [None if v is None or str(v).strip() == "" else _cell_text(v).strip() for v in row]
             for row in ws.iter_rows(values_only=True)
         ]
         for rng in ws.merged_cells.ranges:
@@ -146,7 +146,7 @@ def _read_grid(
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise DataError(f"Could not read {path} as CSV: {exc}") from exc
-    grid = [[None if v.strip() == "" else v for v in row] for row in rows if row]
+    grid = [[v.strip() or None for v in row] for row in rows if row]
     return grid, merged
 
 
@@ -269,16 +269,17 @@ def read_file(
     width = max([len(grid[h])] + [len(r) for r in body])
     header = list(grid[h]) + [None] * (width - len(grid[h]))
     # trailing blank columns with no data at all are export debris, not columns
-    while width and header[width - 1] is None and all(
-        len(r) < width or r[width - 1] is None for r in body
+    while (
+        width
+        and header[width - 1] is None
+        and all(len(r) < width or r[width - 1] is None for r in body)
     ):
         width -= 1
     header = header[:width]
     names = _header_names(header, merged.get(h, set()), path)
     rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
     df = pd.DataFrame(rows, columns=range(width), dtype=object)
-    df = df.apply(lambda s: s.str.strip() if len(s) else s)
-    df = df.astype("str").where(df.notna() & (df != ""), pd.NA) if width else df
+    df = df.astype("str") if width else df  # cells are stripped; blanks are already None
     df.columns = names
     df = _drop_duplicate_columns(df, path)
     df.insert(0, SOURCE_ROW, pd.array(range(1, len(df) + 1), dtype="Int64"))

@@ -80,8 +80,12 @@ def format_table(
     for c in cols:
         d = digits.get(c, 1) if isinstance(digits, dict) else digits
         vals = out[c]
-        if pd.api.types.is_integer_dtype(vals) or pd.api.types.is_bool_dtype(vals):
-            text = vals.astype("str")
+        whole = pd.api.types.is_numeric_dtype(vals) and not pd.api.types.is_bool_dtype(vals) and bool(
+            ((vals.dropna() % 1) == 0).all()) and (c == "n" or c.startswith("n_"))
+        if pd.api.types.is_bool_dtype(vals):
+            text = vals.map({True: "yes", False: "no"}).astype("str")
+        elif pd.api.types.is_integer_dtype(vals) or whole:
+            text = vals.map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
         else:
             text = vals.map(lambda v, d=d: "" if pd.isna(v) else f"{v:,.{d}f}")
         if mask is not None:
@@ -94,13 +98,22 @@ def format_table(
     return out
 
 
+def _looks_numeric(col: pd.Series) -> bool:
+    text = col.astype("str").str.replace(",", "", regex=False).str.strip()
+    text = text[(text != "") & (text != SUPPRESSED_SYMBOL)]
+    return bool(len(text)) and bool(pd.to_numeric(text, errors="coerce").notna().all())
+
+
 def table(df: pd.DataFrame, *, threshold: int | None = None, caption: str | None = None, **kw):
     """Return an HTML table of a summary frame, with the suppression footnote when needed."""
     shown = format_table(df, **kw)
     parts = []
     if caption:
         parts.append(f"<p><b>{html.escape(caption)}</b></p>")
-    parts.append(shown.to_html(index=False, border=0, escape=True, na_rep=""))
+    text_cols = [c for c in shown.columns if not _looks_numeric(shown[c])]
+    styler = shown.style.hide(axis="index").set_properties(
+        subset=text_cols, **{"text-align": "left"})
+    parts.append(styler.to_html())
     has_suppressed = "suppressed" in df.columns and bool(df["suppressed"].fillna(False).any())
     if has_suppressed and threshold is not None:
         parts.append(f"<p class='cilib-note'>{html.escape(suppression_footnote(threshold))}</p>")
@@ -117,35 +130,34 @@ def data_quality(store: Store):
         f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
         "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
         "the data team to correct at source.</p>",
-        dq.rename(
-            columns={
-                "table": "Table",
-                "rows_in": "Rows in",
-                "rows_clean": "Clean",
-                "rows_quarantined": "Set aside",
-                "top_rule": "Most common rule broken",
-            }
-        ).to_html(index=False, border=0),
+        table(dq, rename={"table": "Table", "rows_in": "Rows in", "rows_clean": "Clean",
+                          "rows_quarantined": "Set aside", "top_rule": "Most common rule broken"},
+              digits=0).data,
     ]
     qs = store.quarantine_summary
     if len(qs):
-        parts.append("<p><b>Why rows were set aside</b></p>")
-        parts.append(
-            qs.rename(
-                columns={"table": "Table", "rule": "Rule", "rows": "Rows", "example_reason": "Example"}
-            ).to_html(index=False, border=0)
-        )
+        parts.append(table(qs, caption="Why rows were set aside", digits=0,
+                           rename={"table": "Table", "rule": "Rule", "rows": "Rows",
+                                   "example_reason": "Example"}).data)
     return _html("".join(parts))
 
 
 def show(fig) -> None:
-    """Display a matplotlib figure once and close it."""
-    from IPython.display import display
+    """Display a matplotlib figure once, as an embedded PNG, and close it.
 
-    display(fig)
+    The PNG is made here rather than by the notebook's plotting backend, so a chart appears the
+    same in JupyterLab, in a papermill run and in the HTML report (where it is embedded, never
+    linked).
+    """
+    import io
+
     import matplotlib.pyplot as plt
+    from IPython.display import Image, display
 
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png"))
 
 
 def fmt_change(now: float, before: float, *, unit: str = " points", digits: int = 1) -> str:

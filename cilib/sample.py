@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "ACADEMIC_YEARS",
@@ -86,26 +86,29 @@ class _School:
 
 
 SCHOOLS = (
-    _School("NLT01", "Northfield Primary Academy", "primary", "North", "990101", 60,
-            0.42, 0.30, 0.70, 0.03, -1.0, -0.004),
-    _School("NLT02", "Beckside Primary School", "primary", "North", "990102", 45,
-            0.30, 0.22, 0.75, 0.03, 0.0, 0.0),
+    _School("NLT01", "Northfield Primary Academy", "primary", "North", "990101", 52,
+            0.36, 0.30, 0.70, 0.03, -1.0, -0.004),
+    _School("NLT02", "Beckside Primary School", "primary", "North", "990102", 36,
+            0.25, 0.22, 0.75, 0.03, 0.0, 0.0),
     _School("NLT03", "Hollins Lane Primary", "primary", "East", "990103", 30,
-            0.22, 0.12, 0.85, 0.025, 1.5, 0.002),
-    _School("NLT04", "Ashby Road Primary", "primary", "East", "990104", 40,
-            0.35, 0.38, 0.60, 0.08, 0.5, -0.002),
-    _School("NLT05", "Millbrook Church of England Primary", "primary", "West", "990105", 50,
-            0.15, 0.08, 0.90, 0.025, 2.0, 0.004),
-    _School("NLT06", "Northfield Academy", "secondary", "North", "990106", 210,
-            0.25, 0.22, 0.72, 0.03, 1.0, 0.002),
-    _School("NLT07", "Castlegate Academy", "secondary", "East", "990107", 175,
-            0.38, 0.28, 0.70, 0.035, -1.5, -0.004),
-    _School("NLT08", "Riverside High School", "secondary", "West", "990108", 165,
-            0.18, 0.10, 0.88, 0.03, 0.5, 0.003),
+            0.18, 0.12, 0.85, 0.025, 1.5, 0.002),
+    _School("NLT04", "Ashby Road Primary", "primary", "East", "990104", 32,
+            0.30, 0.38, 0.60, 0.08, 0.5, -0.002),
+    _School("NLT05", "Millbrook Church of England Primary", "primary", "West", "990105", 40,
+            0.155, 0.08, 0.90, 0.025, 2.0, 0.004),
+    _School("NLT06", "Northfield Academy", "secondary", "North", "990106", 168,
+            0.21, 0.22, 0.72, 0.03, 1.0, 0.002),
+    _School("NLT07", "Castlegate Academy", "secondary", "East", "990107", 164,
+            0.33, 0.28, 0.70, 0.035, -1.5, -0.004),
+    _School("NLT08", "Riverside High School", "secondary", "West", "990108", 162,
+            0.15, 0.10, 0.88, 0.03, 0.5, 0.003),
 )  # fmt: skip
 _SCHOOL = {s.school_id: s for s in SCHOOLS}
 YEAR_GROUPS = {"primary": tuple(range(0, 7)), "secondary": tuple(range(7, 12))}
-SUBJECTS = {"primary": ("reading", "writing", "maths"), "secondary": ("english", "maths", "science")}
+SUBJECTS = {
+    "primary": ("reading", "writing", "maths"),
+    "secondary": ("english", "maths", "science"),
+}
 SUBJECT_EFFECT = {"reading": 2.0, "writing": -3.0, "english": 0.0, "maths": 0.0, "science": -3.0}
 ASSESSMENTS = {2: "HT2 checkpoint", 4: "HT4 checkpoint", 6: "HT6 summer"}
 
@@ -156,8 +159,9 @@ SURVEY_YEAR_GROUPS = tuple(range(4, 12))
 _PROTECTED = tuple(f"P{i:05d}" for i in range(1, 11))
 
 #: Dirty rows planted in the sample. Each names its table, what is wrong, the validation rule
-#: that must catch it, the column at fault, and ``match``: column values (as written in the
-#: CSV, blank for missing) that pick out the row, ``count`` of them.
+#: that must catch it (the rule names of :mod:`cilib.validate`), the column at fault, and
+#: ``match``: column values (as written in the CSV, blank for missing) that pick out the rows,
+#: ``count`` of them.
 DIRTY_ROWS: list[dict] = [
     {"table": "pupils", "description": "unknown SEN code 'X'", "rule": "allowed_values",
      "column": "sen", "match": {"pupil_id": "P90001", "sen": "X"}, "count": 1},
@@ -169,7 +173,7 @@ DIRTY_ROWS: list[dict] = [
      "column": "school_id", "match": {"pupil_id": "P90004", "school_id": "NLT99"}, "count": 1},
     {"table": "pupils",
      "description": "(pupil_id, academic_year) duplicated with conflicting gender",
-     "rule": "duplicate_key", "column": "pupil_id",
+     "rule": "conflicting_key", "column": "pupil_id, academic_year",
      "match": {"pupil_id": "P00001", "academic_year": "2025/26"}, "count": 2},
     {"table": "assessments", "description": "score 150 (above max_score 100)", "rule": "range",
      "column": "score", "match": {"pupil_id": "P00001", "period": "2025/26 HT2",
@@ -186,12 +190,14 @@ DIRTY_ROWS: list[dict] = [
      "rule": "attended_le_possible", "column": "attended_sessions",
      "match": {"pupil_id": "P00001", "period": "2025/26 HT1"}, "count": 1},
     {"table": "attendance",
-     "description": "negative possible_sessions (-70; so attended also exceeds possible)",
+     "description": "negative possible_sessions -70 (attended then also exceeds possible, "
+     "so attended_le_possible fires too)",
      "rule": "range", "column": "possible_sessions",
      "match": {"pupil_id": "P00002", "period": "2025/26 HT1", "possible_sessions": "-70"},
      "count": 1},
-    {"table": "attendance", "description": "exact duplicate row", "rule": "duplicate_key",
-     "column": "pupil_id", "match": {"pupil_id": "P00003", "period": "2025/26 HT1"},
+    {"table": "attendance", "description": "exact duplicate row (the second copy is caught)",
+     "rule": "duplicate", "column": "pupil_id, period",
+     "match": {"pupil_id": "P00003", "period": "2025/26 HT1"},
      "count": 2},
     {"table": "behaviour", "description": "negative count -1", "rule": "range",
      "column": "count", "match": {"pupil_id": "P00001", "period": "2025/26 HT1",
@@ -199,7 +205,8 @@ DIRTY_ROWS: list[dict] = [
     {"table": "behaviour", "description": "unknown incident_type 'fight'",
      "rule": "allowed_values", "column": "incident_type",
      "match": {"pupil_id": "P00002", "incident_type": "fight"}, "count": 1},
-    {"table": "survey_responses", "description": "response 9 on a 1-5 item", "rule": "range",
+    {"table": "survey_responses", "description": "response 9 on a 1-5 item",
+     "rule": "response_in_item_range",
      "column": "response", "match": {"respondent_id": "STF0001", "period": "2023/24 HT3",
                                      "item_id": "wl1", "response": "9"}, "count": 1},
     {"table": "survey_responses", "description": "item_id 'wl9' not in survey_items",
@@ -213,33 +220,68 @@ DIRTY_ROWS: list[dict] = [
 ]  # fmt: skip
 
 ROADMAP = (
-    ("Set the Vision", "Trust board agreed a vision of every pupil attending, belonging and "
-     "reading fluently by age 11", "Two workshops with headteachers, trustees and pupil "
-     "parliament representatives", "Publish the vision on every school's website",
-     "2023-10-20", "CEO"),
-    ("Assess Needs", "Analysed attendance, attainment and survey data for 2023/24 by "
-     "disadvantage, SEN and EAL", "Shared the needs analysis with heads and local governing "
-     "bodies; staff focus groups on workload", "Add parent survey and behaviour data to the "
-     "needs analysis", "2024-02-09", "Director of Education"),
-    ("Assess Needs", "Found a reading gap of about 10 points for disadvantaged pupils in "
-     "primary schools", "Reading leads from all five primaries reviewed the findings",
-     "Check the gap against national benchmarks", "2024-03-28", "Trust Data Lead"),
-    ("Create Strategic Plan", "Plan with three priorities: reading, attendance, belonging; "
-     "each goal has a baseline, target and half-termly milestones", "Consulted heads, "
-     "governors and the staff forum on the draft plan", "Agree fidelity measures for the "
-     "reading intervention", "2024-07-19", "Director of Education"),
-    ("Implement Plan", "Reading intervention running in NLT01, NLT02 and NLT03 since "
-     "September 2024; fidelity tracked each half-term", "Termly updates to parents of pupils "
-     "in the intervention; reading leads' network meets half-termly", "Train new teaching "
-     "assistants in the intervention", "2025-10-24", "Primary Reading Lead"),
-    ("Implement Plan", "Attendance officers appointed in the secondary schools",
-     "Family liaison meetings with parents of persistently absent pupils", "Review "
-     "attendance support at Castlegate Academy after the spring fall", "2025-12-19",
-     "Head of Castlegate Academy"),
-    ("Monitor and Adjust", "Half-termly review of run charts for every goal; reading gap "
-     "narrowing in intervention schools", "Impact report shared with trustees and all "
-     "staff, including what has not worked", "Decide whether to extend the intervention to "
-     "NLT04 and NLT05", "2026-07-17", "CEO"),
+    (
+        "Set the Vision",
+        "Trust board agreed a vision of every pupil attending, belonging and "
+        "reading fluently by age 11",
+        "Two workshops with headteachers, trustees and pupil parliament representatives",
+        "Publish the vision on every school's website",
+        "2023-10-20",
+        "CEO",
+    ),
+    (
+        "Assess Needs",
+        "Analysed attendance, attainment and survey data for 2023/24 by disadvantage, SEN and EAL",
+        "Shared the needs analysis with heads and local governing "
+        "bodies; staff focus groups on workload",
+        "Add parent survey and behaviour data to the needs analysis",
+        "2024-02-09",
+        "Director of Education",
+    ),
+    (
+        "Assess Needs",
+        "Found a reading gap of about 10 points for disadvantaged pupils in primary schools",
+        "Reading leads from all five primaries reviewed the findings",
+        "Check the gap against national benchmarks",
+        "2024-03-28",
+        "Trust Data Lead",
+    ),
+    (
+        "Create Strategic Plan",
+        "Plan with three priorities: reading, attendance, belonging; "
+        "each goal has a baseline, target and half-termly milestones",
+        "Consulted heads, governors and the staff forum on the draft plan",
+        "Agree fidelity measures for the reading intervention",
+        "2024-07-19",
+        "Director of Education",
+    ),
+    (
+        "Implement Plan",
+        "Reading intervention running in NLT01, NLT02 and NLT03 since "
+        "September 2024; fidelity tracked each half-term",
+        "Termly updates to parents of pupils "
+        "in the intervention; reading leads' network meets half-termly",
+        "Train new teaching assistants in the intervention",
+        "2025-10-24",
+        "Primary Reading Lead",
+    ),
+    (
+        "Implement Plan",
+        "Attendance officers appointed in the secondary schools",
+        "Family liaison meetings with parents of persistently absent pupils",
+        "Review attendance support at Castlegate Academy after the spring fall",
+        "2025-12-19",
+        "Head of Castlegate Academy",
+    ),
+    (
+        "Monitor and Adjust",
+        "Half-termly review of run charts for every goal; reading gap "
+        "narrowing in intervention schools",
+        "Impact report shared with trustees and all staff, including what has not worked",
+        "Decide whether to extend the intervention to NLT04 and NLT05",
+        "2026-07-17",
+        "CEO",
+    ),
 )
 
 TRUST_YML = """\
@@ -312,8 +354,12 @@ def _period_index(label: str) -> int:
 
 
 def _new_pupils(
-    rng: np.random.Generator, school: _School, year_groups: np.ndarray, first_id: int,
-    *, joiners: bool,
+    rng: np.random.Generator,
+    school: _School,
+    year_groups: np.ndarray,
+    first_id: int,
+    *,
+    joiners: bool,
 ) -> pd.DataFrame:
     """Draw new pupils for ``school``, one per entry of ``year_groups``."""
     n = len(year_groups)
@@ -334,14 +380,13 @@ def _new_pupils(
     eal_eth = eal_codes[np.minimum(np.searchsorted(eal_cum, e, side="right"), 5)]
     wb = school.white_british
     rest = 1.0 - wb - 0.02
-    non_codes = np.array(["white_british", "mixed", "asian", "black", "white_other", "other",
-                          "unknown"])
+    non_codes = np.array(
+        ["white_british", "mixed", "asian", "black", "white_other", "other", "unknown"]
+    )
     non_cum = np.cumsum([wb, rest * 0.35, rest * 0.3, rest * 0.2, rest * 0.1, rest * 0.05, 0.02])
     non_eth = non_codes[np.minimum(np.searchsorted(non_cum, e, side="right"), 6)]
     ethnicity = np.where(eal, eal_eth, non_eth)
-    ability = (
-        rng.normal(size=n) - 0.3 * dis - 0.6 * (sen == "support") - 1.2 * (sen == "ehcp")
-    )
+    ability = rng.normal(size=n) - 0.3 * dis - 0.6 * (sen == "support") - 1.2 * (sen == "ehcp")
     pa_latent = ability + rng.normal(0.0, 0.5, size=n)
     return pd.DataFrame(
         {
@@ -399,8 +444,9 @@ def _rosters(rng: np.random.Generator) -> list[pd.DataFrame]:
         pick = rng.random(len(prev))
         schools = prev["school_id"].to_numpy().copy()
         for i in np.flatnonzero(move):
-            others = [s.school_id for s in SCHOOLS
-                      if s.phase == phase[i] and s.school_id != schools[i]]
+            others = [
+                s.school_id for s in SCHOOLS if s.phase == phase[i] and s.school_id != schools[i]
+            ]
             schools[i] = others[int(pick[i] * len(others))]
         prev["school_id"] = schools
         # changes of status from one year to the next
@@ -413,9 +459,13 @@ def _rosters(rng: np.random.Generator) -> list[pd.DataFrame]:
         prev["fsm"] = new_fsm
         sen = prev["sen"].to_numpy()
         prev["sen"] = np.where(
-            (sen == "none") & (r3 < 0.02), "support",
-            np.where((sen == "support") & (r3 < 0.08), "none",
-                     np.where((sen == "support") & (r3 > 0.98), "ehcp", sen)),
+            (sen == "none") & (r3 < 0.02),
+            "support",
+            np.where(
+                (sen == "support") & (r3 < 0.08),
+                "none",
+                np.where((sen == "support") & (r3 > 0.98), "ehcp", sen),
+            ),
         )
         prev = prev.loc[~leave].reset_index(drop=True)
         parts = [prev]
@@ -424,7 +474,8 @@ def _rosters(rng: np.random.Generator) -> list[pd.DataFrame]:
             entry = _cohort_size(rng, school)
             joiners = rng.poisson(school.cohort * 0.045, size=len(groups) - 1)
             ygs = np.concatenate(
-                [np.full(entry, groups[0])] + [np.full(k, g) for k, g in zip(joiners, groups[1:])]
+                [np.full(entry, groups[0])]
+                + [np.full(k, g) for k, g in zip(joiners, groups[1:], strict=True)]
             )
             is_joiner = ygs != groups[0]
             new = _new_pupils(rng, school, ygs, next_id, joiners=False)
@@ -436,19 +487,30 @@ def _rosters(rng: np.random.Generator) -> list[pd.DataFrame]:
             next_id += len(ygs)
             parts.append(new)
         roster = pd.concat(parts, ignore_index=True)
-        order = np.lexsort((roster["pupil_id"].to_numpy(), roster["year_group"].to_numpy(),
-                            roster["school_id"].to_numpy()))
+        order = np.lexsort(
+            (
+                roster["pupil_id"].to_numpy(),
+                roster["year_group"].to_numpy(),
+                roster["school_id"].to_numpy(),
+            )
+        )
         rosters.append(roster.iloc[order].reset_index(drop=True))
     first = rosters[0]
-    order = np.lexsort((first["pupil_id"].to_numpy(), first["year_group"].to_numpy(),
-                        first["school_id"].to_numpy()))
+    order = np.lexsort(
+        (
+            first["pupil_id"].to_numpy(),
+            first["year_group"].to_numpy(),
+            first["school_id"].to_numpy(),
+        )
+    )
     rosters[0] = first.iloc[order].reset_index(drop=True)
     return rosters
 
 
 def _prior_attainment(roster: pd.DataFrame) -> np.ndarray:
-    band = np.where(roster["pa_latent"] < -0.65, "low",
-                    np.where(roster["pa_latent"] > 0.65, "high", "middle"))
+    band = np.where(
+        roster["pa_latent"] < -0.9, "low", np.where(roster["pa_latent"] > 0.55, "high", "middle")
+    )
     return np.where(roster["year_group"] >= 3, band, "")
 
 
@@ -482,7 +544,7 @@ def _schools_table(rosters: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _pupils_table(rosters: list[pd.DataFrame]) -> pd.DataFrame:
     parts = []
-    for year, r in zip(ACADEMIC_YEARS, rosters):
+    for year, r in zip(ACADEMIC_YEARS, rosters, strict=True):
         parts.append(
             pd.DataFrame(
                 {
@@ -503,8 +565,9 @@ def _pupils_table(rosters: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _intervention_effect(school_ids: np.ndarray, dis: np.ndarray, t: int,
-                         subject: str) -> np.ndarray:
+def _intervention_effect(
+    school_ids: np.ndarray, dis: np.ndarray, t: int, subject: str
+) -> np.ndarray:
     k = t - _period_index(INTERVENTION_START) + 1
     if k <= 0:
         return np.zeros(len(dis))
@@ -514,14 +577,15 @@ def _intervention_effect(school_ids: np.ndarray, dis: np.ndarray, t: int,
 
 
 def _grade(score: np.ndarray) -> np.ndarray:
-    return np.where(score < 45, "Working towards", np.where(score < 75, "Expected",
-                                                             "Greater depth"))
+    return np.where(
+        score < 45, "Working towards", np.where(score < 75, "Expected", "Greater depth")
+    )
 
 
 def _assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
     score_effect = {s.school_id: s.score_effect for s in SCHOOLS}
     parts = []
-    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters)):
+    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters, strict=True)):
         for phase in ("primary", "secondary"):
             ids = [s.school_id for s in SCHOOLS if s.phase == phase]
             sub = r.loc[r["school_id"].isin(ids) & (r["year_group"] >= 1)]
@@ -529,16 +593,20 @@ def _assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) ->
             school_ids = sub["school_id"].to_numpy()
             dis = sub["disadvantaged"].to_numpy()
             base = (
-                55.0 + 13.0 * sub["ability"].to_numpy()
+                55.0
+                + 13.0 * sub["ability"].to_numpy()
                 + sub["school_id"].map(score_effect).to_numpy()
-                + DIRECT_GAP * dis + 0.5 * y
+                + DIRECT_GAP * dis
+                + 0.5 * y
             )
             protected = sub["pupil_id"].isin(_PROTECTED).to_numpy()
             for h, assessment in ASSESSMENTS.items():
                 t = y * HALF_TERMS + h - 1
                 for j, subject in enumerate(SUBJECTS[phase]):
                     score = (
-                        base + sub[f"dev{j}"].to_numpy() + SUBJECT_EFFECT[subject]
+                        base
+                        + sub[f"dev{j}"].to_numpy()
+                        + SUBJECT_EFFECT[subject]
                         + _intervention_effect(school_ids, dis, t, subject)
                         + rng.normal(0.0, 6.0, size=n)
                     )
@@ -562,32 +630,51 @@ def _assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) ->
                         )
                     )
     df = pd.concat(parts, ignore_index=True)
-    order = np.lexsort((df["_j"].to_numpy(), df["pupil_id"].to_numpy(),
-                        df["school_id"].to_numpy(), df["_t"].to_numpy()))
+    order = np.lexsort(
+        (
+            df["_j"].to_numpy(),
+            df["pupil_id"].to_numpy(),
+            df["school_id"].to_numpy(),
+            df["_t"].to_numpy(),
+        )
+    )
     return df.iloc[order].drop(columns=["_t", "_j"]).reset_index(drop=True)
 
 
 def _attendance_rates(rng: np.random.Generator, r: pd.DataFrame, y: int) -> np.ndarray:
-    """Each pupil's underlying attendance rate for academic year ``y`` (beta per pupil)."""
+    """Each pupil's underlying attendance rate in one academic year.
+
+    A two-component beta mixture per pupil: most pupils attend well (beta with mean ``m``,
+    concentration 150); a minority, larger among disadvantaged pupils, attend poorly (beta with
+    mean 0.80, concentration 12). A persistent pupil trait (correlation 0.8 between years)
+    decides both the component and the position within it.
+    """
     phase = r["school_id"].map({s.school_id: s.phase for s in SCHOOLS}).to_numpy()
+    primary = phase == "primary"
+    dis = r["disadvantaged"].to_numpy()
+    sen = r["sen"].to_numpy()
     m = (
-        np.where(phase == "primary", 0.952, 0.926)
+        np.where(primary, 0.956, 0.943)
         + r["school_id"].map({s.school_id: s.attendance_effect for s in SCHOOLS}).to_numpy()
-        - 0.035 * r["disadvantaged"].to_numpy()
-        - 0.012 * (r["sen"] == "support").to_numpy()
-        - 0.025 * (r["sen"] == "ehcp").to_numpy()
+        - 0.022 * dis
+        - 0.008 * (sen == "support")
+        - 0.02 * (sen == "ehcp")
     )
-    kappa = 22.0
+    q = np.where(primary, 0.04, 0.08) + np.where(primary, 0.08, 0.12) * dis
     z = 0.8 * r["z_att"].to_numpy() + 0.6 * rng.normal(size=len(r))
-    return stats.beta.ppf(stats.norm.cdf(z), kappa * m, kappa * (1.0 - m))
+    u = np.clip(special.ndtr(z), 1e-9, 1 - 1e-9)
+    low = u < q
+    u_main = np.clip((u - q) / (1.0 - q), 1e-9, 1 - 1e-9)
+    u_low = np.clip(u / q, 1e-9, 1 - 1e-9)
+    main = special.betaincinv(150.0 * m, 150.0 * (1.0 - m), u_main)
+    poor = special.betaincinv(12.0 * 0.80, 12.0 * 0.20, u_low)
+    return np.where(low, poor, main)
 
 
-def _attendance_table(
-    rng: np.random.Generator, rosters: list[pd.DataFrame]
-) -> pd.DataFrame:
+def _attendance_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
     parts = []
     shift_from = _period_index(SHIFT_START)
-    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters)):
+    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters, strict=True)):
         rate = _attendance_rates(rng, r, y)
         in_shift_school = (r["school_id"] == SHIFT_SCHOOL).to_numpy()
         for h in range(1, HALF_TERMS + 1):
@@ -613,25 +700,29 @@ def _attendance_table(
 
 
 BEHAVIOUR_RATES = {  # mean incidents per pupil per half-term, before pupil multipliers
-    "primary": {"positive": 0.9, "low_level": 0.22, "serious": 0.015, "suspension": 0.002},
-    "secondary": {"positive": 1.1, "low_level": 0.55, "serious": 0.05, "suspension": 0.012},
+    "primary": {"positive": 0.3, "low_level": 0.16, "serious": 0.015, "suspension": 0.002},
+    "secondary": {"positive": 0.4, "low_level": 0.42, "serious": 0.05, "suspension": 0.012},
 }
 
 
 def _behaviour_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
     phase_of = {s.school_id: s.phase for s in SCHOOLS}
     parts = []
-    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters)):
+    for y, r in enumerate(rosters):
         phase = r["school_id"].map(phase_of).to_numpy()
         dis = r["disadvantaged"].to_numpy()
         sen = r["sen"].to_numpy()
-        neg_mult = (1.0 + 0.6 * dis) * np.where(sen == "ehcp", 2.0,
-                                                 np.where(sen == "support", 1.7, 1.0))
+        neg_mult = (1.0 + 0.6 * dis) * np.where(
+            sen == "ehcp", 2.0, np.where(sen == "support", 1.7, 1.0)
+        )
         for h in range(1, HALF_TERMS + 1):
             t = y * HALF_TERMS + h - 1
             for kind in ("positive", "low_level", "serious", "suspension"):
-                base = np.where(phase == "primary", BEHAVIOUR_RATES["primary"][kind],
-                                BEHAVIOUR_RATES["secondary"][kind])
+                base = np.where(
+                    phase == "primary",
+                    BEHAVIOUR_RATES["primary"][kind],
+                    BEHAVIOUR_RATES["secondary"][kind],
+                )
                 if kind == "positive":
                     lam = base * r["frail_pos"].to_numpy() * (1.0 - 0.1 * dis)
                 else:
@@ -652,8 +743,14 @@ def _behaviour_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> p
                     )
                 )
     df = pd.concat(parts, ignore_index=True)
-    order = np.lexsort((df["_k"].to_numpy(), df["pupil_id"].to_numpy(),
-                        df["school_id"].to_numpy(), df["_t"].to_numpy()))
+    order = np.lexsort(
+        (
+            df["_k"].to_numpy(),
+            df["pupil_id"].to_numpy(),
+            df["school_id"].to_numpy(),
+            df["_t"].to_numpy(),
+        )
+    )
     return df.iloc[order].drop(columns=["_t", "_k"]).reset_index(drop=True)
 
 
@@ -698,7 +795,7 @@ def _staff(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> list[pd.Dat
             ids = current.get(s.school_id, [])
             if ids:
                 stay = rng.random(len(ids)) >= 0.12
-                ids = [i for i, k in zip(ids, stay) if k or i == "STF0001"]
+                ids = [i for i, k in zip(ids, stay, strict=True) if k or i == "STF0001"]
             while len(ids) < n_staff:
                 ids.append(f"STF{next_id:04d}")
                 next_id += 1
@@ -725,13 +822,20 @@ def _survey_responses_table(
                 resp = elig.loc[rng.random(len(elig)) < p]
                 n = len(resp)
                 rdis = resp["disadvantaged"].to_numpy()
-                eta_bel = (0.6 * resp["xi_bel"].to_numpy() + 0.8 * rng.normal(size=n)
-                           - 0.25 * rdis)
-                eta_lc = (0.5 * resp["xi_lc"].to_numpy() + np.sqrt(0.75) * rng.normal(size=n)
-                          + resp["school_id"].map(lambda s: CLIMATE_EFFECT.get(s, 0.0))
-                          .to_numpy(dtype=float))
-                answers = np.hstack([_item_responses(rng, eta_bel, "belonging"),
-                                     _item_responses(rng, eta_lc, "learning_climate")])
+                eta_bel = 0.6 * resp["xi_bel"].to_numpy() + 0.8 * rng.normal(size=n) - 0.25 * rdis
+                eta_lc = (
+                    0.5 * resp["xi_lc"].to_numpy()
+                    + np.sqrt(0.75) * rng.normal(size=n)
+                    + resp["school_id"]
+                    .map(lambda s: CLIMATE_EFFECT.get(s, 0.0))
+                    .to_numpy(dtype=float)
+                )
+                answers = np.hstack(
+                    [
+                        _item_responses(rng, eta_bel, "belonging"),
+                        _item_responses(rng, eta_lc, "learning_climate"),
+                    ]
+                )
                 answered = rng.random(answers.shape) >= 0.01
                 ids = np.repeat(resp["pupil_id"].to_numpy(), len(pupil_items))
                 sch = np.repeat(resp["school_id"].to_numpy(), len(pupil_items))
@@ -755,8 +859,9 @@ def _survey_responses_table(
                 forced = (st["staff_id"] == "STF0001").to_numpy() & (y == 0)
                 resp = st.loc[(rng.random(len(st)) < STAFF_RESPONSE_RATE) | forced]
                 n = len(resp)
-                eta = (rng.normal(size=n) + resp["school_id"]
-                       .map(lambda s: WORKLOAD_EFFECT.get(s, 0.0)).to_numpy(dtype=float))
+                eta = rng.normal(size=n) + resp["school_id"].map(
+                    lambda s: WORKLOAD_EFFECT.get(s, 0.0)
+                ).to_numpy(dtype=float)
                 answers = _item_responses(rng, eta, "workload")
                 k = len(staff_items)
                 parts.append(
@@ -780,37 +885,71 @@ def _systems_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.
     start = _period_index(INTERVENTION_START)
     shift_from = _period_index(SHIFT_START)
     fidelity_base = {"NLT01": 88.0, "NLT02": 84.0, "NLT03": 78.0}
-    for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters)):
+    for y, r in enumerate(rosters):
         on_roll = r["school_id"].value_counts()
         for h in range(1, HALF_TERMS + 1):
             t = y * HALF_TERMS + h - 1
             for s in SCHOOLS:
                 primary = s.phase == "primary"
                 strained = s.school_id == SHIFT_SCHOOL and t >= shift_from - 1
-                absence = ((3.4 if primary else 4.0) + (1.0 if h == 3 else 0.0)
-                           + (1.5 if strained else 0.0) + rng.normal(0.0, 0.5))
+                absence = (
+                    (3.4 if primary else 4.0)
+                    + (1.0 if h == 3 else 0.0)
+                    + (1.5 if strained else 0.0)
+                    + rng.normal(0.0, 0.5)
+                )
                 cpd = (9.0 if h == 1 else 5.5) + rng.normal(0.0, 1.0)
                 vac = rng.poisson((0.3 if primary else 1.2) + (1.5 if strained else 0.0))
-                rows.append((s.school_id, PERIODS[t], "staff_absence_rate",
-                             f"{max(round(absence, 1), 0.0) + 0.0:.1f}"))
-                rows.append((s.school_id, PERIODS[t], "cpd_hours_per_teacher",
-                             f"{max(round(cpd, 1), 0.0) + 0.0:.1f}"))
+                rows.append(
+                    (
+                        s.school_id,
+                        PERIODS[t],
+                        "staff_absence_rate",
+                        f"{max(round(absence, 1), 0.0) + 0.0:.1f}",
+                    )
+                )
+                rows.append(
+                    (
+                        s.school_id,
+                        PERIODS[t],
+                        "cpd_hours_per_teacher",
+                        f"{max(round(cpd, 1), 0.0) + 0.0:.1f}",
+                    )
+                )
                 rows.append((s.school_id, PERIODS[t], "teacher_vacancies", str(int(vac))))
                 if s.school_id in INTERVENTION_SCHOOLS and t >= start:
                     k = t - start
                     fid = fidelity_base[s.school_id] - 12.0 * 0.7**k + rng.normal(0.0, 2.0)
-                    rows.append((s.school_id, PERIODS[t], "fidelity_reading_intervention",
-                                 f"{min(max(round(fid, 1), 0.0), 100.0) + 0.0:.1f}"))
-                rows.append((s.school_id, PERIODS[t], "pupils_on_roll",
-                             str(int(on_roll.get(s.school_id, 0)))))
+                    rows.append(
+                        (
+                            s.school_id,
+                            PERIODS[t],
+                            "fidelity_reading_intervention",
+                            f"{min(max(round(fid, 1), 0.0), 100.0) + 0.0:.1f}",
+                        )
+                    )
+                rows.append(
+                    (
+                        s.school_id,
+                        PERIODS[t],
+                        "pupils_on_roll",
+                        str(int(on_roll.get(s.school_id, 0))),
+                    )
+                )
     return pd.DataFrame(rows, columns=["school_id", "period", "measure", "value"])
 
 
 def _roadmap_table() -> pd.DataFrame:
     return pd.DataFrame(
         list(ROADMAP),
-        columns=["phase", "what_have_we_done", "how_have_we_engaged_stakeholders",
-                 "what_do_we_still_need_to_do", "by_when", "who_is_responsible"],
+        columns=[
+            "phase",
+            "what_have_we_done",
+            "how_have_we_engaged_stakeholders",
+            "what_do_we_still_need_to_do",
+            "by_when",
+            "who_is_responsible",
+        ],
     )
 
 
@@ -828,7 +967,7 @@ def _locate(df: pd.DataFrame, **match: str) -> int:
 
 
 def _insert_after(df: pd.DataFrame, pos: int, rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([df.iloc[: pos + 1], rows, df.iloc[pos + 1:]], ignore_index=True)
+    return pd.concat([df.iloc[: pos + 1], rows, df.iloc[pos + 1 :]], ignore_index=True)
 
 
 def _add_dirt(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -839,8 +978,12 @@ def _add_dirt(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     p = out["pupils"]
     template = p.iloc[_locate(p, pupil_id="P00001", academic_year="2025/26")]
     bad = []
-    for pid, col, val in (("P90001", "sen", "X"), ("P90002", "gender", ""),
-                          ("P90003", "year_group", "15"), ("P90004", "school_id", "NLT99")):
+    for pid, col, val in (
+        ("P90001", "sen", "X"),
+        ("P90002", "gender", ""),
+        ("P90003", "year_group", "15"),
+        ("P90004", "school_id", "NLT99"),
+    ):
         row = template.copy()
         row["pupil_id"] = pid
         row[col] = val
@@ -879,12 +1022,17 @@ def _add_dirt(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
     # behaviour: replace any clean row with the same key, so only the planted fault is present
     b = out["behaviour"]
-    clash = (b["pupil_id"] == "P00001") & (b["period"] == "2025/26 HT1") & (
-        b["incident_type"] == "low_level")
+    clash = (
+        (b["pupil_id"] == "P00001")
+        & (b["period"] == "2025/26 HT1")
+        & (b["incident_type"] == "low_level")
+    )
     b = b.loc[~clash]
     extra = pd.DataFrame(
-        [("P00001", "NLT01", "2025/26 HT1", "low_level", "-1"),
-         ("P00002", "NLT01", "2025/26 HT1", "fight", "1")],
+        [
+            ("P00001", "NLT01", "2025/26 HT1", "low_level", "-1"),
+            ("P00002", "NLT01", "2025/26 HT1", "fight", "1"),
+        ],
         columns=list(b.columns),
     )
     out["behaviour"] = pd.concat([b, extra], ignore_index=True)
@@ -903,8 +1051,12 @@ def _add_dirt(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     i = _locate(m, school_id="NLT02", period="2024/25 HT3", measure="cpd_hours_per_teacher")
     m.loc[i, "value"] = ""
     out["systems"] = pd.concat(
-        [m, pd.DataFrame([("NLT99", "2025/26 HT1", "staff_absence_rate", "4.2")],
-                         columns=list(m.columns))],
+        [
+            m,
+            pd.DataFrame(
+                [("NLT99", "2025/26 HT1", "staff_absence_rate", "4.2")], columns=list(m.columns)
+            ),
+        ],
         ignore_index=True,
     )
     return out
@@ -917,7 +1069,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(list(df.columns))
-    writer.writerows(df.astype(str).itertuples(index=False, name=None))
+    columns = [np.asarray(df[c], dtype=object).astype(str).tolist() for c in df.columns]
+    writer.writerows(zip(*columns, strict=True))
     path.write_bytes(buf.getvalue().encode("utf-8"))
 
 
@@ -951,11 +1104,11 @@ def generate(output: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]
 
     Examples
     --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     paths = generate(tmp)
-    ...     sorted(paths)[:3]
-    ['assessments', 'attendance', 'behaviour']
+    ``generate("data/sample")`` rewrites the committed sample (about six seconds). The calendar
+    it writes:
+
+    >>> DEFAULT_SEED, PERIODS[0], PERIODS[-1], len(PERIODS)
+    (2026, '2023/24 HT1', '2025/26 HT6', 18)
     """
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)

@@ -309,7 +309,8 @@ def _period_labels(col: pd.Series, order: Sequence | None, period: str) -> list:
     if col.isna().any():
         k = int(col.isna().sum())
         raise DataError(
-            f"{k} row(s) have a missing period in column {period!r}; drop them or give them a period"
+            f"{k} row(s) have a missing period in column {period!r}; "
+            "drop them or give them a period"
         )
     present = pd.unique(col)
     if order is not None:
@@ -371,7 +372,9 @@ def _prepare(
         raise DataError("df must be a pandas DataFrame")
     needs_n = kind in ("p", "u")
     if needs_n and n is None:
-        raise DataError(f"kind={kind!r} needs n= (the column of {'trials' if kind == 'p' else 'exposure'})")
+        raise DataError(
+            f"kind={kind!r} needs n= (the column of {'trials' if kind == 'p' else 'exposure'})"
+        )
     cols = [value, period, *by] + ([n] if needs_n else [])
     _check_columns(df, cols)
     if len(df) == 0:
@@ -440,7 +443,9 @@ def _prepare(
                 "show a gap"
             )
         if kind == "p" and (yy > nn).any():
-            raise DataError(f"{value!r} exceeds {n!r} in some rows; a count cannot exceed its trials")
+            raise DataError(
+                f"{value!r} exceeds {n!r} in some rows; a count cannot exceed its trials"
+            )
         arrays["count"] = yy
         arrays["n"] = nn
     else:
@@ -521,7 +526,9 @@ def _engine(
     if kind == "xmr":
         out.update(mr=nan.copy(), mr_centre=nan.copy(), mr_upper=nan.copy())
     if kind == "xbar_s":
-        out.update(s=arrays["sd"].copy(), s_centre=nan.copy(), s_lower=nan.copy(), s_upper=nan.copy())
+        out.update(
+            s=arrays["sd"].copy(), s_centre=nan.copy(), s_lower=nan.copy(), s_upper=nan.copy()
+        )
     ok_all = np.isfinite(y) & ~excluded[None, :]
     summaries: list[dict[str, np.ndarray]] = []
     warnings_ctx = warnings.catch_warnings()
@@ -534,7 +541,7 @@ def _engine(
             if base_sel is None:
                 base = usable_cols.copy()
             elif isinstance(base_sel, int):
-                base = usable_cols & (np.cumsum(usable_cols) <= base_sel)
+                base = usable_cols & (np.arange(b - a) < base_sel)
             else:
                 base = usable_cols & base_sel[a:b]
                 if not base.any():
@@ -586,9 +593,7 @@ def _engine(
                 nmax = np.where(sdok, nsub, -np.inf).max(axis=1)
                 sbar_const = np.nanmean(np.where(sdok, sd, np.nan), axis=1)
                 w = np.where(sdok, nsub - 1, 0.0)
-                sbar_pool = np.sqrt(
-                    np.nansum(w * np.nan_to_num(sd) ** 2, axis=1) / w.sum(axis=1)
-                )
+                sbar_pool = np.sqrt(np.nansum(w * np.nan_to_num(sd) ** 2, axis=1) / w.sum(axis=1))
                 sbar = np.where(nmin == nmax, sbar_const, sbar_pool)
                 n_base = sdok.sum(axis=1)
                 a3 = _a3(nsub)
@@ -694,14 +699,36 @@ def _check_options(improvement: str, trend_length: int, multiplier: float) -> No
 
 
 def _build(
-    df, value, period, by, *, kind, n, baseline, phases, exclude, improvement, target,
-    screen_outliers, order, trend, trend_length, multiplier,
+    df,
+    value,
+    period,
+    by,
+    *,
+    kind,
+    n,
+    baseline,
+    phases,
+    exclude,
+    improvement,
+    target,
+    screen_outliers,
+    order,
+    trend,
+    trend_length,
+    multiplier,
 ):
     _check_options(improvement, trend_length, multiplier)
     keys, labels, arrays = _prepare(df, value, period, by, kind, n, order)
     out, summaries = _engine(
-        kind, labels, arrays, baseline=baseline, phases=phases, exclude=exclude,
-        screen_outliers=screen_outliers, trend=trend, trend_length=trend_length,
+        kind,
+        labels,
+        arrays,
+        baseline=baseline,
+        phases=phases,
+        exclude=exclude,
+        screen_outliers=screen_outliers,
+        trend=trend,
+        trend_length=trend_length,
         multiplier=multiplier,
     )
     signal, rules = _rules_text(out)
@@ -741,6 +768,7 @@ def _points_frame(keys, labels, arrays, out, signal, rules, kind, target) -> pd.
     frame = pd.DataFrame(data)
     frame = frame.loc[keep].reset_index(drop=True)
     frame["rules"] = frame["rules"].astype("str")
+    frame["period"] = frame["period"].infer_objects()
     return frame
 
 
@@ -755,6 +783,9 @@ def _summary_frame(keys, summaries, variation, assurance, kind, improvement, tar
     frame["shift_signal"] = last["shift_signal"].astype(bool)
     frame["crossings_signal"] = last["crossings_signal"].astype(bool)
     frame["runs_signal"] = frame["shift_signal"] | frame["crossings_signal"]
+    # too few crossings is special cause without a direction
+    crossing_only = (frame["variation"] == VAR_COMMON) & frame["crossings_signal"]
+    frame.loc[crossing_only, "variation"] = VAR_NEITHER
     frame["phase"] = last["phase"]
     frame["n_base"] = last["n_base"]
     return frame
@@ -815,9 +846,21 @@ screen_outliers, order, trend, trend_length, multiplier
     if not by:
         raise DataError("by= must name at least one column; use chart() for a single series")
     keys, labels, arrays, out, summaries, signal, rules, variation, assurance = _build(
-        df, value, period, by, kind=kind, n=n, baseline=baseline, phases=phases,
-        exclude=exclude, improvement=improvement, target=target,
-        screen_outliers=screen_outliers, order=order, trend=trend, trend_length=trend_length,
+        df,
+        value,
+        period,
+        by,
+        kind=kind,
+        n=n,
+        baseline=baseline,
+        phases=phases,
+        exclude=exclude,
+        improvement=improvement,
+        target=target,
+        screen_outliers=screen_outliers,
+        order=order,
+        trend=trend,
+        trend_length=trend_length,
         multiplier=multiplier,
     )
     points = _points_frame(keys, labels, arrays, out, signal, rules, kind, target)
@@ -866,8 +909,9 @@ def chart(
     n : str, optional
         Column of trials (p) or exposure (u); required for those kinds.
     baseline : int or list of period labels, optional
-        Freeze centre and limits on the first ``baseline`` usable points of each phase, or on the
-        listed periods (a phase without listed periods uses all its points).
+        Freeze centre and limits on the first ``baseline`` periods of each phase (excluded and
+        missing points among them are not used), or on the listed periods (a phase without listed
+        periods uses all its points).
     phases : list of period labels, optional
         Periods where a new phase begins (limits recalculated from there).
     exclude : list of period labels, optional
@@ -917,15 +961,27 @@ def chart(
     >>> res = chart(df, "att", "ht", kind="xmr")
     >>> float(res["centre"].iloc[0])  # mean of the six points
     94.5
-    >>> round(float(res["upper"].iloc[0]), 3)  # 94.5 + 3 * 2.0 / 1.128; MR = 1,2,3,2,1
-    99.819
+    >>> round(float(res["upper"].iloc[0]), 3)  # MR = 1,2,3,2,1; 94.5 + 3 * 1.8 / 1.128
+    99.287
     >>> res.attrs["summary"]["variation"]
     'common cause'
     """
     keys, labels, arrays, out, summaries, signal, rules, variation, assurance = _build(
-        df, value, period, [], kind=kind, n=n, baseline=baseline, phases=phases,
-        exclude=exclude, improvement=improvement, target=target,
-        screen_outliers=screen_outliers, order=order, trend=trend, trend_length=trend_length,
+        df,
+        value,
+        period,
+        [],
+        kind=kind,
+        n=n,
+        baseline=baseline,
+        phases=phases,
+        exclude=exclude,
+        improvement=improvement,
+        target=target,
+        screen_outliers=screen_outliers,
+        order=order,
+        trend=trend,
+        trend_length=trend_length,
         multiplier=multiplier,
     )
     if len(labels) < 2:
@@ -946,8 +1002,16 @@ def chart(
         {
             k: _pyval(r[k][0])
             for k in (
-                "phase", "n_obs", "n_useful", "longest_run", "longest_run_max", "crossings",
-                "crossings_min", "shift_signal", "crossings_signal", "n_base",
+                "phase",
+                "n_obs",
+                "n_useful",
+                "longest_run",
+                "longest_run_max",
+                "crossings",
+                "crossings_min",
+                "shift_signal",
+                "crossings_signal",
+                "n_base",
             )
         }
         for r in summaries
@@ -1045,8 +1109,16 @@ def gap_chart(
     both = both.reset_index()
     both["gap"] = both["focus"] - both["comparison"]
     res = chart(
-        both, "gap", period, kind=kind, order=order, baseline=baseline, phases=phases,
-        exclude=exclude, improvement=improvement, target=target,
+        both,
+        "gap",
+        period,
+        kind=kind,
+        order=order,
+        baseline=baseline,
+        phases=phases,
+        exclude=exclude,
+        improvement=improvement,
+        target=target,
         screen_outliers=screen_outliers,
     )
     lookup = both.set_index(period)
@@ -1073,26 +1145,56 @@ def _draw(result: pd.DataFrame, ax, *, colour: str, marker: str, label: str | No
     ax.plot(x, y, color=colour, marker=marker, label=label, zorder=3)
     exc = result["excluded"].to_numpy(dtype=bool)
     if exc.any():
-        ax.plot(x[exc], y[exc], linestyle="none", marker=marker, markerfacecolor="white",
-                markeredgecolor=colour, zorder=4, label="excluded from limits")
+        ax.plot(
+            x[exc],
+            y[exc],
+            linestyle="none",
+            marker=marker,
+            markerfacecolor="white",
+            markeredgecolor=colour,
+            zorder=4,
+            label="excluded from limits",
+        )
     for i, seg in enumerate(_phase_segments(result)):
         xs = np.r_[x[seg] - 0.5, x[seg][-1] + 0.5]
         cen = result["centre"].to_numpy(dtype=float)[seg]
-        ax.stairs(cen, xs, color=COLOURS["centre"] if limits else colour, linewidth=1.2,
-                  linestyle="-" if limits else "--", label=("centre" if i == 0 and limits else None))
+        ax.stairs(
+            cen,
+            xs,
+            baseline=None,
+            color=COLOURS["centre"] if limits else colour,
+            linewidth=1.2,
+            linestyle="-" if limits else "--",
+            label=("centre" if i == 0 and limits else None),
+        )
         if limits:
             for col in ("lower", "upper"):
                 v = result[col].to_numpy(dtype=float)[seg]
                 if np.isfinite(v).any():
-                    ax.stairs(v, xs, color=COLOURS["limit"], linestyle="--", linewidth=1.2,
-                              label=("control limits" if i == 0 and col == "lower" else None))
+                    ax.stairs(
+                        v,
+                        xs,
+                        baseline=None,
+                        color=COLOURS["limit"],
+                        linestyle="--",
+                        linewidth=1.2,
+                        label=("control limits" if i == 0 and col == "lower" else None),
+                    )
         if i > 0:
             ax.axvline(x[seg][0] - 0.5, color=COLOURS["neutral"], linestyle=":", linewidth=1.2)
     sig = result["signal"].to_numpy(dtype=bool)
     if sig.any():
-        ax.plot(x[sig], y[sig], linestyle="none", marker=MARKERS["signal"], markersize=9,
-                color=COLOURS["signal"], markeredgecolor="black", zorder=5,
-                label="special-cause signal")
+        ax.plot(
+            x[sig],
+            y[sig],
+            linestyle="none",
+            marker=MARKERS["signal"],
+            markersize=9,
+            color=COLOURS["signal"],
+            markeredgecolor="black",
+            zorder=5,
+            label="special-cause signal",
+        )
     return x
 
 
@@ -1118,8 +1220,9 @@ def plot(result: pd.DataFrame, ax=None, *, title: str | None = None, ylabel: str
     """
     from cilib.plots import COLOURS, MARKERS, new_axes
 
-    _check_columns(result, ["period", "value", "centre", "lower", "upper", "signal", "phase",
-                            "excluded"])
+    _check_columns(
+        result, ["period", "value", "centre", "lower", "upper", "signal", "phase", "excluded"]
+    )
     _, ax = new_axes(ax, title=title)
     x = _draw(result, ax, colour=COLOURS["neutral"], marker=MARKERS["neutral"], label="value")
     tgt = result["target"].iloc[0] if "target" in result.columns and len(result) else np.nan
@@ -1133,8 +1236,7 @@ def plot(result: pd.DataFrame, ax=None, *, title: str | None = None, ylabel: str
         text = summary["variation"]
         if summary.get("assurance"):
             text += f"; {summary['assurance']}"
-        ax.text(0.0, -0.22 if len(x) > 8 else -0.15, text, transform=ax.transAxes, fontsize=9,
-                color=COLOURS["neutral"], va="top")
+        ax.set_xlabel(text, fontsize=9, color=COLOURS["neutral"], loc="left")
     ax.legend(loc="best", fontsize=8)
     return ax
 
@@ -1143,8 +1245,11 @@ def _ticks(ax, x, periods) -> None:
     labels = [str(p) for p in periods]
     step = max(1, int(np.ceil(len(labels) / 12)))
     ax.set_xticks(x[::step])
-    ax.set_xticklabels(labels[::step], rotation=45 if len(labels) > 6 else 0, ha="right"
-                       if len(labels) > 6 else "center")
+    ax.set_xticklabels(
+        labels[::step],
+        rotation=45 if len(labels) > 6 else 0,
+        ha="right" if len(labels) > 6 else "center",
+    )
 
 
 def plot_groups(
@@ -1187,8 +1292,7 @@ def plot_groups(
         _, ax = new_axes(ax, title=title)
         for i, (name, res) in enumerate(results.items()):
             role = roles[min(i, 2)]
-            x = _draw(res, ax, colour=COLOURS[role], marker=MARKERS[role], label=name,
-                      limits=False)
+            x = _draw(res, ax, colour=COLOURS[role], marker=MARKERS[role], label=name, limits=False)
         _ticks(ax, x, res["period"])
         ax.legend(loc="best", fontsize=8)
         return [ax]

@@ -123,8 +123,9 @@ def scale_reliability(
         groups = sub.groupby(by, dropna=False, sort=True) if by else [((), sub)]
         for key, g in groups:
             key = key if isinstance(key, tuple) else (key,)
-            wide = g.pivot_table(index=case_cols, columns="item_id", values="score",
-                                 aggfunc="first").reindex(columns=item_ids)
+            wide = g.pivot_table(
+                index=case_cols, columns="item_id", values="score", aggfunc="first"
+            ).reindex(columns=item_ids)
             complete = wide.dropna()
             rows.append(
                 {

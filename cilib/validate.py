@@ -9,22 +9,21 @@ Single-table rules are run by Great Expectations (GX) from the JSON suites in
 :func:`build_suites`; a test checks the committed files equal what it writes, so the schema and
 the suites never drift. The rules, in the order they are applied:
 
-==============  ====================================================================  =========
-rule            what it checks                                                        run by
-==============  ====================================================================  =========
-(required)      required columns are present; a missing one raises ``DataError``     GX
-(dtype)         each column has its schema type; a wrong one raises ``DataError``    GX
-type            the loader could convert the value (from ``type_failures``)          loader
-not_null        non-nullable columns have a value                                    GX
-allowed_codes   categorical columns hold one of the schema's codes                   GX
-range           numbers lie within the schema's min and max                          GX
-period          ``period`` is a label of the calendar                                GX
-duplicate       an exact copy of an earlier row (the first copy is kept)             GX+pandas
-conflicting_key rows that share a key but differ elsewhere (all are quarantined)     GX+pandas
-attended_le_possible  ``attended_sessions <= possible_sessions``                     GX
-response_in_item_range  a survey response lies within its item's min and max        pandas
-reference       the referenced row exists in the *clean* parent table                pandas
-==============  ====================================================================  =========
+- missing required column: raises :class:`~cilib.errors.DataError` before any row is checked
+  (GX ``expect_column_to_exist``);
+- column of the wrong dtype: raises ``DataError`` (GX ``expect_column_values_to_be_of_type``);
+- ``type``: the loader could not convert the value (from ``type_failures``);
+- ``not_null``: a non-nullable column is empty (GX);
+- ``allowed_values``: a categorical column holds a code the schema does not allow (GX);
+- ``range``: a number outside the schema's min and max (GX);
+- ``calendar_period``: ``period`` is not a label of the calendar (GX, run-time value set);
+- ``duplicate``: an exact copy of an earlier row; the first copy is kept (GX flags rows sharing
+  a key, pandas tells copies from conflicts);
+- ``conflicting_key``: rows share a key but differ elsewhere; all are quarantined (GX + pandas);
+- ``attended_le_possible``: ``attended_sessions > possible_sessions`` (GX column pair);
+- ``response_in_item_range``: a survey response outside its item's min and max (pandas, after a
+  join with clean ``survey_items``);
+- ``reference``: no matching row in the *clean* parent table (pandas).
 
 GX flags the rows that share a key; pandas then tells exact duplicates from conflicts.
 Referential checks and the survey range check are done in pandas after GX (see
@@ -81,6 +80,19 @@ _TYPE_WORDS = {
     "datetime": "a date",
     "str": "text",
 }
+#: Order of rules within a quarantined row that broke several.
+RULE_ORDER = (
+    "type",
+    "not_null",
+    "allowed_values",
+    "range",
+    "calendar_period",
+    "duplicate",
+    "conflicting_key",
+    "attended_le_possible",
+    "response_in_item_range",
+    "reference",
+)
 _QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 _ISSUE_COLUMNS = ["table", "source_row", "rule", "column", "reason"]
 _MAX_SHOWN = 60
@@ -147,26 +159,43 @@ def suite_for(table: schema.Table) -> dict:
             exps.append(_exp("expect_column_to_exist", "required", column=col.name))
     for col in table.columns:
         exps.append(
-            _exp("expect_column_values_to_be_of_type", "dtype", column=col.name,
-                 type_=_GX_TYPES[col.dtype])
+            _exp(
+                "expect_column_values_to_be_of_type",
+                "dtype",
+                column=col.name,
+                type_=_GX_TYPES[col.dtype],
+            )
         )
     for col in table.columns:
         if not col.nullable:
             exps.append(_exp("expect_column_values_to_not_be_null", "not_null", column=col.name))
         if col.allowed is not None:
             exps.append(
-                _exp("expect_column_values_to_be_in_set", "allowed_codes", column=col.name,
-                     value_set=list(col.allowed))
+                _exp(
+                    "expect_column_values_to_be_in_set",
+                    "allowed_values",
+                    column=col.name,
+                    value_set=list(col.allowed),
+                )
             )
         if col.min is not None or col.max is not None:
             exps.append(
-                _exp("expect_column_values_to_be_between", "range", column=col.name,
-                     min_value=col.min, max_value=col.max)
+                _exp(
+                    "expect_column_values_to_be_between",
+                    "range",
+                    column=col.name,
+                    min_value=col.min,
+                    max_value=col.max,
+                )
             )
     if table.name in schema.PERIOD_TABLES:
         exps.append(
-            _exp("expect_column_values_to_be_in_set", "period", column="period",
-                 value_set={"$PARAMETER": "periods"})
+            _exp(
+                "expect_column_values_to_be_in_set",
+                "calendar_period",
+                column="period",
+                value_set={"$PARAMETER": "periods"},
+            )
         )
     if len(table.key) == 1:
         exps.append(_exp("expect_column_values_to_be_unique", "key", column=table.key[0]))
@@ -176,8 +205,14 @@ def suite_for(table: schema.Table) -> dict:
         )
     for rule, greater, smaller in PAIR_RULES.get(table.name, ()):
         exps.append(
-            _exp("expect_column_pair_values_a_to_be_greater_than_b", rule, column_A=greater,
-                 column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing")
+            _exp(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                rule,
+                column_A=greater,
+                column_B=smaller,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
         )
     return {
         "name": f"cilib.{table.name}",
@@ -310,8 +345,9 @@ def _raised(info: dict | None) -> str | None:
     if not info:
         return None
     if "raised_exception" in info:
-        return (info.get("exception_message") or "unknown error") if info["raised_exception"] \
-            else None
+        return (
+            (info.get("exception_message") or "unknown error") if info["raised_exception"] else None
+        )
     for value in info.values():
         if isinstance(value, dict) and value.get("raised_exception"):
             return value.get("exception_message") or "unknown error"
@@ -357,7 +393,7 @@ def _is_id(column: str) -> bool:
 
 def _type_reason(table: str, column: str, value: object, expected: object) -> str:
     """Reason for a value the loader could not convert."""
-    what = _TYPE_WORDS.get(str(expected), f"of type {expected}")
+    what = _TYPE_WORDS.get(str(expected), str(expected))
     if _is_id(column):
         return f"{table}.{column} value is not {what}"
     return f"{table}.{column} {_show(value)} is not {what}"
@@ -384,12 +420,12 @@ def _reasons_for(
     if rule == "not_null":
         for p in pos:
             yield int(p), rule, col, f"{table}.{col} is missing"
-    elif rule == "allowed_codes":
+    elif rule == "allowed_values":
         codes = ", ".join(spec.column(col).allowed)
         for p, v in zip(pos, values, strict=True):
             shown = "value" if _is_id(col) else _show(v)
             yield int(p), rule, col, f"{table}.{col} {shown} is not one of {codes}"
-    elif rule == "period":
+    elif rule == "calendar_period":
         for p, v in zip(pos, values, strict=True):
             yield int(p), rule, col, f"{table}.{col} {_show(v)} is not a period in the calendar"
     elif rule == "range":
@@ -433,8 +469,12 @@ def _key_issues(
     for p, n, rows in zip(distinct["pos"].to_numpy(), sizes, rows_in_group, strict=True):
         if n > 1:
             out.append(
-                (int(p), "conflicting_key", key_label,
-                 f"conflicting rows for the same key ({key_label}): rows {rows}")
+                (
+                    int(p),
+                    "conflicting_key",
+                    key_label,
+                    f"conflicting rows for the same key ({key_label}): rows {rows}",
+                )
             )
     return out
 
@@ -514,145 +554,212 @@ def validate(
     type_failures = type_failures or {}
     order = [t for t in schema.LOAD_ORDER if t in tables]
     frames = {t: _with_positions(tables[t]) for t in order}
-    suites = {t: _read_suite(suites_dir, t) for t in order}
+    suites = {t: _read_suite(suites_dir, t)["expectations"] for t in order}
 
     runner = _Runner()
-    # Phase 1: required columns in every table, before anything else, so the run stops early.
-    missing_msgs = []
-    for t in order:
-        exps = [e for e in suites[t]["expectations"] if e["meta"]["cilib_rule"] == "required"]
-        for r in runner.run(t, frames[t], exps, {}):
-            if not r.success:
-                col = r.expectation_config.kwargs["column"]
-                missing_msgs.append(f"{t} is missing required column {col!r}")
-    if missing_msgs:
-        raise DataError(
-            "; ".join(missing_msgs)
-            + ". Add the column to the input file, or map the file's column to it in the "
-            "mapping file."
-        )
-
+    _check_required(runner, frames, suites)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
     issues_all: list[pd.DataFrame] = []
     summary_rows = []
     for t in order:
-        table = schema.TABLES[t]
-        df = frames[t]
-        exps = [
-            e for e in suites[t]["expectations"]
-            if e["meta"]["cilib_rule"] != "required"
-            and all(c in df.columns for c in _exp_columns(e))
-        ]
-        results = runner.run(t, df, exps, {"periods": list(periods)})
-        wrong_types = [
-            f"{t}.{r.expectation_config.kwargs['column']} holds {r.result.get('observed_value')}"
-            f" values, expected {r.expectation_config.kwargs['type_']}"
-            for r in results
-            if r.expectation_config.meta.get("cilib_rule") == "dtype" and not r.success
-        ]
-        if wrong_types:
-            raise DataError(
-                "; ".join(wrong_types) + ". Convert the columns to the schema's types "
-                "(cilib.load.load_tables does this) before validating."
-            )
-        src = df[SOURCE_ROW].to_numpy(dtype=object)
-        issues: list[tuple[int, str, str, str]] = []
-
-        # Values the loader could not convert; their columns are now missing, which is not
-        # reported a second time as not_null.
-        tf = type_failures.get(t)
-        type_cells: set[tuple[int, str]] = set()
-        orphans: dict[object, dict] = {}
-        if tf is not None and len(tf):
-            where = pd.Series(np.arange(len(df)), index=df[SOURCE_ROW].to_numpy())
-            for s, c, v, e in tf[[SOURCE_ROW, "column", "value", "expected"]].itertuples(
-                index=False
-            ):
-                reason = _type_reason(t, c, v, e)
-                if s in where.index:
-                    hits = where.loc[[s]].to_numpy()
-                    for p in hits:
-                        issues.append((int(p), "type", c, reason))
-                        type_cells.add((int(p), c))
-                else:
-                    orphans.setdefault(s, {"values": {}, "issues": []})
-                    orphans[s]["values"][c] = v
-                    orphans[s]["issues"].append(("type", c, reason))
-
-        for r in results:
-            exp = {"type": r.expectation_config.type,
-                   "kwargs": dict(r.expectation_config.kwargs),
-                   "meta": dict(r.expectation_config.meta)}
-            rule = exp["meta"].get("cilib_rule")
-            if r.success or rule == "dtype":
-                continue
-            pos = _positions(r)
-            if rule == "key":
-                issues.extend(_key_issues(table, df, pos, src))
-                continue
-            for item in _reasons_for(table, exp, df, pos):
-                if item[1] == "not_null" and (item[0], item[2]) in type_cells:
-                    continue
-                issues.append(item)
-
-        # Survey responses must lie within their item's range (pandas, after a join).
-        if t == "survey_responses" and "survey_items" in clean:
-            items = clean["survey_items"][["item_id", "min", "max"]].drop_duplicates("item_id")
-            joined = df[[_POS, "item_id", "response"]].merge(items, on="item_id", how="inner")
-            bad = joined[(joined["response"] < joined["min"]) | (joined["response"] > joined["max"])]
-            for p, item, v, lo, hi in bad[[_POS, "item_id", "response", "min", "max"]].itertuples(
-                index=False
-            ):
-                issues.append((
-                    int(p), "response_in_item_range", "response",
-                    f"{t}.response {_show(v)} is outside item {_show(item)}'s range "
-                    f"{_show(lo)} to {_show(hi)}",
-                ))
-
-        # References against the clean parent tables (pandas; see docs/validation.md).
-        for col, (parent, pcol) in table.references.items():
-            if parent not in clean or col not in df.columns:
-                continue
-            values = df[col]
-            bad = values.notna().to_numpy() & ~values.isin(clean[parent][pcol]).to_numpy()
-            for p in np.flatnonzero(bad):
-                issues.append((int(p), "reference", col,
-                               _reference_reason(t, col, parent, values.iat[p])))
-
-        q_pos, q_frame, issue_frame = _assemble(t, df, issues, orphans)
-        keep = np.ones(len(df), dtype=bool)
-        keep[q_pos] = False
-        canon = [c for c in table.names if c in df.columns]
-        clean[t] = df.loc[keep, canon].reset_index(drop=True)
-        quarantine[t] = q_frame
-        issues_all.append(issue_frame)
-        rows_in = len(df) + len(orphans)
-        assert rows_in == len(clean[t]) + len(q_frame), f"row counts do not add up for {t}"
-        summary_rows.append({
-            "table": t,
-            "rows_in": rows_in,
-            "rows_clean": len(clean[t]),
-            "rows_quarantined": len(q_frame),
-            "top_reason": _top_reason(issue_frame),
-        })
-
+        clean[t], quarantine[t], issues, rows_in = _validate_table(
+            t,
+            frames[t],
+            suites[t],
+            runner=runner,
+            periods=list(periods),
+            type_failures=type_failures.get(t),
+            clean=clean,
+        )
+        issues_all.append(issues)
+        summary_rows.append(
+            {
+                "table": t,
+                "rows_in": rows_in,
+                "rows_clean": len(clean[t]),
+                "rows_quarantined": len(quarantine[t]),
+                "top_reason": _top_reason(issues),
+            }
+        )
     summary = pd.DataFrame(
         summary_rows,
         columns=["table", "rows_in", "rows_clean", "rows_quarantined", "top_reason"],
-    ).astype({"rows_in": "int64", "rows_clean": "int64", "rows_quarantined": "int64"})
-    assert (summary["rows_in"] == summary["rows_clean"] + summary["rows_quarantined"]).all()
-    issues_df = (
-        pd.concat(issues_all, ignore_index=True) if issues_all
-        else pd.DataFrame(columns=_ISSUE_COLUMNS)
+    ).astype(
+        {
+            "rows_in": "int64",
+            "rows_clean": "int64",
+            "rows_quarantined": "int64",
+            "top_reason": "str",
+        }
     )
-    for t, row in summary.iterrows():
-        if row["rows_quarantined"]:
-            log.warning("%s: %d of %d rows quarantined (most often: %s)", row["table"],
-                        row["rows_quarantined"], row["rows_in"], row["top_reason"])
-        del t
-    return ValidationResult(clean=clean, quarantine=quarantine, summary=summary,
-                            issues=issues_df)
+    assert (summary["rows_in"] == summary["rows_clean"] + summary["rows_quarantined"]).all()
+    for row in summary.itertuples():
+        if row.rows_quarantined:
+            log.info(
+                "%s: %d of %d rows quarantined (most often: %s)",
+                row.table,
+                row.rows_quarantined,
+                row.rows_in,
+                row.top_reason,
+            )
+    issues_df = (
+        pd.concat(issues_all, ignore_index=True)
+        if issues_all
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in _ISSUE_COLUMNS})
+    )
+    return ValidationResult(clean=clean, quarantine=quarantine, summary=summary, issues=issues_df)
+
+
+def _check_required(
+    runner: _Runner, frames: dict[str, pd.DataFrame], suites: dict[str, list[dict]]
+) -> None:
+    """Run every table's required-column expectations; raise DataError naming what is missing.
+
+    This runs for all tables before any row is checked, so a missing column stops the run
+    before anything else happens.
+    """
+    missing = []
+    for t, df in frames.items():
+        exps = [e for e in suites[t] if e["meta"]["cilib_rule"] == "required"]
+        for r in runner.run(t, df, exps, {}):
+            if not r.success:
+                missing.append(
+                    f"{t} is missing required column {r.expectation_config.kwargs['column']!r}"
+                )
+    if missing:
+        raise DataError(
+            "; ".join(missing)
+            + ". Add the column to the input file, or map the file's column to it in the "
+            "mapping file."
+        )
+
+
+def _type_issues(
+    t: str, df: pd.DataFrame, failures: pd.DataFrame | None
+) -> tuple[list[tuple[int, str, str, str]], dict]:
+    """Turn the loader's type failures into issues (and orphans: rows absent from ``df``)."""
+    issues: list[tuple[int, str, str, str]] = []
+    orphans: dict[object, dict] = {}
+    if failures is None or not len(failures):
+        return issues, orphans
+    where = pd.Series(np.arange(len(df)), index=df[SOURCE_ROW].to_numpy())
+    cols = [SOURCE_ROW, "column", "value", "expected"]
+    for s, c, v, e in failures[cols].itertuples(index=False):
+        reason = _type_reason(t, c, v, e)
+        if s in where.index:
+            issues.extend((int(p), "type", c, reason) for p in where.loc[[s]].to_numpy())
+        else:
+            orphan = orphans.setdefault(s, {"values": {}, "issues": []})
+            orphan["values"][c] = v
+            orphan["issues"].append(("type", c, reason))
+    return issues, orphans
+
+
+def _validate_table(
+    t: str,
+    df: pd.DataFrame,
+    suite: list[dict],
+    *,
+    runner: _Runner,
+    periods: list[str],
+    type_failures: pd.DataFrame | None,
+    clean: dict[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Validate one table; return its clean rows, quarantine, long issues and rows in."""
+    table = schema.TABLES[t]
+    exps = [
+        e
+        for e in suite
+        if e["meta"]["cilib_rule"] != "required" and all(c in df.columns for c in _exp_columns(e))
+    ]
+    results = runner.run(t, df, exps, {"periods": periods})
+    wrong_types = [
+        f"{t}.{r.expectation_config.kwargs['column']} holds {r.result.get('observed_value')}"
+        f" values, expected {r.expectation_config.kwargs['type_']}"
+        for r in results
+        if r.expectation_config.meta.get("cilib_rule") == "dtype" and not r.success
+    ]
+    if wrong_types:
+        raise DataError(
+            "; ".join(wrong_types) + ". Convert the columns to the schema's types "
+            "(cilib.load.load_tables does this) before validating."
+        )
+
+    # Values the loader could not convert are missing now: not reported again as not_null.
+    issues, orphans = _type_issues(t, df, type_failures)
+    type_cells = {(p, c) for p, _, c, _ in issues}
+    src = df[SOURCE_ROW].to_numpy(dtype=object)
+    for r in results:
+        cfg = r.expectation_config
+        rule = cfg.meta.get("cilib_rule")
+        if r.success or rule == "dtype":
+            continue
+        pos = _positions(r)
+        if rule == "key":
+            issues.extend(_key_issues(table, df, pos, src))
+            continue
+        exp = {"type": cfg.type, "kwargs": dict(cfg.kwargs), "meta": dict(cfg.meta)}
+        issues.extend(
+            item
+            for item in _reasons_for(table, exp, df, pos)
+            if not (item[1] == "not_null" and (item[0], item[2]) in type_cells)
+        )
+    if t == "survey_responses" and "survey_items" in clean:
+        issues.extend(_response_range_issues(df, clean["survey_items"]))
+    issues.extend(_reference_issues(table, df, clean))
+
+    q_pos, q_frame, issue_frame = _assemble(t, df, issues, orphans)
+    keep = np.ones(len(df), dtype=bool)
+    keep[q_pos] = False
+    # canonical columns first, then any extra columns the trust keeps (e.g. configured lenses)
+    canon = [c for c in table.names if c in df.columns]
+    canon += [c for c in df.columns if c not in canon and c not in (_POS, SOURCE_ROW)]
+    clean_df = df.loc[keep, canon].reset_index(drop=True)
+    rows_in = len(df) + len(orphans)
+    assert rows_in == len(clean_df) + len(q_frame), f"row counts do not add up for {t}"
+    return clean_df, q_frame, issue_frame, rows_in
+
+
+def _response_range_issues(
+    df: pd.DataFrame, items: pd.DataFrame
+) -> list[tuple[int, str, str, str]]:
+    """Survey responses outside their item's min..max (pandas, after a join with clean items)."""
+    items = items[["item_id", "min", "max"]].drop_duplicates("item_id")
+    joined = df[[_POS, "item_id", "response"]].merge(items, on="item_id", how="inner")
+    bad = joined[(joined["response"] < joined["min"]) | (joined["response"] > joined["max"])]
+    return [
+        (
+            int(p),
+            "response_in_item_range",
+            "response",
+            f"survey_responses.response {_show(v)} is outside the range {_show(lo)} to "
+            f"{_show(hi)} of item {_show(item)}",
+        )
+        for p, item, v, lo, hi in bad[[_POS, "item_id", "response", "min", "max"]].itertuples(
+            index=False
+        )
+    ]
+
+
+def _reference_issues(
+    table: schema.Table, df: pd.DataFrame, clean: dict[str, pd.DataFrame]
+) -> list[tuple[int, str, str, str]]:
+    """Values with no match in the *clean* parent table (pandas ``isin``).
+
+    A reference to a table that was not given is not checked.
+    """
+    out = []
+    for col, (parent, pcol) in table.references.items():
+        if parent not in clean or col not in df.columns:
+            continue
+        values = df[col]
+        bad = values.notna().to_numpy() & ~values.isin(clean[parent][pcol]).to_numpy()
+        out.extend(
+            (int(p), "reference", col, _reference_reason(table.name, col, parent, values.iat[p]))
+            for p in np.flatnonzero(bad)
+        )
+    return out
 
 
 def _assemble(
@@ -662,6 +769,8 @@ def _assemble(
     src = df[SOURCE_ROW]
     long = pd.DataFrame(issues, columns=["pos", "rule", "column", "reason"])
     long = long.drop_duplicates(["pos", "rule", "column", "reason"])
+    rank = long["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).fillna(len(RULE_ORDER))
+    long = long.assign(_rank=rank).sort_values(["pos", "_rank"], kind="stable")
     long["source_row"] = src.to_numpy(dtype=object)[long["pos"].to_numpy(dtype=np.int64)]
     q_pos = np.unique(long["pos"].to_numpy(dtype=np.int64))
 
@@ -673,43 +782,57 @@ def _assemble(
             rule=("rule", join), column=("column", join), reason=("reason", join)
         )
         record_cols = [c for c in df.columns if c not in (_POS, SOURCE_ROW)]
-        records = df.iloc[per_row.index.to_numpy()][record_cols].to_json(
-            orient="records", lines=True, date_format="iso"
-        ).replace("\\/", "/").splitlines()  # pandas escapes "/" as "\/"; JSON allows both
-        q = pd.DataFrame({
-            "source_row": src.to_numpy(dtype=object)[per_row.index.to_numpy()],
-            "rule": per_row["rule"].to_numpy(),
-            "column": per_row["column"].to_numpy(),
-            "reason": per_row["reason"].to_numpy(),
-            "record": records,
-        })
+        records = (
+            df.iloc[per_row.index.to_numpy()][record_cols]
+            .to_json(orient="records", lines=True, date_format="iso")
+            .replace("\\/", "/")
+            .splitlines()
+        )  # pandas escapes "/" as "\/"; JSON allows both
+        q = pd.DataFrame(
+            {
+                "source_row": src.to_numpy(dtype=object)[per_row.index.to_numpy()],
+                "rule": per_row["rule"].to_numpy(),
+                "column": per_row["column"].to_numpy(),
+                "reason": per_row["reason"].to_numpy(),
+                "record": records,
+            }
+        )
     else:
         q = pd.DataFrame({c: [] for c in _QUARANTINE_COLUMNS})
     extra_long = []
     if orphans:
         orphan_rows = []
         for s, info in orphans.items():
-            orphan_rows.append({
-                "source_row": s,
-                "rule": "; ".join(dict.fromkeys(r for r, _, _ in info["issues"])),
-                "column": "; ".join(dict.fromkeys(c for _, c, _ in info["issues"])),
-                "reason": "; ".join(dict.fromkeys(m for _, _, m in info["issues"])),
-                "record": json.dumps({k: None if pd.isna(v) else str(v)
-                                      for k, v in info["values"].items()}),
-            })
+            orphan_rows.append(
+                {
+                    "source_row": s,
+                    "rule": "; ".join(dict.fromkeys(r for r, _, _ in info["issues"])),
+                    "column": "; ".join(dict.fromkeys(c for _, c, _ in info["issues"])),
+                    "reason": "; ".join(dict.fromkeys(m for _, _, m in info["issues"])),
+                    "record": json.dumps(
+                        {k: None if pd.isna(v) else str(v) for k, v in info["values"].items()}
+                    ),
+                }
+            )
             for r, c, m in info["issues"]:
                 extra_long.append({"source_row": s, "rule": r, "column": c, "reason": m})
         q = pd.concat([q, pd.DataFrame(orphan_rows)], ignore_index=True)
-    q = q.astype({"source_row": "Int64", "rule": "str", "column": "str", "reason": "str",
-                  "record": "str"})
+    q = q.astype(
+        {"source_row": "Int64", "rule": "str", "column": "str", "reason": "str", "record": "str"}
+    )
     q = q.sort_values("source_row", kind="stable").reset_index(drop=True)[_QUARANTINE_COLUMNS]
-    issue_frame = pd.concat(
-        [long[["source_row", "rule", "column", "reason"]], pd.DataFrame(extra_long)],
-        ignore_index=True,
-    ) if extra_long else long[["source_row", "rule", "column", "reason"]].copy()
+    issue_frame = (
+        pd.concat(
+            [long[["source_row", "rule", "column", "reason"]], pd.DataFrame(extra_long)],
+            ignore_index=True,
+        )
+        if extra_long
+        else long[["source_row", "rule", "column", "reason"]].copy()
+    )
     issue_frame.insert(0, "table", t)
-    issue_frame = issue_frame.astype({"table": "str", "source_row": "Int64", "rule": "str",
-                                      "column": "str", "reason": "str"})
+    issue_frame = issue_frame.astype(
+        {"table": "str", "source_row": "Int64", "rule": "str", "column": "str", "reason": "str"}
+    )
     return q_pos, q, issue_frame.reset_index(drop=True)
 
 
@@ -746,17 +869,18 @@ def quarantine_report(result: ValidationResult) -> pd.DataFrame:
     Examples
     --------
     >>> issues = pd.DataFrame({"table": ["pupils"] * 2, "source_row": [3, 5],
-    ...     "rule": ["allowed_codes"] * 2, "column": ["sen"] * 2,
+    ...     "rule": ["allowed_values"] * 2, "column": ["sen"] * 2,
     ...     "reason": ["pupils.sen 'X' is not one of none, support, ehcp"] * 2})
     >>> res = ValidationResult(clean={}, quarantine={}, summary=pd.DataFrame(), issues=issues)
     >>> quarantine_report(res)[["table", "rule", "rows"]].to_dict("records")
-    [{'table': 'pupils', 'rule': 'allowed_codes', 'rows': 2}]
+    [{'table': 'pupils', 'rule': 'allowed_values', 'rows': 2}]
     """
     issues = result.issues
     cols = ["table", "rule", "rows", "example_reason"]
     if issues is None or issues.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "rows" else "str")
-                             for c in cols})
+        return pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "rows" else "str") for c in cols}
+        )
     distinct = issues.drop_duplicates(["table", "source_row", "rule"])
     out = (
         distinct.groupby(["table", "rule"], sort=False)

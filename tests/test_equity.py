@@ -180,8 +180,13 @@ def test_weighted_rate_uses_ratio_estimator_variance():
 def test_gap_from_published_stats_without_sd():
     """A published table without SDs gives the gap but no interval or effect size."""
     t = pd.DataFrame(
-        {"urn": [1, 2], "n_focus": [20, 3], "mean_focus": [38.0, 30.0],
-         "n_comparison": [120, 100], "mean_comparison": [50.0, 49.0]}
+        {
+            "urn": [1, 2],
+            "n_focus": [20, 3],
+            "mean_focus": [38.0, 30.0],
+            "n_comparison": [120, 100],
+            "mean_comparison": [50.0, 49.0],
+        }
     )
     out = eq.gap_from_stats(t, kind="mean")
     assert out["gap"].iloc[0] == pytest.approx(-12.0)
@@ -225,21 +230,32 @@ def test_secondary_suppression_two_subgroups():
 def test_secondary_suppression_three_subgroups_picks_next_smallest():
     """Total 40 = 20 + 17 + 3: the 3 and the next smallest (17) are suppressed, 20 stays."""
     t = pd.DataFrame(
-        {"school": ["S"] * 4, "group": ["all", "x", "y", "z"], "n": [40, 20, 17, 3],
-         "rate": [0.5, 0.6, 0.4, 0.33]}
+        {
+            "school": ["S"] * 4,
+            "group": ["all", "x", "y", "z"],
+            "n": [40, 20, 17, 3],
+            "rate": [0.5, 0.6, 0.4, 0.33],
+        }
     )
     out = eq.suppress(t, 5, group_col="group", total_row="all", by="school")
     assert out.set_index("group")["suppressed"].to_dict() == {
-        "all": False, "x": False, "y": True, "z": True}
+        "all": False,
+        "x": False,
+        "y": True,
+        "z": True,
+    }
     assert t["rate"].notna().all()  # input untouched
 
 
 def test_secondary_suppression_per_block_and_zero_cells():
     """Blocks are handled separately; an empty subgroup cannot serve as the complement."""
     t = pd.DataFrame(
-        {"school": ["S", "S", "S", "S", "T", "T", "T"],
-         "group": ["all", "x", "y", "z", "all", "x", "y"],
-         "n": [30, 27, 3, 0, 50, 25, 25], "mean": [1.0, 1.0, 1.0, np.nan, 2.0, 2.0, 2.0]}
+        {
+            "school": ["S", "S", "S", "S", "T", "T", "T"],
+            "group": ["all", "x", "y", "z", "all", "x", "y"],
+            "n": [30, 27, 3, 0, 50, 25, 25],
+            "mean": [1.0, 1.0, 1.0, np.nan, 2.0, 2.0, 2.0],
+        }
     )
     out = eq.suppress(t, 5, group_col="group", total_row="all", by="school")
     assert out["suppressed"].tolist() == [False, True, True, False, False, False, False]
@@ -261,8 +277,12 @@ def test_format_suppressed_and_constants():
 
 def _trend_frame(gaps, ses, school="A"):
     return pd.DataFrame(
-        {"school": school, "period": [f"P{i}" for i in range(len(gaps))], "gap": gaps,
-         "gap_se": ses}
+        {
+            "school": school,
+            "period": [f"P{i}" for i in range(len(gaps))],
+            "gap": gaps,
+            "gap_se": ses,
+        }
     )
 
 
@@ -303,8 +323,14 @@ def test_gap_trend_classifications():
     assert rev["trend"].iloc[0] == "reversed"
     noisy = eq.gap_trend(_trend_frame([-8.0, -7.0, -6.0], [5.0] * 3), "period")
     assert noisy["trend"].iloc[0] == "no clear change"
-    ci = pd.DataFrame({"year": [1, 2, 3], "gap": [-6.0, -4.0, -2.0],
-                       "gap_ci_low": [-7.96, -5.96, -3.96], "gap_ci_high": [-4.04, -2.04, -0.04]})
+    ci = pd.DataFrame(
+        {
+            "year": [1, 2, 3],
+            "gap": [-6.0, -4.0, -2.0],
+            "gap_ci_low": [-7.96, -5.96, -3.96],
+            "gap_ci_high": [-4.04, -2.04, -0.04],
+        }
+    )
     out = eq.gap_trend(ci, "year").iloc[0]
     assert out["slope_se"] == pytest.approx(np.sqrt(1 / 2), rel=1e-9)  # se = 1 at each point
     one = eq.gap_trend(_trend_frame([-3.0], [0.5]), "period")
@@ -330,9 +356,15 @@ def test_gap_trend_from_gap_output():
     rng = np.random.default_rng(7)
     rows = []
     for t, shift in enumerate([-10, -7, -4, -1]):
-        rows.append(pd.DataFrame({"year": 2020 + t, "dis": [True] * 200 + [False] * 200,
-                                  "score": np.r_[rng.normal(50 + shift, 8, 200),
-                                                 rng.normal(50, 8, 200)]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "year": 2020 + t,
+                    "dis": [True] * 200 + [False] * 200,
+                    "score": np.r_[rng.normal(50 + shift, 8, 200), rng.normal(50, 8, 200)],
+                }
+            )
+        )
     gaps = eq.gap(pd.concat(rows), "score", "dis", focus=True, by="year")
     out = eq.gap_trend(gaps, "year")
     assert len(out) == 1 and out["trend"].iloc[0] == "narrowing"
@@ -352,7 +384,11 @@ def test_funnel_rate_limits_match_statsmodels_normal_interval():
         assert np.allclose(out[f"lower{z}"], np.clip(lo, 0, 1), atol=1e-12)
         assert np.allclose(out[f"upper{z}"], np.clip(hi, 0, 1), atol=1e-12)
     assert out.set_index("unit")["outside998"].to_dict() == {
-        "A": False, "B": True, "C": True, "D": True}
+        "A": False,
+        "B": True,
+        "C": True,
+        "D": True,
+    }
 
 
 def test_funnel_mean_pupil_level_matches_scipy_norm():
@@ -365,7 +401,9 @@ def test_funnel_mean_pupil_level_matches_scipy_norm():
         lo, hi = stats.norm.interval(0.998, loc=mu, scale=sigma / np.sqrt(r["n"]))
         assert (r["lower998"], r["upper998"]) == pytest.approx((lo, hi), rel=1e-12)
     fixed = eq.funnel(df, "score", "school", kind="mean", target=50.0, sd=10.0)
-    assert fixed["upper95"].iloc[0] == pytest.approx(50 + 1.959964 * 10 / np.sqrt(fixed["n"].iloc[0]))
+    assert fixed["upper95"].iloc[0] == pytest.approx(
+        50 + 1.959964 * 10 / np.sqrt(fixed["n"].iloc[0])
+    )
 
 
 def test_plot_funnel_draws_limits_and_flags():
@@ -408,3 +446,28 @@ def test_functions_do_not_mutate_input():
     eq.gap(df, "pass", "dis", focus=True, kind="rate", by="school")
     eq.funnel(df, "score", "school", kind="mean")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_funnel_overdispersion_hand_computation():
+    """Spiegelhalter's additive overdispersion: winsorised phi and tau² worked by hand."""
+    n = np.array([40, 60, 80, 100, 120, 150, 200, 250, 300, 400])
+    r = np.array([0.30, 0.75, 0.45, 0.70, 0.50, 0.62, 0.48, 0.66, 0.55, 0.58])
+    t = pd.DataFrame({"u": range(10), "n": n, "r": r})
+    out = eq.funnel(t, "r", "u", kind="rate", n="n", overdispersion=True)
+    p0 = np.sum(n * r) / n.sum()
+    s = np.sqrt(p0 * (1 - p0) / n)
+    z = np.sort((r - p0) / s)
+    z[0], z[-1] = z[1], z[-2]  # 10% of 10 units: one value pulled in at each end
+    phi = np.mean(z**2)
+    w = 1 / s**2
+    tau2 = (10 * phi - 9) / (w.sum() - np.sum(w**2) / w.sum())
+    assert phi > 1 and out["phi"].iloc[0] == pytest.approx(phi, rel=1e-12)
+    assert out["tau2"].iloc[0] == pytest.approx(tau2, rel=1e-12)
+    assert np.allclose(out["upper95"], p0 + 1.959964 * np.sqrt(s**2 + tau2), atol=1e-6)
+    plain = eq.funnel(t, "r", "u", kind="rate", n="n")
+    assert out["outside998"].sum() < plain["outside998"].sum()
+    assert plain["tau2"].iloc[0] == 0 and np.isnan(plain["phi"].iloc[0])
+    fig, ax = eq.plot_funnel(out)
+    curve = ax.lines[3]  # 99.8% upper limit, drawn over a grid of n
+    drawn = np.interp(out["n"], curve.get_xdata(), curve.get_ydata())
+    assert np.max(np.abs(drawn - out["upper998"])) < 1e-3

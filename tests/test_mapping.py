@@ -26,8 +26,9 @@ SEN = {"K": "support", "E": "ehcp", "N": "none"}
 def test_rename_and_recode_unknown_code_quarantined():
     """Unknown SEN codes go to quarantine with their value, never to missing."""
     df = raw(UPN=["a", "b", "c", "d"], SEN=["K", "E", "X", None])
-    out, q = apply_mapping(df, {"columns": {"UPN": "pupil_id", "SEN": "sen"},
-                                "values": {"sen": SEN}}, table="pupils")
+    out, q = apply_mapping(
+        df, {"columns": {"UPN": "pupil_id", "SEN": "sen"}, "values": {"sen": SEN}}, table="pupils"
+    )
     assert out["sen"].tolist()[:2] == ["support", "ehcp"]
     assert pd.isna(out["sen"].iloc[2])  # missing stays missing
     assert out["_source_row"].tolist() == [1, 2, 4]
@@ -47,11 +48,20 @@ def test_booleans_all_spellings():
 
 def test_constants_template_any_of():
     """Constants, templated ids and disadvantaged = fsm OR looked_after."""
-    df = raw(mod=["AAA", "BBB", "CCC"], pres=["2013J", "2014B", "2014J"],
-             fsm=["Y", "N", "N"], cla=["N", "N", "Y"])
-    spec = {"constants": {"trust_id": "t1"}, "booleans": ["fsm", "cla"],
-            "derive": {"school_id": {"template": "{mod}-{pres}"},
-                       "disadvantaged": {"any_of": ["fsm", "cla"]}}}
+    df = raw(
+        mod=["AAA", "BBB", "CCC"],
+        pres=["2013J", "2014B", "2014J"],
+        fsm=["Y", "N", "N"],
+        cla=["N", "N", "Y"],
+    )
+    spec = {
+        "constants": {"trust_id": "t1"},
+        "booleans": ["fsm", "cla"],
+        "derive": {
+            "school_id": {"template": "{mod}-{pres}"},
+            "disadvantaged": {"any_of": ["fsm", "cla"]},
+        },
+    }
     out, q = apply_mapping(df, spec, table="pupils")
     assert out["school_id"].tolist() == ["AAA-2013J", "BBB-2014B", "CCC-2014J"]
     assert out["disadvantaged"].tolist() == [True, False, True]
@@ -62,10 +72,17 @@ def test_period_from_date_calendar():
     """A date falls in the last period that starts on or before it; earlier dates quarantine."""
     cal = {"2024/25 HT1": "2024-09-02", "2024/25 HT2": "2024-11-04", "2024/25 HT3": "2025-01-06"}
     df = raw(d=["2024-09-02", "03/11/2024", "04/11/2024", "2025-03-01", "2024-08-01", "bad"])
-    res = map_frame(df, {"dates": {"d": {}}, "derive": {"period": {"from": "d", "calendar": cal}}},
-                    table="attendance")
-    assert res.data["period"].tolist() == ["2024/25 HT1", "2024/25 HT1", "2024/25 HT2",
-                                           "2024/25 HT3"]
+    res = map_frame(
+        df,
+        {"dates": {"d": {}}, "derive": {"period": {"from": "d", "calendar": cal}}},
+        table="attendance",
+    )
+    assert res.data["period"].tolist() == [
+        "2024/25 HT1",
+        "2024/25 HT1",
+        "2024/25 HT2",
+        "2024/25 HT3",
+    ]
     assert set(res.quarantine["rule"]) == {"outside_calendar", "bad_date", "missing_value"}
     assert res.rows_quarantined == 2 and res.balanced
 
@@ -73,12 +90,17 @@ def test_period_from_date_calendar():
 def test_grade_scale_and_melt():
     """Wide grades melt to one row per period; a grade scale maps to scores."""
     df = raw(pupil=["p1", "p2"], T1=["A", "B"], T2=["C", "Z"])
-    spec = {"melt": {"columns": ["T1", "T2"], "variable": "period", "value": "grade"},
-            "derive": {"score": {"from": "grade", "scale": {"A": 100, "B": 80, "C": 60}}}}
+    spec = {
+        "melt": {"columns": ["T1", "T2"], "variable": "period", "value": "grade"},
+        "derive": {"score": {"from": "grade", "scale": {"A": 100, "B": 80, "C": 60}}},
+    }
     res = map_frame(df, spec, table="assessments")
     assert res.rows_in == 4 and res.rows_clean == 3 and res.rows_quarantined == 1
     assert res.data[["pupil", "period", "score"]].values.tolist() == [
-        ["p1", "T1", 100.0], ["p1", "T2", 60.0], ["p2", "T1", 80.0]]
+        ["p1", "T1", 100.0],
+        ["p1", "T2", 60.0],
+        ["p2", "T1", 80.0],
+    ]
     assert res.data["_source_row"].tolist() == [1, 1, 2]
     assert "code 'Z'" in res.quarantine["reason"].iloc[0]
 
@@ -87,8 +109,12 @@ def test_join_unmatched_quarantined():
     """Rows with no match in a join file are quarantined, not dropped."""
     subs = raw(id_assessment=["1", "2", "9"], score=["50", "60", "70"])
     ass = raw(id_assessment=["1", "2"], module=["AAA", "BBB"])
-    res = map_frame(subs, {"join": [{"file": "a.csv", "keys": "id_assessment"}]},
-                    table="assessments", frames={"a.csv": ass})
+    res = map_frame(
+        subs,
+        {"join": [{"file": "a.csv", "keys": "id_assessment"}]},
+        table="assessments",
+        frames={"a.csv": ass},
+    )
     assert res.data["module"].tolist() == ["AAA", "BBB"]
     assert res.quarantine["rule"].tolist() == ["join_unmatched"]
     assert res.balanced and res.rows_in == 3
@@ -97,8 +123,9 @@ def test_join_unmatched_quarantined():
 def test_numbers_range_and_rescale():
     """Numbers outside their range or not numbers are quarantined; rescale is linear."""
     df = raw(g=["0", "10", "20", "21", "x"])
-    res = map_frame(df, {"derive": {"score": {"from": "g", "rescale": [0, 20]}}},
-                    table="assessments")
+    res = map_frame(
+        df, {"derive": {"score": {"from": "g", "rescale": [0, 20]}}}, table="assessments"
+    )
     assert res.data["score"].tolist() == [0.0, 50.0, 100.0]
     assert sorted(res.quarantine["rule"]) == ["not_a_number", "out_of_range"]
 
@@ -121,8 +148,9 @@ def test_row_accounting_many_rules():
 
 def test_example_uci_loads_real_files():
     """The UCI example maps both real files; G1-G3 become three periods."""
-    res = load_example(EXAMPLES / "uci-student-performance.yml",
-                       data_dir=REAL / "uci-student-performance")
+    res = load_example(
+        EXAMPLES / "uci-student-performance.yml", data_dir=REAL / "uci-student-performance"
+    )
     pupils, ass = res["pupils"], res["assessments"]
     assert pupils.rows_read == 395 + 649 and pupils.balanced
     assert ass.rows_in == 3 * (395 + 649) and ass.balanced

@@ -15,8 +15,12 @@ from cilib.readers import SOURCE_ROW, parse_dates, read_file, sniff_separator
 def test_separator_detected(tmp_path, sep):
     """Each of , ; tab | is detected without being told."""
     p = tmp_path / "x.csv"
-    p.write_text(sep.join(["pupil_id", "name", "score"]) + "\n" + sep.join(["1", "Ann", "5,5"
-                 if sep != "," else "5"]) + "\n")
+    p.write_text(
+        sep.join(["pupil_id", "name", "score"])
+        + "\n"
+        + sep.join(["1", "Ann", "5,5" if sep != "," else "5"])
+        + "\n"
+    )
     df = read_file(p)
     assert list(df.columns) == [SOURCE_ROW, "pupil_id", "name", "score"]
     assert df.loc[0, "name"] == "Ann"
@@ -83,8 +87,7 @@ def test_excel_merged_and_blank_headers(tmp_path, caplog):
     wb.save(p)
     with caplog.at_level(logging.WARNING, logger="cilib.readers"):
         df = read_file(p)
-    assert df.columns.tolist() == [SOURCE_ROW, "pupil_id", "Maths", "Maths_2", "Maths_3",
-                                   "English"]
+    assert df.columns.tolist() == [SOURCE_ROW, "pupil_id", "Maths", "Maths_2", "Maths_3", "English"]
     assert df["Maths"].tolist() == ["5", "3"]
     assert df["English"].tolist() == ["4.5", "8"]
     assert pd.isna(df.loc[1, "Maths_2"])
@@ -157,8 +160,11 @@ def test_parse_dates_two_formats():
     """ISO and dd/mm/yyyy both parse; ambiguous slashes are day first by rule."""
     s = pd.Series(["2024-09-03", "03/09/2024", "4/1/2025", None])
     got = parse_dates(s)
-    assert got.tolist()[:3] == [pd.Timestamp("2024-09-03"), pd.Timestamp("2024-09-03"),
-                                pd.Timestamp("2025-01-04")]
+    assert got.tolist()[:3] == [
+        pd.Timestamp("2024-09-03"),
+        pd.Timestamp("2024-09-03"),
+        pd.Timestamp("2025-01-04"),
+    ]
     assert pd.isna(got[3])
     us = parse_dates(pd.Series(["03/09/2024"]), dayfirst=False)
     assert us[0] == pd.Timestamp("2024-03-09")

@@ -1,0 +1,1 @@
+"""Files shipped with cilib: the sample improvement plan (``sample_plan.yml``)."""
