@@ -32,8 +32,19 @@ TEMPLATE_DIR = PROJECT_ROOT / "templates"
 TEMPLATE_NAME = "cilib_report"
 #: Packages whose versions go into the manifest.
 VERSIONED = (
-    "cilib", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "pyarrow", "great-expectations",
-    "papermill", "nbconvert", "nbclient", "ipykernel", "pyyaml",
+    "cilib",
+    "pandas",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "great-expectations",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pyyaml",
 )
 #: Notebook names in the order of the improvement cycle, with the phase each belongs to.
 PHASES = {
@@ -64,13 +75,13 @@ class Job:
 
 
 def notebook_scope(path: Path) -> str:
-    """Return ``"trust"``, ``"school"`` or ``"both"`` from the notebook's ``cilib.scope`` metadata."""
+    """Return the notebook's scope, ``"trust"``, ``"school"`` or ``"both"`` (``cilib.scope``)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     return nb.get("metadata", {}).get("cilib", {}).get("scope", "both")
 
 
 def available_notebooks(notebook_dir: Path | None = None) -> list[str]:
-    """Names of the batch notebooks in ``notebooks/`` (``explore`` is interactive, never batched)."""
+    """Return the batch notebooks' names (``explore`` is interactive, never batched)."""
     return sorted(p.stem for p in (notebook_dir or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -90,6 +101,13 @@ def render_html(ipynb: Path, out_html: Path) -> None:
     )
     body, _ = exporter.from_notebook_node(nb)
     out_html.write_text(body, encoding="utf-8")
+
+
+def _short_error(exc: Exception) -> str:
+    """Return the error type and the last line of its message (papermill: the failing cell)."""
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    return f"{type(exc).__name__}: {last}"[:500]
 
 
 def _execute(job: Job) -> Job:
@@ -113,7 +131,7 @@ def _execute(job: Job) -> Job:
         job.status = "ok"
     except Exception as exc:  # noqa: BLE001 - one failed notebook must not stop the others
         job.status = "failed"
-        job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"[:500]
+        job.error = _short_error(exc)
     try:
         if Path(job.out_ipynb).exists():
             Path(job.out_html).parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +190,7 @@ def plan_jobs(
 
 
 def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) -> Path:
-    """Write ``index.html``: every report grouped by school and phase, with status and data quality."""
+    """Write ``index.html``: every report by school and phase, with status and data quality."""
     esc = html.escape
     groups: dict[str, list[Job]] = {}
     for j in jobs:
@@ -189,23 +207,36 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
         f"<h1>{esc(store.meta['trust_name'])}</h1>",
         f"<p>Reports for <b>{esc(store.period)}</b>, prepared {esc(manifest['finished'])}. "
         f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
-        + (f"; <span class='failed'>{manifest['counts']['failed']} failed</span>" if manifest["counts"]["failed"] else "")
+        + (
+            f"; <span class='failed'>{manifest['counts']['failed']} failed</span>"
+            if manifest["counts"]["failed"]
+            else ""
+        )
         + ".</p>",
     ]
     for group, gjobs in groups.items():
-        parts.append(f"<h2>{esc(group)}</h2><table><tr><th>Phase</th><th>Report</th><th>Status</th></tr>")
+        parts.append(
+            f"<h2>{esc(group)}</h2><table><tr><th>Phase</th><th>Report</th><th>Status</th></tr>"
+        )
         for j in gjobs:
             rel = Path(j.out_html).relative_to(out_dir).as_posix()
             phase = PHASES.get(j.notebook, j.notebook)
             label = j.notebook.split("_", 1)[1].replace("_", " ").capitalize()
             status = "ok" if j.status == "ok" else f"failed: {j.error}"
-            link = f"<a href='{esc(rel)}'>{esc(label)}</a>" if Path(j.out_html).exists() else esc(label)
+            link = (
+                f"<a href='{esc(rel)}'>{esc(label)}</a>"
+                if Path(j.out_html).exists()
+                else esc(label)
+            )
             parts.append(
-                f"<tr><td>{esc(phase)}</td><td>{link}</td><td class='{j.status}'>{esc(status)}</td></tr>"
+                f"<tr><td>{esc(phase)}</td><td>{link}</td>"
+                f"<td class='{j.status}'>{esc(status)}</td></tr>"
             )
         parts.append("</table>")
     dq = store.data_quality
-    parts.append("<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>")
+    parts.append(
+        "<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>"
+    )
     parts.append(dq.to_html(index=False, border=0))
     parts.append("<p>Run details: <a href='manifest.json'>manifest.json</a>.</p></body></html>")
     path = out_dir / "index.html"
@@ -274,7 +305,10 @@ def run_batch(
             done.append(j)
             who = "trust" if j.school_id is None else j.school_id
             tail = "" if j.status == "ok" else f"  {j.error}"
-            say(f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: {j.status} in {j.seconds:.1f}s{tail}")
+            say(
+                f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: "
+                f"{j.status} in {j.seconds:.1f}s{tail}"
+            )
     order = {id(j): i for i, j in enumerate(job_list)}
     done.sort(key=lambda j: order.get(id(j), 0))
     # swap paths from the partial folder to the final one before writing the index

@@ -88,7 +88,8 @@ def _cmd_run(args) -> int:
     print(manifest["index"])
     if manifest["counts"]["failed"]:
         print(
-            f"{manifest['counts']['failed']} notebook(s) failed; see the index page and manifest.json.",
+            f"{manifest['counts']['failed']} notebook(s) failed; "
+            "see the index page and manifest.json.",
             file=sys.stderr,
         )
         return EXIT_FAILED_NOTEBOOKS

@@ -147,7 +147,8 @@ def _check_keys(section: dict, allowed: set[str], where: str, path: Path) -> Non
     unknown = sorted(set(section) - allowed)
     if unknown:
         raise ConfigError(
-            f"{path.name}: unknown key '{where}{unknown[0]}'. Allowed keys here: {', '.join(sorted(allowed))}."
+            f"{path.name}: unknown key '{where}{unknown[0]}'. "
+            f"Allowed keys here: {', '.join(sorted(allowed))}."
         )
 
 
@@ -157,6 +158,18 @@ def _mapping(value: Any, where: str, path: Path) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{path.name}: {where} must be a mapping of keys to values.")
     return value
+
+
+def _benchmarks(value: Any, path: Path) -> dict:
+    """Check the ``benchmarks`` section; its ``performance_tables`` path is made absolute."""
+    from cilib.benchmark import check_benchmarks
+
+    section = check_benchmarks(value, path.name)
+    if section:
+        pt = Path(os.path.expanduser(section["performance_tables"]))
+        pt = pt if pt.is_absolute() else (path.parent / pt).resolve()
+        section["performance_tables"] = str(pt)
+    return section
 
 
 def load_config(path: str | Path) -> TrustConfig:
@@ -184,9 +197,13 @@ def load_config(path: str | Path) -> TrustConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            f"{path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path.name} must be a YAML mapping with keys such as name, data, calendar.")
+        raise ConfigError(
+            f"{path.name} must be a YAML mapping with keys such as name, data, calendar."
+        )
     _check_keys(raw, TOP_KEYS, "", path)
     for key in ("name", "data"):
         if key not in raw:
@@ -208,13 +225,18 @@ def load_config(path: str | Path) -> TrustConfig:
         years = cal.get("academic_years")
         if not years or not isinstance(years, list):
             raise ConfigError(
-                f"{path.name}: calendar.academic_years must list the academic years, e.g. ['2024/25'], "
+                f"{path.name}: calendar.academic_years must list the academic years, "
+                "e.g. ['2024/25'], "
                 "or calendar.periods must list the period labels in order."
             )
         per_year = cal.get("periods_per_year", 6)
         if not isinstance(per_year, int) or per_year < 1:
-            raise ConfigError(f"{path.name}: calendar.periods_per_year must be a positive whole number.")
-        periods = half_term_labels([str(y) for y in years], per_year, str(cal.get("period_prefix", "HT")))
+            raise ConfigError(
+                f"{path.name}: calendar.periods_per_year must be a positive whole number."
+            )
+        periods = half_term_labels(
+            [str(y) for y in years], per_year, str(cal.get("period_prefix", "HT"))
+        )
     if len(set(periods)) != len(periods):
         raise ConfigError(f"{path.name}: calendar has a period label twice.")
 
@@ -224,7 +246,9 @@ def load_config(path: str | Path) -> TrustConfig:
 
     threshold = raw.get("suppression_threshold", 5)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-        raise ConfigError(f"{path.name}: suppression_threshold must be a whole number of pupils (e.g. 5).")
+        raise ConfigError(
+            f"{path.name}: suppression_threshold must be a whole number of pupils (e.g. 5)."
+        )
 
     pseudo = _mapping(raw.get("pseudonymisation"), "pseudonymisation", path)
     _check_keys(pseudo, PSEUDO_KEYS, "pseudonymisation.", path)
@@ -243,12 +267,16 @@ def load_config(path: str | Path) -> TrustConfig:
     schools = raw.get("schools")
     if schools is not None:
         if not isinstance(schools, list) or not schools:
-            raise ConfigError(f"{path.name}: schools must be a list of school ids, e.g. [NLT01, NLT02].")
+            raise ConfigError(
+                f"{path.name}: schools must be a list of school ids, e.g. [NLT01, NLT02]."
+            )
         schools = [str(s) for s in schools]
 
     lenses = raw.get("lenses", ["disadvantaged", "sen", "eal", "gender"])
     if not isinstance(lenses, list):
-        raise ConfigError(f"{path.name}: lenses must be a list of pupil characteristics, e.g. [sen, eal].")
+        raise ConfigError(
+            f"{path.name}: lenses must be a list of pupil characteristics, e.g. [sen, eal]."
+        )
 
     mappings = _mapping(raw.get("mappings"), "mappings", path)
     for table in mappings:
@@ -280,7 +308,7 @@ def load_config(path: str | Path) -> TrustConfig:
         report_output=Path(str(reports.get("output", "reports"))),
         notebooks=[str(n) for n in reports.get("notebooks", ["01_assess_needs"])],
         jobs=jobs,
-        benchmarks=_mapping(raw.get("benchmarks"), "benchmarks", path),
+        benchmarks=_benchmarks(raw.get("benchmarks"), path),
         decision_rule=_mapping(raw.get("decision_rule"), "decision_rule", path),
         raw=raw,
     )

@@ -26,6 +26,8 @@ Formulas:
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -546,3 +548,17 @@ __all__: Sequence[str] = (
     "impact",
     "months_progress",
 )
+
+
+class _CallableModule(types.ModuleType):
+    """Let ``cilib.impact(df, ...)`` call :func:`impact` while ``cilib.impact.X`` stays the module.
+
+    The public API names both the function ``cilib.impact`` and this module; making the module
+    callable keeps ``cilib.impact.months_progress`` and ``from cilib.impact import impact`` working.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return impact(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -29,7 +29,7 @@ FAILURE_COLUMNS = [SOURCE_ROW, "column", "value", "expected"]
 
 @dataclass
 class LoadedTable:
-    """A canonical table with the values that could not be read and the rows set aside by mapping."""
+    """A canonical table, the values that could not be read and the rows the mapping set aside."""
 
     name: str
     frame: pd.DataFrame
@@ -50,6 +50,7 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     >>> s[0] == s[1], s[0].startswith("p_"), len(s[0]), pd.isna(s[2])
     (True, True, 18, True)
     """
+
     def one(v):
         if pd.isna(v):
             return pd.NA
@@ -57,8 +58,10 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
 
     uniques = pd.unique(ids)
     lookup = {u: one(u) for u in uniques if not pd.isna(u)}
-    return ids.map(lambda v: lookup.get(v, pd.NA) if not pd.isna(v) else pd.NA).astype("str").where(
-        ids.notna(), pd.NA
+    return (
+        ids.map(lambda v: lookup.get(v, pd.NA) if not pd.isna(v) else pd.NA)
+        .astype("str")
+        .where(ids.notna(), pd.NA)
     )
 
 
@@ -130,7 +133,9 @@ def coerce(df: pd.DataFrame, table: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
     fail = (
         pd.concat(failures, ignore_index=True)
         if failures
-        else pd.DataFrame({c: pd.Series(dtype="Int64" if c == SOURCE_ROW else "str") for c in FAILURE_COLUMNS})
+        else pd.DataFrame(
+            {c: pd.Series(dtype="Int64" if c == SOURCE_ROW else "str") for c in FAILURE_COLUMNS}
+        )
     )
     return out, fail
 
@@ -159,13 +164,15 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
     table = TABLES[name]
     path = config.tables.get(name)
     if path is None:
-        raise DataError(f"The config {config.path.name} names no file for table {name!r} (data.{name}).")
+        raise DataError(
+            f"The config {config.path.name} names no file for table {name!r} (data.{name})."
+        )
     spec = config.mappings.get(name) or {}
-    read_opts = {k: spec[k] for k in ("sheet", "header_row", "encoding", "sep", "expected") if k in spec}
-    raw = read_file(path, **read_opts)
-    frames = {
-        j["file"]: read_file(config.data_dir / j["file"]) for j in (spec.get("join") or [])
+    read_opts = {
+        k: spec[k] for k in ("sheet", "header_row", "encoding", "sep", "expected") if k in spec
     }
+    raw = read_file(path, **read_opts)
+    frames = {j["file"]: read_file(config.data_dir / j["file"]) for j in (spec.get("join") or [])}
     result = map_frame(raw, spec, table=name, frames=frames)
     mapped = result.data
     mq = collapse_quarantine(result.quarantine)
@@ -183,8 +190,11 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             "in the trust config."
         )
     # canonical columns, plus on pupils any further characteristic the config names as a lens
-    extra = [c for c in config.lenses if c in mapped.columns and c not in table.names] if (
-        name == "pupils") else []
+    extra = (
+        [c for c in config.lenses if c in mapped.columns and c not in table.names]
+        if (name == "pupils")
+        else []
+    )
     keep = [SOURCE_ROW] + [c for c in table.names if c in mapped.columns] + extra
     typed, failures = coerce(mapped[keep], table)
     for c in table.names:
@@ -230,7 +240,7 @@ load_systems = _public("systems", "systems measures")
 
 
 def performance_tables(path):
-    """Read the department's school performance tables (see :func:`cilib.published.performance_tables`)."""
+    """Read the department's performance tables (:func:`cilib.published.performance_tables`)."""
     from cilib.published import performance_tables as _pt
 
     return _pt(path)

@@ -27,8 +27,18 @@ LENS_LABELS = {
     "prior_attainment": "Prior attainment",
     "ethnicity": "Ethnicity",
 }
-PUPIL_COLUMNS = ["pupil_id", "academic_year", "year_group", "gender", "disadvantaged", "fsm",
-                 "sen", "eal", "ethnicity", "prior_attainment"]
+PUPIL_COLUMNS = [
+    "pupil_id",
+    "academic_year",
+    "year_group",
+    "gender",
+    "disadvantaged",
+    "fsm",
+    "sen",
+    "eal",
+    "ethnicity",
+    "prior_attainment",
+]
 
 
 def _scope(df: pd.DataFrame, school_id: str | None) -> pd.DataFrame:
@@ -80,7 +90,7 @@ def attendance_year_to_date(store: Store, school_id: str | None = None) -> pd.Da
 
 
 def latest_assessment_period(store: Store, school_id: str | None = None) -> str | None:
-    """The most recent period, up to the report period, that has assessment results."""
+    """Return the latest period, up to the report period, that has assessment results."""
     a = _scope(store.table("assessments"), school_id)
     have = set(a["period"])
     for p in reversed(store.periods):
@@ -125,16 +135,28 @@ def lens_table(
     """
     by = by or []
     rows = []
-    total = equity.group_summary(df, value, by or None, kind=kind, weight=weight, threshold=threshold)
+    total = equity.group_summary(
+        df, value, by or None, kind=kind, weight=weight, threshold=threshold
+    )
     centre = "rate" if kind == "rate" else "mean"
     for lens in lenses:
         if lens not in df.columns:
             continue
         d = df.loc[df[lens].notna()]
-        summ = equity.group_summary(d, value, by + [lens], kind=kind, weight=weight, threshold=threshold)
+        summ = equity.group_summary(
+            d, value, by + [lens], kind=kind, weight=weight, threshold=threshold
+        )
         for level in summ[lens].drop_duplicates().tolist():
-            g = equity.gap(d, value, lens, focus=level, by=by or None, kind=kind, weight=weight,
-                           threshold=threshold)
+            g = equity.gap(
+                d,
+                value,
+                lens,
+                focus=level,
+                by=by or None,
+                kind=kind,
+                weight=weight,
+                threshold=threshold,
+            )
             s = summ.loc[summ[lens] == level]
             merged = s.merge(g, on=by, how="left") if by else s.assign(**g.iloc[0].to_dict())
             merged = merged.assign(lens=LENS_LABELS.get(lens, lens), group=_label(lens, level))
@@ -144,18 +166,44 @@ def lens_table(
     if not rows:
         return pd.DataFrame()
     out = pd.concat(rows, ignore_index=True)
-    out["suppressed"] = out["suppressed_x"].fillna(False) | out["suppressed_y"].fillna(False) if (
-        "suppressed_x" in out.columns
-    ) else out["suppressed"].fillna(False)
+    out["suppressed"] = (
+        out["suppressed_x"].fillna(False) | out["suppressed_y"].fillna(False)
+        if ("suppressed_x" in out.columns)
+        else out["suppressed"].fillna(False)
+    )
     out = out.rename(columns={centre: "value"})
-    keep = by + ["lens", "group", "n", "value", "ci_low", "ci_high", "gap", "gap_ci_low",
-                 "gap_ci_high", "effect_size", "suppressed"]
+    keep = by + [
+        "lens",
+        "group",
+        "n",
+        "value",
+        "ci_low",
+        "ci_high",
+        "gap",
+        "gap_ci_low",
+        "gap_ci_high",
+        "effect_size",
+        "suppressed",
+    ]
     out = out[[c for c in keep if c in out.columns]].copy()
     out["suppressed"] = out["suppressed"].astype(bool)
     out = equity.suppress(
-        out, threshold, count_cols="n", group_col="group", total_row="All pupils",
-        by=by + ["lens"], value_cols=["value", "ci_low", "ci_high", "gap", "gap_ci_low",
-                                      "gap_ci_high", "effect_size"], hide_counts=True,
+        out,
+        threshold,
+        count_cols="n",
+        group_col="group",
+        total_row="All pupils",
+        by=by + ["lens"],
+        value_cols=[
+            "value",
+            "ci_low",
+            "ci_high",
+            "gap",
+            "gap_ci_low",
+            "gap_ci_high",
+            "effect_size",
+        ],
+        hide_counts=True,
     )
     for c in ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high"]:
         out[c] = out[c] * scale
@@ -175,10 +223,18 @@ def gap_over_time(
     by: list[str] | None = None,
     scale: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The focus group's gap per period, and whether it is narrowing (:func:`cilib.equity.gap_trend`)."""
+    """Return the focus group's gap per period and its trend (:func:`cilib.equity.gap_trend`)."""
     by = by or []
-    g = equity.gap(df, value, focus_column, focus=focus_value, by=by + ["period"], kind=kind,
-                   weight=weight, threshold=threshold)
+    g = equity.gap(
+        df,
+        value,
+        focus_column,
+        focus=focus_value,
+        by=by + ["period"],
+        kind=kind,
+        weight=weight,
+        threshold=threshold,
+    )
     g = g.loc[g["period"].isin(periods)].copy()
     order = [p for p in periods if p in set(g["period"])]
     trend = equity.gap_trend(g, "period", order=order) if len(order) else pd.DataFrame()
@@ -196,7 +252,9 @@ def plot_gap_over_time(gaps: pd.DataFrame, *, title: str, ylabel: str, ax=None):
     """Chart the focus and comparison values per period with the gap's interval shaded."""
     fig, ax = new_axes(ax, title=title, figsize=(8, 4.2))
     x = np.arange(len(gaps))
-    ax.plot(x, gaps["comparison"], marker="s", color=COLOURS["comparison"], label="Comparison group")
+    ax.plot(
+        x, gaps["comparison"], marker="s", color=COLOURS["comparison"], label="Comparison group"
+    )
     ax.plot(x, gaps["focus"], marker="o", color=COLOURS["focus"], label="Focus group")
     ax.set_xticks(x, [str(p) for p in gaps["period"]], rotation=45, ha="right")
     ax.set_ylabel(ylabel)
@@ -213,10 +271,8 @@ def school_funnel(
     return f
 
 
-def needs_ranking(
-    store: Store, school_id: str | None = None, *, top: int = 8
-) -> pd.DataFrame:
-    """A short ranked list of needs: the largest gaps for pupil groups, judged against noise.
+def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -> pd.DataFrame:
+    """Return a short ranked list of needs: the largest gaps for pupil groups, beyond noise.
 
     Candidates are every lens group's gap (against all other pupils) in year-to-date attendance,
     persistent absence and the latest assessment score in each subject. A gap counts as a need
@@ -238,14 +294,32 @@ def needs_ranking(
     if latest:
         a = attainment_pupils(store, school_id, periods=[latest])
         # prior attainment predicts later scores by construction: not a need in itself
-        t = lens_table(a, "score", [x for x in lenses if x != "prior_attainment"], kind="mean",
-                       threshold=thr, by=["subject"])
-        t = t.assign(measure="Score in " + t["subject"].astype("str") + f" ({latest})",
-                     harmful=t["gap"] < 0)
+        t = lens_table(
+            a,
+            "score",
+            [x for x in lenses if x != "prior_attainment"],
+            kind="mean",
+            threshold=thr,
+            by=["subject"],
+        )
+        t = t.assign(
+            measure="Score in " + t["subject"].astype("str") + f" ({latest})", harmful=t["gap"] < 0
+        )
         parts.append(t.drop(columns=["subject"]))
     if not parts:
-        return pd.DataFrame(columns=["rank", "measure", "lens", "group", "n", "gap", "gap_ci_low",
-                                     "gap_ci_high", "effect_size"])
+        return pd.DataFrame(
+            columns=[
+                "rank",
+                "measure",
+                "lens",
+                "group",
+                "n",
+                "gap",
+                "gap_ci_low",
+                "gap_ci_high",
+                "effect_size",
+            ]
+        )
     allrows = pd.concat(parts, ignore_index=True)
     sig = (allrows["gap_ci_low"] > 0) | (allrows["gap_ci_high"] < 0)
     needs = allrows.loc[
@@ -254,41 +328,63 @@ def needs_ranking(
     needs["size"] = needs["effect_size"].abs()
     needs = needs.sort_values("size", ascending=False).head(top).reset_index(drop=True)
     needs.insert(0, "rank", np.arange(1, len(needs) + 1))
-    return needs[["rank", "measure", "lens", "group", "n", "value", "gap", "gap_ci_low",
-                  "gap_ci_high", "effect_size"]]
+    return needs[
+        [
+            "rank",
+            "measure",
+            "lens",
+            "group",
+            "n",
+            "value",
+            "gap",
+            "gap_ci_low",
+            "gap_ci_high",
+            "effect_size",
+        ]
+    ]
 
 
 def headlines(store: Store, school_id: str | None = None) -> list[str]:
-    """Headline sentences written from the data: attendance, its gap and change, top need."""
+    """Return headline sentences from the data: attendance, its gap and change, the top need."""
+    from cilib.report import fmt_change
+
     out = []
     focus = store.focus
-    year = academic_year_of(store.period)
     ytd = attendance_year_to_date(store, school_id)
     if len(ytd):
         s = equity.group_summary(ytd, "rate", None, kind="mean", threshold=store.threshold)
-        out.append(
-            f"Attendance this year to {store.period}: {100 * s['mean'].iloc[0]:.1f}% "
-            f"(n = {int(s['n'].iloc[0]):,} pupils)."
-        )
+        if not bool(s["suppressed"].iloc[0]):
+            out.append(
+                f"Attendance this year to {store.period}: {100 * s['mean'].iloc[0]:.1f}% "
+                f"(n = {int(s['n'].iloc[0]):,} pupils)."
+            )
         g = equity.gap(ytd, "rate", focus.column, focus=focus.value, threshold=store.threshold)
         if not bool(g["suppressed"].iloc[0]):
+            r = g.iloc[0]
             out.append(
-                f"{focus.label} attended {100 * g['focus'].iloc[0]:.1f}% against "
-                f"{100 * g['comparison'].iloc[0]:.1f}% for {focus.comparison_label.lower()}: a gap of "
-                f"{100 * g['gap'].iloc[0]:+.1f} points (95% CI {100 * g['gap_ci_low'].iloc[0]:+.1f} to "
-                f"{100 * g['gap_ci_high'].iloc[0]:+.1f})."
+                f"{focus.label} attended {100 * r['focus']:.1f}% against "
+                f"{100 * r['comparison']:.1f}% for {focus.comparison_label.lower()}: a gap of "
+                f"{100 * r['gap']:+.1f} points (95% CI {100 * r['gap_ci_low']:+.1f} to "
+                f"{100 * r['gap_ci_high']:+.1f})."
             )
         else:
             out.append(f"The {focus.label.lower()} attendance gap is not shown: too few pupils.")
     per = attendance_pupils(store, school_id)
     if len(per):
-        gaps, trend = gap_over_time(per, "rate", focus_column=focus.column, focus_value=focus.value,
-                                    periods=store.periods, threshold=store.threshold, scale=100)
+        gaps, trend = gap_over_time(
+            per,
+            "rate",
+            focus_column=focus.column,
+            focus_value=focus.value,
+            periods=store.periods,
+            threshold=store.threshold,
+            scale=100,
+        )
         if len(gaps) >= 2 and not gaps["suppressed"].iloc[-2:].any():
             last, prev = gaps.iloc[-1], gaps.iloc[-2]
             out.append(
                 f"The attendance gap in {last['period']} was {last['gap']:+.1f} points, "
-                f"{_change(last['gap'], prev['gap'])} since {prev['period']}."
+                f"{fmt_change(last['gap'], prev['gap'])} since {prev['period']}."
             )
         if len(trend) and "trend" in trend.columns:
             tr = trend.iloc[0]
@@ -305,13 +401,6 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
             f"a gap of {n['gap']:+.1f} (effect size {n['effect_size']:+.2f})."
         )
     return out
-
-
-def _change(now: float, before: float) -> str:
-    d = round(now - before, 1)
-    if d == 0:
-        return "unchanged"
-    return f"{'up' if d > 0 else 'down'} {abs(d):.1f} points"
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,9 +426,16 @@ def _table(store: Store, df: pd.DataFrame, caption: str, value_label: str):
     from cilib.report import table
 
     rename = dict(_SHOW, value=value_label)
-    return table(df, threshold=store.threshold, caption=caption, rename=rename,
-                 digits={"effect_size": 2}, value_columns=[c for c in _SHOW if c in df.columns
-                                                          and c not in ("lens", "group", "subject")])
+    return table(
+        df,
+        threshold=store.threshold,
+        caption=caption,
+        rename=rename,
+        digits={"effect_size": 2},
+        value_columns=[
+            c for c in _SHOW if c in df.columns and c not in ("lens", "group", "subject")
+        ],
+    )
 
 
 def attendance_section(store: Store, school_id: str | None = None) -> list:
@@ -350,14 +446,24 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
 
         return [note("No attendance data for this school and year.", warn=True)]
     att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=store.threshold, scale=100)
-    pa = lens_table(ytd, "persistent_absence", store.lenses, kind="rate", threshold=store.threshold,
-                    scale=100)
+    pa = lens_table(
+        ytd, "persistent_absence", store.lenses, kind="rate", threshold=store.threshold, scale=100
+    )
     year = academic_year_of(store.period)
     return [
-        _table(store, att, f"Attendance (%) in {year} up to {store.period} (mean of pupils' rates)",
-               "Attendance %"),
-        _table(store, pa, f"Persistent absence (% of pupils missing 10% or more of sessions) in {year} up to {store.period}",
-               "Persistently absent %"),
+        _table(
+            store,
+            att,
+            f"Attendance (%) in {year} up to {store.period} (mean of pupils' rates)",
+            "Attendance %",
+        ),
+        _table(
+            store,
+            pa,
+            f"Persistent absence (% of pupils missing 10% or more of sessions) in {year} "
+            f"up to {store.period}",
+            "Persistently absent %",
+        ),
     ]
 
 
@@ -370,49 +476,112 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
         return [note("No assessment results up to this period.", warn=True)]
     a = attainment_pupils(store, school_id, periods=[latest])
     t = lens_table(a, "score", store.lenses, kind="mean", threshold=store.threshold, by=["subject"])
-    return [_table(store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score")]
+    return [
+        _table(store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score")
+    ]
 
 
 def gap_trend_section(store: Store, school_id: str | None = None) -> list:
-    """The focus group's attendance and attainment gaps over the half-terms, with the verdict."""
+    """Show the focus group's attendance and attainment gaps over the half-terms, with verdicts."""
     from cilib.report import note, table
 
     focus = store.focus
     out = []
     per = attendance_pupils(store, school_id)
     if len(per):
-        gaps, trend = gap_over_time(per, "rate", focus_column=focus.column, focus_value=focus.value,
-                                    periods=store.periods, threshold=store.threshold, scale=100)
+        gaps, trend = gap_over_time(
+            per,
+            "rate",
+            focus_column=focus.column,
+            focus_value=focus.value,
+            periods=store.periods,
+            threshold=store.threshold,
+            scale=100,
+        )
         fig = plot_gap_over_time(
-            gaps, title=f"Attendance: {focus.label.lower()} against {focus.comparison_label.lower()}",
-            ylabel="Attendance (%)")
+            gaps,
+            title=f"Attendance: {focus.label.lower()} against {focus.comparison_label.lower()}",
+            ylabel="Attendance (%)",
+        )
         ax = fig.axes[0]
         ax.lines[0].set_label(focus.comparison_label)
         ax.lines[1].set_label(focus.label)
         ax.legend(loc="best")
         out.append(fig)
-        out.append(table(gaps[["period", "n_focus", "n_comparison", "focus", "comparison", "gap",
-                               "gap_ci_low", "gap_ci_high", "suppressed"]],
-                         threshold=store.threshold, caption="Attendance gap (percentage points) by half-term",
-                         value_columns=["n_focus", "n_comparison", "focus", "comparison", "gap",
-                                        "gap_ci_low", "gap_ci_high"]))
+        out.append(
+            table(
+                gaps[
+                    [
+                        "period",
+                        "n_focus",
+                        "n_comparison",
+                        "focus",
+                        "comparison",
+                        "gap",
+                        "gap_ci_low",
+                        "gap_ci_high",
+                        "suppressed",
+                    ]
+                ],
+                threshold=store.threshold,
+                caption="Attendance gap (percentage points) by half-term",
+                value_columns=[
+                    "n_focus",
+                    "n_comparison",
+                    "focus",
+                    "comparison",
+                    "gap",
+                    "gap_ci_low",
+                    "gap_ci_high",
+                ],
+            )
+        )
         if len(trend):
             tr = trend.iloc[0]
-            out.append(note(
-                f"Trend in the attendance gap: {tr['trend']} ({tr['slope']:+.2f} points per half-term, "
-                f"95% CI {tr['slope_ci_low']:+.2f} to {tr['slope_ci_high']:+.2f}). A gap is called "
-                "narrowing or widening only when this interval excludes zero."))
+            out.append(
+                note(
+                    f"Trend in the attendance gap: {tr['trend']} ({tr['slope']:+.2f} points per "
+                    f"half-term, 95% CI {tr['slope_ci_low']:+.2f} to {tr['slope_ci_high']:+.2f}). "
+                    "A gap is called "
+                    "narrowing or widening only when this interval excludes zero."
+                )
+            )
     a = attainment_pupils(store, school_id)
     if len(a):
         ap = [p for p in store.periods if p in set(a["period"])]
-        gaps, trend = gap_over_time(a, "score", focus_column=focus.column, focus_value=focus.value,
-                                    periods=ap, threshold=store.threshold, by=["subject"])
+        gaps, trend = gap_over_time(
+            a,
+            "score",
+            focus_column=focus.column,
+            focus_value=focus.value,
+            periods=ap,
+            threshold=store.threshold,
+            by=["subject"],
+        )
         if len(trend):
             t = trend.rename(columns={"subject": "Subject"})
-            cols = [c for c in ["Subject", "n_periods", "first_gap", "last_gap", "slope",
-                                "slope_ci_low", "slope_ci_high", "trend"] if c in t.columns]
-            out.append(table(t[cols], caption="Attainment gap (score points) by subject: trend "
-                                              "over assessment points", digits=2))
+            cols = [
+                c
+                for c in [
+                    "Subject",
+                    "n_periods",
+                    "first_gap",
+                    "last_gap",
+                    "slope",
+                    "slope_ci_low",
+                    "slope_ci_high",
+                    "trend",
+                ]
+                if c in t.columns
+            ]
+            out.append(
+                table(
+                    t[cols],
+                    caption="Attainment gap (score points) by subject: trend "
+                    "over assessment points",
+                    digits=2,
+                )
+            )
     return out
 
 
@@ -430,29 +599,48 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
     ax.set_ylabel("Attendance (mean of pupils' rates)")
     if school_id is not None and school_id in set(f["unit"]):
         row = f.loc[f["unit"] == school_id].iloc[0]
-        ax.scatter([row["n"]], [row["value"]], s=160, facecolors="none",
-                   edgecolors=COLOURS["centre"], linewidths=2, zorder=5)
+        ax.scatter(
+            [row["n"]],
+            [row["value"]],
+            s=160,
+            facecolors="none",
+            edgecolors=COLOURS["centre"],
+            linewidths=2,
+            zorder=5,
+        )
         ax.annotate(" this school", (row["n"], row["value"]))
     names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
     shown = f.assign(school=f["unit"].map(names).fillna(f["unit"]))
-    shown = shown.assign(value=100 * shown["value"], lower95=100 * shown["lower95"],
-                         upper95=100 * shown["upper95"])
+    shown = shown.assign(
+        value=100 * shown["value"], lower95=100 * shown["lower95"], upper95=100 * shown["upper95"]
+    )
     cols = ["school", "n", "value", "lower95", "upper95", "outside95", "outside998"]
-    return [fig, table(shown[cols], caption="Attendance % by school with the 95% limits at each "
-                                            "school's size", rename={"value": "attendance %"})]
+    return [
+        fig,
+        table(
+            shown[cols],
+            caption="Attendance % by school with the 95% limits at each school's size",
+            rename={"value": "attendance %"},
+        ),
+    ]
 
 
 def needs_section(store: Store, school_id: str | None = None) -> list:
-    """The ranked list of needs."""
+    """Show the ranked list of needs."""
     from cilib.report import note, table
 
     needs = needs_ranking(store, school_id)
     if not len(needs):
         return [note("No gap to a pupil group's disadvantage is clear of noise this period.")]
     return [
-        table(needs, caption="Largest gaps to a group's disadvantage, clear of noise, ranked by "
-                             "effect size", digits={"effect_size": 2, "value": 1},
-              rename=_SHOW),
-        note("Effect size is Hedges' g; the gap compares the group with all other pupils. Only "
-             "gaps whose 95% interval excludes zero are listed."),
+        table(
+            needs,
+            caption="Largest gaps to a group's disadvantage, clear of noise, ranked by effect size",
+            digits={"effect_size": 2, "value": 1},
+            rename=_SHOW,
+        ),
+        note(
+            "Effect size is Hedges' g; the gap compares the group with all other pupils. Only "
+            "gaps whose 95% interval excludes zero are listed."
+        ),
     ]

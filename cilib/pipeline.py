@@ -63,7 +63,12 @@ def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
             continue
         for rule, g in q.groupby("rule", sort=True):
             rows.append(
-                {"table": table, "rule": rule, "rows": len(g), "example_reason": g["reason"].iloc[0]}
+                {
+                    "table": table,
+                    "rule": rule,
+                    "rows": len(g),
+                    "example_reason": g["reason"].iloc[0],
+                }
             )
     return pd.DataFrame(rows, columns=["table", "rule", "rows", "example_reason"])
 
@@ -119,7 +124,11 @@ def prepare(
     for name, lt in loaded.items():
         vq = result.quarantine.get(name)
         parts = [p for p in (lt.mapping_quarantine, vq) if p is not None and len(p)]
-        q = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        q = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        )
         q.insert(0, "table", name)
         quarantine[name] = q
         clean = result.clean[name]
@@ -185,6 +194,20 @@ def prepare(
         "validation_seconds": round(time.perf_counter() - t0, 2),
     }
     folder = store_dir or default_store_dir(config, period)
+    extras = {}
+    if config.plan is not None:
+        from cilib.plan import load_plan
+
+        if not config.plan.exists():
+            raise DataError(f"The plan file {config.plan} named in data.plan does not exist.")
+        load_plan(config.plan, calendar=config.periods)  # a malformed plan stops the run here
+        extras["plan.yml"] = config.plan.read_bytes()
+    if config.roadmap is not None:
+        from cilib.readers import read_file
+
+        extras["roadmap.csv"] = (
+            read_file(config.roadmap).drop(columns=[SOURCE_ROW]).to_csv(index=False).encode()
+        )
     write_store(
         folder,
         clean,
@@ -192,6 +215,7 @@ def prepare(
         quarantine=quarantine,
         quarantine_summary=_summarise_quarantine(quarantine),
         meta=json.loads(json.dumps(meta, default=str)),
+        extras=extras,
     )
     say(f"Prepared store written to {folder} in {time.perf_counter() - t0:.1f}s")
     return Store(folder)
@@ -219,8 +243,17 @@ def open_store(
         import sys
 
         subprocess.run(
-            [sys.executable, "-m", "cilib", "validate", "--config", str(cfg.path), "--period", period,
-             "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "cilib",
+                "validate",
+                "--config",
+                str(cfg.path),
+                "--period",
+                period,
+                "--quiet",
+            ],
             check=True,
         )
     return Store(folder)

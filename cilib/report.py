@@ -80,8 +80,12 @@ def format_table(
     for c in cols:
         d = digits.get(c, 1) if isinstance(digits, dict) else digits
         vals = out[c]
-        whole = pd.api.types.is_numeric_dtype(vals) and not pd.api.types.is_bool_dtype(vals) and bool(
-            ((vals.dropna() % 1) == 0).all()) and (c == "n" or c.startswith("n_"))
+        whole = (
+            pd.api.types.is_numeric_dtype(vals)
+            and not pd.api.types.is_bool_dtype(vals)
+            and bool(((vals.dropna() % 1) == 0).all())
+            and (c == "n" or c.startswith("n_"))
+        )
         if pd.api.types.is_bool_dtype(vals):
             text = vals.map({True: "yes", False: "no"}).astype("str")
         elif pd.api.types.is_integer_dtype(vals) or whole:
@@ -112,7 +116,8 @@ def table(df: pd.DataFrame, *, threshold: int | None = None, caption: str | None
         parts.append(f"<p><b>{html.escape(caption)}</b></p>")
     text_cols = [c for c in shown.columns if not _looks_numeric(shown[c])]
     styler = shown.style.hide(axis="index").set_properties(
-        subset=text_cols, **{"text-align": "left"})
+        subset=text_cols, **{"text-align": "left"}
+    )
     parts.append(styler.to_html())
     has_suppressed = "suppressed" in df.columns and bool(df["suppressed"].fillna(False).any())
     if has_suppressed and threshold is not None:
@@ -130,15 +135,33 @@ def data_quality(store: Store):
         f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
         "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
         "the data team to correct at source.</p>",
-        table(dq, rename={"table": "Table", "rows_in": "Rows in", "rows_clean": "Clean",
-                          "rows_quarantined": "Set aside", "top_rule": "Most common rule broken"},
-              digits=0).data,
+        table(
+            dq,
+            rename={
+                "table": "Table",
+                "rows_in": "Rows in",
+                "rows_clean": "Clean",
+                "rows_quarantined": "Set aside",
+                "top_rule": "Most common rule broken",
+            },
+            digits=0,
+        ).data,
     ]
     qs = store.quarantine_summary
     if len(qs):
-        parts.append(table(qs, caption="Why rows were set aside", digits=0,
-                           rename={"table": "Table", "rule": "Rule", "rows": "Rows",
-                                   "example_reason": "Example"}).data)
+        parts.append(
+            table(
+                qs,
+                caption="Why rows were set aside",
+                digits=0,
+                rename={
+                    "table": "Table",
+                    "rule": "Rule",
+                    "rows": "Rows",
+                    "example_reason": "Example",
+                },
+            ).data
+        )
     return _html("".join(parts))
 
 

@@ -172,7 +172,7 @@ DIRTY_ROWS: list[dict] = [
     {"table": "pupils", "description": "school_id NLT99 not in schools", "rule": "reference",
      "column": "school_id", "match": {"pupil_id": "P90004", "school_id": "NLT99"}, "count": 1},
     {"table": "pupils",
-     "description": "(pupil_id, academic_year) duplicated with conflicting gender",
+     "description": "(pupil_id, academic_year) duplicated with conflicting gender and year_group",
      "rule": "conflicting_key", "column": "pupil_id, academic_year",
      "match": {"pupil_id": "P00001", "academic_year": "2025/26"}, "count": 2},
     {"table": "assessments", "description": "score 150 (above max_score 100)", "rule": "range",

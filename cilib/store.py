@@ -45,8 +45,12 @@ def write_store(
     quarantine: dict[str, pd.DataFrame],
     quarantine_summary: pd.DataFrame,
     meta: dict,
+    extras: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write a prepared store to ``folder`` (replacing any earlier store there)."""
+    """Write a prepared store to ``folder`` (replacing any earlier store there).
+
+    ``extras`` are further files (name -> bytes) copied in as they are, e.g. the checked plan.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.parquet"):
@@ -62,6 +66,10 @@ def write_store(
     for name, frame in quarantine.items():
         if len(frame):
             frame.to_csv(qdir / f"{name}.csv", index=False)
+    for name in ("plan.yml", "roadmap.csv"):
+        (folder / name).unlink(missing_ok=True)
+    for name, data in (extras or {}).items():
+        (folder / name).write_bytes(data)
     (folder / META).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
     return folder
 
@@ -96,7 +104,9 @@ class Store:
         if name not in self._cache:
             path = self.folder / f"{name}.parquet"
             if not path.exists():
-                raise DataError(f"The store has no {name!r} table. It has: {', '.join(self.tables)}.")
+                raise DataError(
+                    f"The store has no {name!r} table. It has: {', '.join(self.tables)}."
+                )
             self._cache[name] = pd.read_parquet(path)
         return self._cache[name].copy()
 
@@ -114,6 +124,18 @@ class Store:
     def quarantine_summary(self) -> pd.DataFrame:
         """Rows set aside per table and rule, with an example reason (no ids)."""
         return pd.read_csv(self.folder / "quarantine_summary.csv")
+
+    def plan(self):
+        """Return the trust's improvement plan (:class:`cilib.plan.Plan`), or None."""
+        from cilib.plan import load_plan
+
+        path = self.folder / "plan.yml"
+        return load_plan(path, calendar=self.meta["periods"]) if path.exists() else None
+
+    def roadmap(self) -> pd.DataFrame | None:
+        """Return the roadmap table (one row per phase entry), or None if the trust has none."""
+        path = self.folder / "roadmap.csv"
+        return pd.read_csv(path, dtype="str", keep_default_na=False) if path.exists() else None
 
     @property
     def period(self) -> str:

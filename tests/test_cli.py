@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -59,15 +58,37 @@ def test_period_not_in_calendar(tiny_trust, capsys):
 
 def test_unknown_notebook(tiny_trust, capsys):
     """An unknown notebook name exits 2 listing the notebooks."""
-    code, err = _err(["run", "--config", str(tiny_trust), "--period", "2024/25 HT1",
-                      "--notebooks", "99_nothing"], capsys)
+    code, err = _err(
+        [
+            "run",
+            "--config",
+            str(tiny_trust),
+            "--period",
+            "2024/25 HT1",
+            "--notebooks",
+            "99_nothing",
+        ],
+        capsys,
+    )
     assert code == 2 and "Unknown notebook '99_nothing'" in err
 
 
 def test_unknown_school(tiny_trust, tmp_path, capsys):
     """An unknown school exits 2 listing the schools in the data."""
-    code, err = _err(["run", "--config", str(tiny_trust), "--period", "2024/25 HT1",
-                      "--schools", "S9", "--output", str(tmp_path / "r")], capsys)
+    code, err = _err(
+        [
+            "run",
+            "--config",
+            str(tiny_trust),
+            "--period",
+            "2024/25 HT1",
+            "--schools",
+            "S9",
+            "--output",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
     assert code == 2 and "Unknown school 'S9'" in err and "S1, S2" in err
 
 
@@ -90,7 +111,10 @@ def test_validate_prints_accounting(tiny_trust, capsys):
 
 def test_console_script_runs_without_traceback(tmp_path):
     """The installed entry point (python -m cilib) prints a one-line error, no traceback."""
-    r = subprocess.run([sys.executable, "-m", "cilib", "validate", "--config", str(tmp_path / "x.yml")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "cilib", "validate", "--config", str(tmp_path / "x.yml")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

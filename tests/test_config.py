@@ -24,29 +24,43 @@ def test_sample_config_loads():
 
 def test_explicit_period_list(tmp_path):
     """A calendar of terms can be given as an explicit ordered list."""
-    p = write_config(tmp_path, TINY_CONFIG.replace(
-        'academic_years: ["2024/25"]', 'periods: ["Autumn 2024", "Spring 2025", "Summer 2025"]'))
+    p = write_config(
+        tmp_path,
+        TINY_CONFIG.replace(
+            'academic_years: ["2024/25"]', 'periods: ["Autumn 2024", "Spring 2025", "Summer 2025"]'
+        ),
+    )
     assert load_config(p).periods == ["Autumn 2024", "Spring 2025", "Summer 2025"]
 
 
 def test_half_term_labels():
     """Labels run HT1..HTn within each year in order."""
     assert half_term_labels(["2023/24", "2024/25"], 2) == [
-        "2023/24 HT1", "2023/24 HT2", "2024/25 HT1", "2024/25 HT2"]
+        "2023/24 HT1",
+        "2023/24 HT2",
+        "2024/25 HT1",
+        "2024/25 HT2",
+    ]
 
 
 @pytest.mark.parametrize(
     "change, message",
     [
         (("name: Tiny Trust", "name: Tiny Trust\ncolour: blue"), "unknown key 'colour'"),
-        (("  schools: schools.csv", "  schools: schools.csv\n  photos: x.csv"), "unknown key 'data.photos'"),
+        (
+            ("  schools: schools.csv", "  schools: schools.csv\n  photos: x.csv"),
+            "unknown key 'data.photos'",
+        ),
         (("suppression_threshold: 5", "suppression_threshold: many"), "suppression_threshold"),
         (("suppression_threshold: 5", "suppression_threshold: 0"), "suppression_threshold"),
         (('academic_years: ["2024/25"]', "academic_years: 2024"), "calendar.academic_years"),
         (("lenses: [disadvantaged, sen]", "lenses: sen"), "lenses must be a list"),
         (("  schools: schools.csv\n", ""), "data.schools is required"),
         (("name: Tiny Trust\n", ""), "'name' is required"),
-        (("  sample_key: true", "  sample_key: true\n  secret: abc"), "unknown key 'pseudonymisation.secret'"),
+        (
+            ("  sample_key: true", "  sample_key: true\n  secret: abc"),
+            "unknown key 'pseudonymisation.secret'",
+        ),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, change, message):
@@ -91,5 +105,7 @@ def test_pseudonym_key_sources(tiny_trust, tmp_path, monkeypatch):
     p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", f"key_file: {key}"))
     assert load_config(p).pseudonym_key() == b"from-file"
     p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", "key_env: MY_KEY"))
-    with pytest.raises(ConfigError, match="No pseudonymisation key: set the environment variable MY_KEY"):
+    with pytest.raises(
+        ConfigError, match="No pseudonymisation key: set the environment variable MY_KEY"
+    ):
         load_config(p).pseudonym_key()

@@ -6,7 +6,7 @@ import pytest
 from cilib.config import load_config
 from cilib.errors import DataError
 from cilib.load import load_pupils, load_table, pseudonymise
-from tests.conftest import TINY_FILES, write_config, TINY_CONFIG
+from tests.conftest import TINY_CONFIG, TINY_FILES, write_config
 
 
 def test_pupils_have_canonical_dtypes(tiny_trust):
@@ -54,7 +54,9 @@ def test_excel_and_parquet(tiny_trust):
     raw.to_excel(folder / "pupils.xlsx", index=False)
     raw.to_parquet(folder / "pupils.parquet", index=False)
     for name in ("pupils.xlsx", "pupils.parquet"):
-        cfg_path = write_config(folder, TINY_CONFIG.replace("pupils: pupils.csv", f"pupils: {name}"))
+        cfg_path = write_config(
+            folder, TINY_CONFIG.replace("pupils: pupils.csv", f"pupils: {name}")
+        )
         df = load_pupils(load_config(cfg_path))
         assert len(df) == 4
         assert df["year_group"].tolist() == [3, 3, 8, 8]
@@ -68,13 +70,17 @@ def test_column_mapping_renames_and_recodes(tiny_trust):
     raw["sen"] = raw["sen"].map({"none": "N", "support": "K", "ehcp": "E"})
     raw = raw.rename(columns={"pupil_id": "UPN", "sen": "SEN Status"})
     raw.to_csv(folder / "pupils.csv", index=False)
-    cfg_path = write_config(folder, TINY_CONFIG + textwrap.dedent("""\
+    cfg_path = write_config(
+        folder,
+        TINY_CONFIG
+        + textwrap.dedent("""\
         mappings:
           pupils:
             columns: {UPN: pupil_id, SEN Status: sen}
             values:
               sen: {K: support, E: ehcp, N: none}
-        """))
+        """),
+    )
     df = load_pupils(load_config(cfg_path))
     assert df["sen"].tolist() == ["none", "support", "none", "ehcp"]
 
@@ -84,13 +90,17 @@ def test_unconvertible_values_are_listed_not_dropped(tiny_trust):
     folder = tiny_trust.parent
     text = textwrap.dedent(TINY_FILES["attendance.csv"]).replace("70,50", "seventy,50")
     (folder / "attendance.csv").write_text(text)
-    text = textwrap.dedent(TINY_FILES["pupils.csv"]).replace("female,true,true", "female,maybe,true")
+    text = textwrap.dedent(TINY_FILES["pupils.csv"]).replace(
+        "female,true,true", "female,maybe,true"
+    )
     (folder / "pupils.csv").write_text(text)
     cfg = load_config(tiny_trust)
     att = load_table("attendance", cfg)
     assert len(att.frame) == 4
     f = att.type_failures
-    assert f[["_source_row", "column", "value"]].values.tolist() == [[4, "possible_sessions", "seventy"]]
+    assert f[["_source_row", "column", "value"]].values.tolist() == [
+        [4, "possible_sessions", "seventy"]
+    ]
     pup = load_table("pupils", cfg)
     assert pup.type_failures["expected"].tolist() == ["true or false"]
     assert pup.type_failures["_source_row"].tolist() == [1]

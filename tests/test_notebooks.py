@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,9 @@ def test_parameters_cell_is_first_and_only(path):
     assert len(tagged) == 1 and tagged[0] is code[0]
     for line in "".join(tagged[0]["source"]).splitlines():
         assert ":" in line and "=" in line and "(" not in line.split("#")[0], line
-    assert nb["cells"][0]["cell_type"] == "markdown" and nb["cells"][0]["source"][0].startswith("# ")
+    assert nb["cells"][0]["cell_type"] == "markdown" and nb["cells"][0]["source"][0].startswith(
+        "# "
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -59,17 +60,34 @@ def test_assess_needs_runs_with_papermill(school, tmp_path):
     shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(
-        str(NOTEBOOK_DIR / "01_assess_needs.ipynb"), str(out),
-        parameters={"config": str(trust / "trust.yml"), "school_id": school, "period": "2025/26 HT6"},
-        cwd=str(NOTEBOOK_DIR), progress_bar=False, kernel_manager_class=QuietKernelManager,
+        str(NOTEBOOK_DIR / "01_assess_needs.ipynb"),
+        str(out),
+        parameters={
+            "config": str(trust / "trust.yml"),
+            "school_id": school,
+            "period": "2025/26 HT6",
+        },
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        kernel_manager_class=QuietKernelManager,
     )
     nb = json.loads(out.read_text())
     assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
     text = json.dumps(nb)
     assert "Attendance" in text and "Headlines" in text
-    errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+        if o.get("output_type") == "error"
+    ]
     assert not errors
-    stderr = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
-              if o.get("name") == "stderr"]
+    stderr = [
+        o
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+        if o.get("name") == "stderr"
+    ]
     assert not stderr, stderr

@@ -111,7 +111,7 @@ def test_generate_returns_every_file(generated):
 def test_other_seed_differs_and_is_well_formed(tmp_path, generated):
     """Another seed gives other data with the same columns and the same dirty rows."""
     paths = sample.generate(tmp_path, seed=7)
-    for name in ("pupils", "attendance", "survey_responses"):
+    for name in ("pupils", "assessments", "attendance", "behaviour", "survey_responses", "systems"):
         assert paths[name].read_bytes() != generated[name].read_bytes()
         a = pd.read_csv(paths[name], dtype=str, keep_default_na=False)
         b = pd.read_csv(generated[name], dtype=str, keep_default_na=False)
@@ -128,7 +128,7 @@ def test_other_seed_differs_and_is_well_formed(tmp_path, generated):
 
 def test_total_size_is_modest():
     """The committed sample stays small enough for git (under 20 MB)."""
-    total = sum(p.stat().st_size for p in SAMPLE.iterdir())
+    total = sum((SAMPLE / name).stat().st_size for name in sample.FILES)
     assert total < 20_000_000
 
 
