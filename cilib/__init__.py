@@ -37,6 +37,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CilibError",
+    "benchmark",
+    "widgets",
     "ConfigError",
     "DataError",
     "PlanError",

@@ -193,7 +193,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
     """Write ``index.html``: every report by school and phase, with status and data quality."""
     esc = html.escape
     groups: dict[str, list[Job]] = {}
-    for j in jobs:
+    for j in sorted(jobs, key=lambda j: (j.school_id is not None, j.school_id or "", j.notebook)):
         groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -205,7 +205,8 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
         "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
         ".failed{color:#a00;font-weight:bold}.ok{color:#060}</style></head><body>",
         f"<h1>{esc(store.meta['trust_name'])}</h1>",
-        f"<p>Reports for <b>{esc(store.period)}</b>, prepared {esc(manifest['finished'])}. "
+        f"<p>Reports for <b>{esc(store.period)}</b>, prepared "
+        f"{esc(manifest['finished'][:16].replace('T', ' '))} UTC. "
         f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
         + (
             f"; <span class='failed'>{manifest['counts']['failed']} failed</span>"
@@ -237,7 +238,17 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
     parts.append(
         "<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>"
     )
-    parts.append(dq.to_html(index=False, border=0))
+    parts.append(
+        dq.rename(
+            columns={
+                "table": "Table",
+                "rows_in": "Rows in",
+                "rows_clean": "Clean",
+                "rows_quarantined": "Set aside",
+                "top_rule": "Most common rule broken",
+            }
+        ).to_html(index=False, border=0)
+    )
     parts.append("<p>Run details: <a href='manifest.json'>manifest.json</a>.</p></body></html>")
     path = out_dir / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -195,6 +195,15 @@ def prepare(
     }
     folder = store_dir or default_store_dir(config, period)
     extras = {}
+    from cilib.benchmark import prepare_benchmarks
+
+    bench = prepare_benchmarks(config, schools=clean["schools"])
+    if bench is not None:
+        say(f"Published benchmarks: {len(bench):,} rows")
+        extras["benchmarks.parquet"] = bench.to_parquet(index=False)
+        source = Path(config.benchmarks["performance_tables"])
+        for p in sorted(source.rglob("*.csv")) if source.is_dir() else [source]:
+            meta["inputs"][f"benchmarks/{p.name}"] = {"path": str(p), "sha256": file_sha256(p)}
     if config.plan is not None:
         from cilib.plan import load_plan
 

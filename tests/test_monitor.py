@@ -1,0 +1,425 @@
+"""Monitor and Adjust: goal charts, signals in words, evidence and decisions on the sample trust."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cilib import monitor, spc
+from cilib import plan as cp
+from cilib.errors import ConfigError
+from cilib.store import Store
+from tests.conftest import SAMPLE_CONFIG
+
+PERIOD = "2025/26 HT6"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Store:
+    """The sample trust prepared once for this module into a temporary folder."""
+    from cilib.config import load_config
+    from cilib.pipeline import prepare
+
+    folder = tmp_path_factory.mktemp("monitor") / "store"
+    return prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=folder)
+
+
+def _copy_store(store: Store, folder: Path, **meta) -> Store:
+    """A copy of the prepared store with some meta values changed."""
+    shutil.copytree(store.folder, folder)
+    m = json.loads((folder / "meta.json").read_text())
+    m.update(meta)
+    (folder / "meta.json").write_text(json.dumps(m))
+    return Store(folder)
+
+
+def _attendance_by_period(store: Store, school: str, disadvantaged: bool) -> pd.Series:
+    """Independent half-termly attendance %: 100 × Σ attended / Σ possible for one group."""
+    att = store.table("attendance")
+    att = att.loc[att["school_id"] == school]
+    pupils = store.table("pupils")[["pupil_id", "academic_year", "disadvantaged"]]
+    att = att.merge(pupils, on=["pupil_id", "academic_year"], how="inner")
+    att = att.loc[att["disadvantaged"] == disadvantaged]
+    g = att.groupby("period")[["attended_sessions", "possible_sessions"]].sum()
+    return 100 * g["attended_sessions"] / g["possible_sessions"]
+
+
+def _reading_gap(store: Store, schools: list[str]) -> pd.Series:
+    """Independent reading gap per period: mean of pupils' mean scores, disadvantaged − others."""
+    a = store.table("assessments")
+    a = a.loc[(a["subject"] == "reading") & a["school_id"].isin(schools) & a["score"].notna()]
+    per = a.groupby(["pupil_id", "academic_year", "period"], as_index=False)["score"].mean()
+    pupils = store.table("pupils")[["pupil_id", "academic_year", "disadvantaged"]]
+    per = per.merge(pupils, on=["pupil_id", "academic_year"], how="inner")
+    m = per.groupby(["period", "disadvantaged"])["score"].mean().unstack()
+    return m[True] - m[False]
+
+
+# --------------------------------------------------------------------------------------------
+# planted effects
+
+
+def test_nlt07_attendance_shows_special_cause_concerning(store):
+    """NLT07's attendance drop from 2024/25 HT4 is a concerning shift on its control chart."""
+    goal = store.plan().goal("G2")
+    res = monitor.goal_charts(store, goal, "NLT07")["focus"]
+    expected = _attendance_by_period(store, "NLT07", True)
+    got = res.set_index("period")["value"]
+    assert np.allclose(got.to_numpy(), expected.reindex(got.index).to_numpy())
+    # limits from all 18 points: the first nine lie above the mean, the last nine below
+    centre = expected.mean()
+    assert res["centre"].iloc[0] == pytest.approx(centre)
+    after = expected.index >= "2024/25 HT4"
+    assert (expected[after] < centre).all() and (expected[~after] > centre).all()
+    assert res.attrs["summary"]["variation"] == "special cause concerning"
+    info = monitor.signal_info(
+        res, monitor.goal_label(store, goal), calendar=store.meta["periods"]
+    )
+    assert info["signal"] == "concerning" and info["since"] == "2024/25 HT4"
+    assert "below its average (87.3) for 9 half-terms in a row, since 2024/25 HT4" in (
+        info["sentence"]
+    )
+    # the other pupils at NLT07 dropped too: the shift is school-wide
+    others = monitor.goal_charts(store, goal, "NLT07")["comparison"]
+    assert others.attrs["summary"]["variation"] == "special cause concerning"
+
+
+def test_other_schools_attendance_has_no_shift(store):
+    """No other school's disadvantaged attendance shows a sustained shift from 2024/25 HT4."""
+    goal = store.plan().goal("G2")
+    for school in ("NLT01", "NLT06", "NLT08"):
+        res = monitor.goal_charts(store, goal, school)["focus"]
+        assert not res.loc[res["period"] >= "2024/25 HT4", "rules"].str.contains("shift").any()
+
+
+def test_reading_gap_narrows_in_intervention_schools(store):
+    """The reading gap chart improves in NLT01 and NLT03 and across NLT01-03, not in NLT04-05."""
+    goal = store.plan().goal("G1")
+    start = "2024/25 HT1"
+    for school in ("NLT01", "NLT02", "NLT03"):
+        res = monitor.goal_charts(store, goal, school)["gap"]
+        indep = _reading_gap(store, [school])
+        got = res.set_index("period")["value"]
+        assert np.allclose(got.to_numpy(), indep.reindex(got.index).to_numpy())
+        # the gap after the start is narrower (higher) than before it, in every school
+        assert indep[indep.index > start].mean() > indep[indep.index < start].mean() + 1.5
+    for school in ("NLT01", "NLT03"):
+        res = monitor.goal_charts(store, goal, school)["gap"]
+        assert res.attrs["summary"]["variation"] == "special cause improving"
+        late = res.loc[res["signal"] & (res["period"] > start)]
+        assert len(late) >= 3 and (late["value"] > late["centre"]).all()
+    # NLT02 (the smallest cohort) narrows too, but not beyond its noise: said as it is
+    nlt02 = monitor.goal_charts(store, goal, "NLT02")["gap"]
+    assert nlt02.attrs["summary"]["variation"] == "common cause"
+    # the two comparison primaries show no improvement signal
+    for school in ("NLT04", "NLT05"):
+        res = monitor.goal_charts(store, goal, school)["gap"]
+        assert res.attrs["summary"]["variation"] != "special cause improving"
+    # across the primaries (the goal's schools) the gap improves, above the upper limit at the end
+    trust = monitor.goal_charts(store, goal, None)["gap"]
+    assert trust.attrs["summary"]["variation"] == "special cause improving"
+    assert trust["value"].iloc[-1] > trust["upper"].iloc[-1]
+    indep = _reading_gap(store, ["NLT01", "NLT02", "NLT03", "NLT04", "NLT05"])
+    assert trust["value"].iloc[-1] == pytest.approx(indep[PERIOD])
+
+
+def test_persistent_absence_is_a_p_chart(store):
+    """Persistent absence is charted as a p chart: p̄ = Σ count / Σ n, limits vary with n."""
+    goal = store.plan().goal("G3")
+    res = monitor.goal_charts(store, goal, "NLT07")["focus"]
+    assert res.attrs["summary"]["kind"] == "p"
+    pbar = res["count"].sum() / res["n"].sum()
+    i = 5
+    half = 3 * np.sqrt(pbar * (1 - pbar) / res["n"].iloc[i])
+    assert res["centre"].iloc[i] == pytest.approx(100 * pbar)
+    assert res["upper"].iloc[i] == pytest.approx(100 * (pbar + half))
+    assert monitor.chart_kind(goal.metric) == "p"
+    assert monitor.chart_kind(store.plan().goal("G2").metric) == "xmr"
+
+
+# --------------------------------------------------------------------------------------------
+# evidence and decisions
+
+
+def test_decisions_for_each_sample_strategy(store):
+    """The default rule gives S1 continue, S3 continue, and S2, S4, S5 adjust on the sample."""
+    dec = monitor.strategy_decisions(store).set_index("strategy")
+    assert dec["decision"].to_dict() == {
+        "S1": "continue",
+        "S2": "adjust",
+        "S3": "continue",
+        "S4": "adjust",
+        "S5": "adjust",
+    }
+    # S1: reading gap improving beyond noise, effect interval wholly above zero
+    assert dec.loc["S1", "signal"] == "improving"
+    assert dec.loc["S1", "effect_ci_low"] > 0
+    # S2: trust-wide, so no comparison schools; off trajectory, no signal
+    assert not dec.loc["S2", "on_trajectory"] and pd.isna(dec.loc["S2", "signal"])
+    assert np.isnan(dec.loc["S2", "effect_ci_low"])
+    assert "off its trajectory" in dec.loc["S2", "reason"]
+    # S3: the app's effect is near zero, but its interval reaches just past +0.1, so rule 2
+    # (no worthwhile effect) does not apply; the trust-wide rise in maths (in primary schools
+    # too) gives the outcome chart an improving signal, and rule 3 says continue
+    assert dec.loc["S3", "effect_ci_low"] == pytest.approx(-0.075, abs=0.002)
+    assert dec.loc["S3", "effect_ci_high"] == pytest.approx(0.111, abs=0.002)
+    assert dec.loc["S3", "signal"] == "improving"
+    assert "weaker comparison" in dec.loc["S3", "comparison"]
+    for sid in ("S4", "S5"):
+        assert "off its trajectory" in dec.loc[sid, "reason"]
+        assert dec.loc[sid, "periods_since_start"] > dec.loc[sid, "review_after_periods"]
+
+
+def test_evidence_matches_plan_progress_and_periods(store):
+    """on_trajectory and periods_since_start come from cilib.plan for each strategy."""
+    plan = store.plan()
+    tables = store.tables_dict()
+    for sid, gid, start in (("S1", "G1", "2024/25 HT1"), ("S5", "G5", "2024/25 HT4")):
+        ev = monitor.strategy_evidence(store, sid)
+        pr = cp.progress(plan.goal(gid), tables, periods=store.meta["periods"])
+        pr = pr.loc[pr["observed"].notna()]
+        assert ev["on_trajectory"] == bool(pr["on_trajectory"].iloc[-1])
+        cal = store.meta["periods"]
+        assert ev["periods_since_start"] == cal.index(PERIOD) - cal.index(start)
+
+
+def test_s1_effect_against_independent_computation(store):
+    """S1's effect: reading gains 2023/24 HT6 → 2025/26 HT6, disadvantaged, NLT01-03 vs NLT04-05."""
+    a = store.table("assessments")
+    a = a.loc[(a["subject"] == "reading") & a["score"].notna()]
+    per = a.groupby(["pupil_id", "period"], as_index=False).agg(
+        school_id=("school_id", "first"), score=("score", "mean")
+    )
+    base = per.loc[per["period"] == "2023/24 HT6"]
+    out = per.loc[per["period"] == PERIOD, ["pupil_id", "score"]]
+    d = base.merge(out, on="pupil_id", suffixes=("_b", "_o"))
+    pupils = store.table("pupils")
+    dis = pupils.loc[
+        (pupils["academic_year"] == "2023/24") & (pupils["disadvantaged"] == True),  # noqa: E712
+        "pupil_id",
+    ]
+    d = d.loc[d["pupil_id"].isin(set(dis))]
+    t = d.loc[d["school_id"].isin(["NLT01", "NLT02", "NLT03"])]
+    c = d.loc[d["school_id"].isin(["NLT04", "NLT05"])]
+    gain_t, gain_c = t["score_o"] - t["score_b"], c["score_o"] - c["score_b"]
+    n1, n2 = len(t), len(c)
+    sd = np.sqrt(
+        ((n1 - 1) * t["score_o"].var() + (n2 - 1) * c["score_o"].var()) / (n1 + n2 - 2)
+    )
+    g = (1 - 3 / (4 * (n1 + n2) - 9)) * (gain_t.mean() - gain_c.mean()) / sd
+    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+    ev = monitor.strategy_evidence(store, "S1")
+    assert (ev["n_treated"], ev["n_comparison"]) == (n1, n2)
+    assert ev["g"] == pytest.approx(g)
+    assert ev["effect_ci"] == pytest.approx((g - 1.959964 * se, g + 1.959964 * se), abs=1e-5)
+    assert (ev["baseline_period"], ev["outcome_period"]) == ("2023/24 HT6", PERIOD)
+
+
+def test_rule_override_changes_a_decision(store, tmp_path):
+    """decision_rule in the trust config is merged over DEFAULT_RULE and can turn S3 to stop."""
+    over = _copy_store(store, tmp_path / "s2", decision_rule={"small_effect": 0.12})
+    assert monitor.decision_rule(over) == {**cp.DEFAULT_RULE, "small_effect": 0.12}
+    dec = monitor.strategy_decisions(over).set_index("strategy")
+    assert dec.loc["S3", "decision"] == "stop"
+    why = dec.loc["S3", "reason"]
+    assert "40 staff hours per half-term (240 a year)" in why and "£12,000 a year" in why
+    assert dec.loc["S1", "decision"] == "continue"  # the others are unchanged
+    # the same through the keyword
+    same = monitor.strategy_decisions(store, rule={"small_effect": 0.12})
+    assert same.set_index("strategy").loc["S3", "decision"] == "stop"
+    # the report prints the rule in force and where each setting came from
+    html = "".join(getattr(x, "data", "") for x in monitor.decisions_section(over))
+    assert "trust config" in html and "0.12" in html
+
+
+def test_bad_decision_rule_in_config(store, tmp_path):
+    """An unknown or mistyped decision_rule key is a ConfigError that says what is allowed."""
+    bad = _copy_store(store, tmp_path / "b1", decision_rule={"small_efect": 0.2})
+    with pytest.raises(ConfigError, match="unknown key.*small_efect.*allowed keys"):
+        monitor.decision_rule(bad)
+    bad = _copy_store(store, tmp_path / "b2", decision_rule={"stop_if_harmful": "yes"})
+    with pytest.raises(ConfigError, match="stop_if_harmful.*true or false"):
+        monitor.decision_rule(bad)
+
+
+def test_school_scope_leaves_out_strategies_elsewhere(store):
+    """For a secondary school the primary reading strategy is left out; S1 is there for NLT01."""
+    assert "S1" not in set(monitor.strategy_decisions(store, "NLT07")["strategy"])
+    d01 = monitor.strategy_decisions(store, "NLT01").set_index("strategy")
+    assert "S3" not in d01.index and d01.loc["S1", "decision"] == "continue"
+
+
+# --------------------------------------------------------------------------------------------
+# headlines, suppression, sections
+
+
+def test_headlines(store):
+    """Headlines state signals with since when, changes since the previous point, decisions."""
+    h = monitor.headlines(store, "NLT07")
+    assert "Attendance (%) for disadvantaged pupils: special cause concerning since 2024/25 HT4." in h
+    att = _attendance_by_period(store, "NLT07", True)
+    d = round(att["2025/26 HT6"] - att["2025/26 HT5"], 1)
+    word = "down" if d < 0 else "up"
+    assert (
+        f"Attendance (%) for disadvantaged pupils was {att['2025/26 HT6']:.1f} in 2025/26 HT6, "
+        f"{word} {abs(d):.1f} points since 2025/26 HT5." in h
+    )
+    assert monitor.headlines(store)[-1] == "Suggested decisions: 2 continue, 3 adjust, 0 stop."
+
+
+def test_small_groups_are_suppressed(store, tmp_path):
+    """With a high threshold, small groups are not charted and show as suppressed."""
+    high = _copy_store(store, tmp_path / "hi", suppression_threshold=100)
+    goal = high.plan().goal("G2")
+    series = monitor.goal_series(high, goal, "NLT03")
+    focus = series.loc[series["group"] == "focus"]
+    assert focus["suppressed"].all() and focus["value"].isna().all()
+    assert (focus["n"] < 100).all()
+    charts = monitor.goal_charts(high, goal, "NLT03")
+    assert charts["focus"] is None and charts["gap"] is None and charts["comparison"] is not None
+    assert not any("for disadvantaged pupils" in x for x in monitor.headlines(high, "NLT03"))
+
+
+def test_sections_render(store):
+    """Sections return figures and HTML; one group figure and one gap figure per goal at most."""
+    from matplotlib.figure import Figure
+
+    items = monitor.goals_section(store, "NLT07")
+    figs = [x for x in items if isinstance(x, Figure)]
+    n_goals = sum(monitor._applies(g, "NLT07") for g in store.plan().goals)
+    assert 0 < len(figs) <= 2 * n_goals
+    html = "".join(getattr(x, "data", "") for x in items)
+    assert "measured in other schools only" in html and "progress against the trajectory" in html
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    pdsa = "".join(getattr(x, "data", "") for x in monitor.pdsa_section(store))
+    assert "C3: result 52 against a prediction of 80 (-28); decision: abandon." in pdsa
+
+
+# --------------------------------------------------------------------------------------------
+# signal sentences on hand-made series
+
+
+def _series(values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"t": [f"P{i:02d}" for i in range(len(values))], "y": values})
+
+
+def test_sentence_shift_below_improving_when_down_is_good():
+    """A run below the average is improving when lower is better; length and start are named."""
+    res = spc.chart(_series([8.5, 7.5] * 4 + [6.0, 5.0] * 4), "y", "t", kind="xmr",
+                    improvement="down")
+    info = monitor.signal_info(res, "Absence")
+    assert info["signal"] == "improving" and info["since"] == "P08"
+    assert info["sentence"] == (
+        "Special cause improving: absence has been below its average (6.8) for 8 half-terms in "
+        "a row, since P08."
+    )
+
+
+def test_sentence_trend():
+    """Six or more strictly rising points are a trend: counted and dated."""
+    vals = [10.0, 12, 10, 12, 10, 12, 10, 12, 10.1, 10.3, 10.5, 10.7, 10.9, 11.1]
+    res = spc.chart(_series(vals), "y", "t", kind="xmr")
+    assert "trend" in res["rules"].iloc[-1]
+    info = monitor.signal_info(res, "Score")
+    assert info["signal"] == "improving" and info["since"] == "P08"
+    assert "score has risen 5 times in a row, from P08 to P13" in info["sentence"]
+
+
+def test_sentence_outside_limits_and_two_of_three():
+    """A point beyond the limit is named with its value and the limit."""
+    vals = [50.0, 51, 50, 51, 50, 51, 50, 51, 50, 51, 50, 40]
+    res = spc.chart(_series(vals), "y", "t", kind="xmr")
+    lower = res["lower"].iloc[-1]
+    info = monitor.signal_info(res, "Attendance", digits=1)
+    assert info["signal"] == "concerning" and info["since"] == "P11"
+    assert (
+        f"attendance in P11 (40.0) was below the lower control limit ({lower:.1f})"
+        in info["sentence"]
+    )
+    vals = [50.0, 51, 50, 51, 50, 51, 50, 51, 50, 51, 52.6, 52.6]
+    res = spc.chart(_series(vals), "y", "t", kind="xmr")
+    assert spc.RULE_TWO_OF_THREE in res["rules"].iloc[-1]
+    info = monitor.signal_info(res, "Attendance")
+    assert info["since"] == "P10"
+    assert "two of three points up to P11 were more than two sigma above the average" in (
+        info["sentence"]
+    )
+
+
+def test_sentence_common_cause():
+    """No signal: the sentence says common cause and gives the limits."""
+    res = spc.chart(_series([50.0, 51, 50, 51, 50, 51, 50, 51]), "y", "t", kind="xmr")
+    info = monitor.signal_info(res, "Attendance")
+    assert info["signal"] is None and info["since"] is None
+    lo, hi = res["lower"].iloc[0], res["upper"].iloc[0]
+    assert info["sentence"] == (
+        f"Common cause: attendance varies between its control limits ({lo:.1f} to {hi:.1f}) "
+        "with no signal beyond normal variation over 8 points."
+    )
+
+
+def test_sentence_counts_results_when_periods_skip():
+    """A run over termly results (every other half-term) is counted in results, not half-terms."""
+    cal = [f"2024/25 HT{i}" for i in range(1, 7)] + [f"2025/26 HT{i}" for i in range(1, 7)]
+    cal += [f"2026/27 HT{i}" for i in range(1, 7)]
+    periods = cal[1::2]  # HT2, HT4, HT6 each year: 9 results
+    df = pd.DataFrame({"t": periods, "y": [5.0, 6, 5, 6.2, 9, 9.2, 9.1, 9.3, 9.2]})
+    res = spc.chart(df, "y", "t", kind="xmr", order=periods)
+    info = monitor.signal_info(res, "Score", calendar=cal)
+    assert "results" in info["sentence"] and "half-terms" not in info["sentence"]
+
+
+# --------------------------------------------------------------------------------------------
+# the notebook
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("school", [None, "NLT07"])
+def test_monitor_notebook_runs_with_papermill(school, tmp_path):
+    """04_monitor_adjust runs on the sample for the trust and NLT07, without errors or stderr."""
+    import papermill as pm
+
+    from cilib.batch import NOTEBOOK_DIR
+    from cilib.kernel import QuietKernelManager
+
+    trust = tmp_path / "sample"
+    shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK_DIR / "04_monitor_adjust.ipynb"),
+        str(out),
+        parameters={"config": str(trust / "trust.yml"), "school_id": school, "period": PERIOD},
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        kernel_manager_class=QuietKernelManager,
+    )
+    nb = json.loads(out.read_text())
+    assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
+    text = json.dumps(nb)
+    for heading in (
+        "# Monitor and Adjust: is it working?",
+        "## Is each goal moving beyond normal variation?",
+        "## PDSA cycles: did the prediction come true?",
+        "## Suggested decision per strategy: continue, adjust, or stop?",
+    ):
+        assert heading in text
+    assert "Headlines" in text and "Decision rule in force" in text
+    assert "Suggested decisions:" in text and "image/png" in text
+    if school == "NLT07":
+        assert "Castlegate Academy" in text
+        assert "special cause concerning since 2024/25 HT4" in text
+        assert (
+            "attendance (%) for disadvantaged pupils has been below its average (87.3) for 9 "
+            "half-terms in a row, since 2024/25 HT4" in text
+        )
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    stderr = [o for o in outputs if o.get("name") == "stderr"]
+    assert not stderr, stderr
