@@ -277,7 +277,7 @@ def run_batch(
     schools
         School ids (default: every school in the config or data).
     notebooks
-        Notebook names (default: the config's ``reports.notebooks``).
+        Notebook names (default: the config's ``reports.notebooks``, else every batch notebook).
     jobs
         Parallel worker processes (default: the config's ``reports.jobs``).
     output
@@ -292,8 +292,8 @@ def run_batch(
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     config.period_index(period)
-    names = notebooks or config.notebooks
     known_nb = available_notebooks(notebook_dir)
+    names = notebooks or config.notebooks or known_nb
     for nb in names:
         if nb not in known_nb:
             raise ConfigError(f"Unknown notebook {nb!r}. Notebooks: {', '.join(known_nb)}.")

@@ -76,7 +76,7 @@ class TrustConfig:
     plan: Path | None = None
     roadmap: Path | None = None
     report_output: Path = Path("reports")
-    notebooks: list[str] = field(default_factory=lambda: ["01_assess_needs"])
+    notebooks: list[str] | None = None
     jobs: int = 2
     benchmarks: dict = field(default_factory=dict)
     decision_rule: dict = field(default_factory=dict)
@@ -306,7 +306,7 @@ def load_config(path: str | Path) -> TrustConfig:
         plan=_opt("plan"),
         roadmap=_opt("roadmap"),
         report_output=Path(str(reports.get("output", "reports"))),
-        notebooks=[str(n) for n in reports.get("notebooks", ["01_assess_needs"])],
+        notebooks=[str(n) for n in reports["notebooks"]] if reports.get("notebooks") else None,
         jobs=jobs,
         benchmarks=_benchmarks(raw.get("benchmarks"), path),
         decision_rule=_mapping(raw.get("decision_rule"), "decision_rule", path),

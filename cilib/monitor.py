@@ -81,7 +81,7 @@ _CACHE: dict[tuple, Any] = {}
 
 
 def _key(store: Store, *parts: Any) -> tuple:
-    return (str(store.folder), store.period, *parts)
+    return (str(store.folder), store.period, store.meta.get("prepared_at"), *parts)
 
 
 def _cached(store: Store, name: str, *parts: Any, make) -> Any:
@@ -961,6 +961,11 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         )
         ax.figure.set_size_inches(10, 4.2)
         items.append(ax.figure)
+    caution = next(
+        (c.attrs["summary"]["note"] for c in (charts["own"], charts["all"]) if c is not None), ""
+    )
+    if caution:
+        items.append(note(f"Caution: {caution}.", warn=True))
     for g in ("focus", "comparison", "all"):
         if charts[g] is not None and (g != "all" or len(groups) < 2 or goal.group == "all"):
             items.append(

@@ -258,8 +258,7 @@ def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
     masked = np.ma.array(vals, mask=hide)
     lim = float(np.nanmax(np.abs(np.where(hide, np.nan, vals)))) if (~hide).any() else 1.0
     fig, ax = new_axes(title=title, figsize=(max(7.0, 0.9 * len(cols) + 2.5), 0.55 * len(rows) + 2))
-    cmap = mpl.colormaps["RdBu"].copy()
-    cmap.set_bad("white")
+    cmap = mpl.colormaps["RdBu"].with_extremes(bad="white")
     im = ax.imshow(masked, cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
     ax.grid(False)
     for i in range(len(rows)):

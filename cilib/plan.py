@@ -80,6 +80,12 @@ DEFAULT_RULE: dict[str, Any] = {
     "stop_after_reviews": 2,
     # stop when the whole confidence interval lies on the harmful side of zero
     "stop_if_harmful": True,
+    # "no worthwhile effect" is an equivalence test (two one-sided tests at 5%): the effect's
+    # 90% interval, derived from the 95% interval given, lies within ±small_effect
+    "equivalence_level": 0.90,
+    # when an effect estimate against a comparison group exists, an improving signal in the
+    # goal's chart alone does not count as the strategy working (the comparison group may share it)
+    "effect_overrides_signal": True,
     # half-terms in a year, to state yearly costs
     "periods_per_year": 6,
 }
@@ -1296,6 +1302,13 @@ def _freed(strategy: Strategy, periods_per_year: int) -> str:
     return "Stopping frees " + " and ".join(parts) + "."
 
 
+def _z(level: float) -> float:
+    """Two-sided standard normal quantile for a central interval of ``level``."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
+
+
 def decide(
     strategy: Strategy, evidence: Mapping[str, Any], rule: Mapping[str, Any] = DEFAULT_RULE
 ) -> tuple[str, str]:
@@ -1325,10 +1338,14 @@ def decide(
     t = periods_since_start:
 
     1. stop: the effect's CI lies wholly on the harmful side of 0.
-    2. stop: t ≥ stop_after_reviews × R and the CI includes 0 with both bounds within
-       ± small_effect (no worthwhile effect).
+    2. stop: t ≥ stop_after_reviews × R, the CI includes 0, and the effect is shown to be
+       smaller than ± small_effect by an equivalence test (two one-sided tests at 5%): the
+       ``equivalence_level`` (90%) interval, derived from the 95% one assuming normality, lies
+       within ± small_effect. No worthwhile effect.
     3. continue: on trajectory, or the signal is ``improving``, or the effect's CI lies wholly
-       on the beneficial side of 0 (improving beyond noise).
+       on the beneficial side of 0 (improving beyond noise). With ``effect_overrides_signal``
+       (default) an improving signal does not count when an effect estimate exists, because
+       a trend shared with the comparison group is not the strategy's doing.
     4. adjust: off trajectory (``on_trajectory`` is False) or the signal is ``concerning``.
     5. adjust: t ≥ R and no signal.
     6. continue: too early to judge (t < R).
@@ -1369,17 +1386,26 @@ def decide(
                 f"{freed}"
             )
         small = float(r["small_effect"])
+        level = float(r["equivalence_level"])
+        if not 0 < level < 1:
+            raise PlanError("decision rule equivalence_level must be between 0 and 1, e.g. 0.9")
+        # the 95% interval is estimate ± 1.96·se; the equivalence interval is estimate ± z·se
+        mid, half = (lo + hi) / 2, (hi - lo) / 2 * _z(level) / _z(0.95)
+        elo, ehi = mid - half, mid + half
         if (
             t >= r["stop_after_reviews"] * review
             and lo <= 0 <= hi
-            and max(abs(lo), abs(hi)) <= small
+            and max(abs(elo), abs(ehi)) <= small
         ):
             return "stop", (
                 f"Stop and de-implement {strategy.id}: after {t} half-terms "
                 f"(≥ {r['stop_after_reviews']} × {review}) the effect's confidence interval "
-                f"({lo:.2f} to {hi:.2f}) includes 0 and rules out any effect larger than "
-                f"±{small:g}. {freed}"
+                f"({lo:.2f} to {hi:.2f}) includes 0 and its {level:.0%} interval ({elo:.2f} to "
+                f"{ehi:.2f}) rules out any effect larger than ±{small:g}: no worthwhile effect. "
+                f"{freed}"
             )
+    if ci is not None and r["effect_overrides_signal"] and signal == "improving":
+        signal = None  # the comparison-group estimate, not the raw chart, judges the strategy
     if on is True or signal == "improving" or beneficial:
         if on is True:
             why = "the goal measure is on its trajectory"

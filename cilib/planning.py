@@ -1,4 +1,4 @@
-"""Create Strategic Plan and Implement Plan: is the plan measurable, and are we doing it?
+"""Create Strategic Plan and Implement Plan: is the plan measurable, and are we doing it.
 
 The functions here turn the prepared store and its improvement plan (:class:`cilib.plan.Plan`)
 into the tables, charts and headlines of the ``02_strategic_plan`` and ``03_implement_plan``
@@ -127,14 +127,15 @@ def goal_applies(goal: cp.Goal, school_id: str | None) -> bool:
 
 
 def strategy_applies(strategy: cp.Strategy, school_id: str | None) -> bool:
-    """Say whether a strategy involves a school: trust-wide, or the school is in its intervention."""
+    """Say whether a strategy involves a school (trust-wide, or in its intervention)."""
     if school_id is None or not strategy.intervention:
         return True
     return school_id in strategy.intervention.get("schools", [])
 
 
-def group_label(goal: cp.Goal, focus_label: str = "Disadvantaged pupils",
-                comparison_label: str = "Other pupils") -> str:
+def group_label(
+    goal: cp.Goal, focus_label: str = "Disadvantaged pupils", comparison_label: str = "Other pupils"
+) -> str:
     """Return who a goal's number is about, in words (e.g. ``"Gap: disadvantaged − other"``)."""
     if goal.focus_group is not None:
         focus_label = f"{goal.focus_group['column']} = {goal.focus_group['value']}"
@@ -148,7 +149,7 @@ def group_label(goal: cp.Goal, focus_label: str = "Disadvantaged pupils",
 
 
 def _group_n(goal: cp.Goal, res: pd.DataFrame) -> pd.DataFrame:
-    """n behind the goal's number per period (for a gap, the smaller of the two groups)."""
+    """Return the n behind the goal's number per period (a gap: the smaller group's)."""
     groups = ["focus", "comparison"] if goal.group == "gap" else [goal.group]
     sub = res.loc[res["group"].isin(groups)]
     n = sub.groupby("period", sort=False)["n"].min()
@@ -176,10 +177,10 @@ def goal_progress(
     :func:`cilib.plan.progress` gives the baseline (:func:`cilib.plan.baseline`: the goal's
     metric in its baseline period, computed from ``tables``; the first row's ``expected``), the
     expected values (:func:`cilib.plan.trajectory`), the observed values and ``on_trajectory``
-    (observed ≥ expected for a goal whose direction is up, ≤ for down). Observed values after ``upto`` are dropped. An
-    observed value resting on fewer than ``threshold`` pupils (for a gap, in either group) is
-    suppressed: set to NaN with ``suppressed`` true. Systems measures count schools, not pupils,
-    and are never suppressed.
+    (observed ≥ expected for a goal whose direction is up, ≤ for down). Observed values after
+    ``upto`` are dropped. An observed value resting on fewer than ``threshold`` pupils (for a
+    gap, in either group) is suppressed: set to NaN with ``suppressed`` true. Systems measures
+    count schools, not pupils, and are never suppressed.
 
     Returns
     -------
@@ -269,11 +270,13 @@ def goal_summary(
         if g.metric is None or g.baseline_period is None:
             row["status"] = "no metric" if g.metric is None else "no baseline period"
             row["detail"] = "add it to plan.yml so the goal can be measured"
+        elif upto is not None and period_key(g.baseline_period) > period_key(upto):
+            row["status"] = "not yet measured"
+            row["detail"] = f"its baseline period {g.baseline_period} is after {upto}"
         elif not goal_applies(g, school_id):
             row["status"] = "does not apply"
             row["detail"] = (
-                f"the goal is measured in {', '.join(g.metric['schools'])} only, "
-                "not in this school"
+                f"the goal is measured in {', '.join(g.metric['schools'])} only, not in this school"
             )
         else:
             try:
@@ -332,8 +335,13 @@ def on_trajectory_count(trajs: Mapping[str, pd.DataFrame], upto: str) -> tuple[i
     return on, judged
 
 
-def plot_goal(goal: cp.Goal, prog: pd.DataFrame, *, report_period: str | None = None,
-              ylabel: str | None = None):
+def plot_goal(
+    goal: cp.Goal,
+    prog: pd.DataFrame,
+    *,
+    report_period: str | None = None,
+    ylabel: str | None = None,
+):
     """Chart a goal's trajectory from baseline to target, its milestones, and observed values."""
     title = f"{goal.id}: {goal.title}"
     if len(title) > 80:
@@ -348,22 +356,38 @@ def plot_goal(goal: cp.Goal, prog: pd.DataFrame, *, report_period: str | None = 
     ):
         m = (prog["kind"] == kind).to_numpy()
         if m.any():
-            ax.scatter(x[m], prog["expected"][m], marker=marker, s=size, color=COLOURS["target"],
-                       zorder=4, label=lab)
+            ax.scatter(
+                x[m],
+                prog["expected"][m],
+                marker=marker,
+                s=size,
+                color=COLOURS["target"],
+                zorder=4,
+                label=lab,
+            )
     obs = prog["observed"].to_numpy(dtype="float64")
     ok = ~np.isnan(obs)
     if ok.any():
         ax.plot(x[ok], obs[ok], marker="o", color=COLOURS["neutral"], label="Observed", zorder=5)
         off = ok & (prog["on_trajectory"].astype("boolean").fillna(True) == False).to_numpy()  # noqa: E712
         if off.any():
-            ax.scatter(x[off], obs[off], marker="o", s=70, facecolors="white",
-                       edgecolors=COLOURS["focus"], linewidths=2, zorder=6,
-                       label="Observed, off trajectory")
+            ax.scatter(
+                x[off],
+                obs[off],
+                marker="o",
+                s=70,
+                facecolors="white",
+                edgecolors=COLOURS["focus"],
+                linewidths=2,
+                zorder=6,
+                label="Observed, off trajectory",
+            )
     if report_period in set(prog["period"]):
         i = prog["period"].tolist().index(report_period)
         ax.axvline(i, color=COLOURS["limit"], linestyle=":", linewidth=1.2)
-        ax.annotate(" report period", (i, ax.get_ylim()[1]), va="top", fontsize=9,
-                    color=COLOURS["limit"])
+        ax.annotate(
+            " report period", (i, ax.get_ylim()[1]), va="top", fontsize=9, color=COLOURS["limit"]
+        )
     ax.set_xticks(x, prog["period"].tolist(), rotation=45, ha="right")
     ax.set_ylabel(ylabel or "")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
@@ -398,8 +422,9 @@ def checklist(plan: cp.Plan) -> pd.DataFrame:
                 "failed": len(bad),
                 "ok": bad.empty,
                 "failing_items": ", ".join(bad["item"].astype("str")),
-                "failing": "; ".join(f"{i}: {d}" for i, d in zip(bad["item"], bad["detail"],
-                                                                   strict=True)),
+                "failing": "; ".join(
+                    f"{i}: {d}" for i, d in zip(bad["item"], bad["detail"], strict=True)
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -409,8 +434,9 @@ def checklist_html(checks: pd.DataFrame):
     """Render a :func:`checklist` as a pass/fail list (a word and a symbol, not colour alone)."""
     lis = []
     for r in checks.itertuples():
-        mark, word, colour = ("✓", "Pass", COLOURS["target"]) if r.ok else (
-            "✗", "Fail", COLOURS["focus"])
+        mark, word, colour = (
+            ("✓", "Pass", COLOURS["target"]) if r.ok else ("✗", "Fail", COLOURS["focus"])
+        )
         count = f"{r.passed} of {r.items}" if r.items > 1 else ""
         extra = f"<br><span class='cilib-note'>{_esc(r.failing)}</span>" if not r.ok else ""
         lis.append(
@@ -429,8 +455,11 @@ def theories_of_action(plan: cp.Plan, school_id: str | None = None) -> pd.DataFr
         if s.intervention:
             where = ", ".join(s.intervention["schools"])
             if school_id is not None:
-                where = ("this school takes part" if strategy_applies(s, school_id)
-                         else f"not in this school ({where})")
+                where = (
+                    "this school takes part"
+                    if strategy_applies(s, school_id)
+                    else f"not in this school ({where})"
+                )
         else:
             where = "trust-wide"
         rows.append(
@@ -447,7 +476,8 @@ def theories_of_action(plan: cp.Plan, school_id: str | None = None) -> pd.DataFr
                 "process_measure": (
                     describe_metric(s.process_measure)
                     + (f", expected {s.expected:g}" if s.expected is not None else "")
-                    if s.process_measure else ""
+                    if s.process_measure
+                    else ""
                 ),
                 "where": where,
             }
@@ -458,20 +488,32 @@ def theories_of_action(plan: cp.Plan, school_id: str | None = None) -> pd.DataFr
 def _toa_html(toa: pd.DataFrame):
     cards = []
     for r in toa.to_dict("records"):
+
         def part(word: str, text: str) -> str:
             if text:
                 return f"<p style='margin:.15rem 0'><b>{word}</b> {_esc(text.strip())}</p>"
-            return (f"<p style='margin:.15rem 0' class='cilib-warn'><b>{word}</b> … "
-                    f"(missing: complete the theory of action)</p>")
-        comp = (f"{_esc(r['component'])} <span class='cilib-note'>({_esc(r['domain'])})</span>"
-                if r["component"] else "<i>no component named</i>")
+            return (
+                f"<p style='margin:.15rem 0' class='cilib-warn'><b>{word}</b> … "
+                f"(missing: complete the theory of action)</p>"
+            )
+
+        comp = (
+            f"{_esc(r['component'])} <span class='cilib-note'>({_esc(r['domain'])})</span>"
+            if r["component"]
+            else "<i>no component named</i>"
+        )
         also = f"; also {_esc(r['also'])}" if r["also"] else ""
-        pm = (_esc(r["process_measure"]) if r["process_measure"]
-              else "<b>none: add a process (fidelity) measure</b>")
+        pm = (
+            _esc(r["process_measure"])
+            if r["process_measure"]
+            else "<b>none: add a process (fidelity) measure</b>"
+        )
         cards.append(
             "<div style='border-left:4px solid #009E73;padding:.3rem .8rem;margin:.8rem 0'>"
             f"<p style='margin:.1rem 0'><b>{_esc(r['strategy'])}: {_esc(r['title'])}</b></p>"
-            + part("If we", r["if_we"]) + part("Then", r["then"]) + part("And", r["and"])
+            + part("If we", r["if_we"])
+            + part("Then", r["then"])
+            + part("And", r["and"])
             + f"<p class='cilib-note' style='margin:.2rem 0'>Serves: {_esc(r['goals']) or '—'}"
             f"<br>Component: {comp}{also}<br>Process measure: {pm} · Where: "
             f"{_esc(r['where'])}</p>"
@@ -535,44 +577,75 @@ def plot_timeline(status: pd.DataFrame, *, report_date: dt.date, title: str | No
 
     st = status.sort_values(["start", "due"], key=lambda c: c.map(lambda d: d or dt.date.max))
     st = st.reset_index(drop=True)
-    fig, ax = new_axes(title=title or "Action steps: start to due date",
-                       figsize=(11, 0.45 * len(st) + 1.8))
+    fig, ax = new_axes(
+        title=title or "Action steps: start to due date", figsize=(11, 0.45 * len(st) + 1.8)
+    )
     ax.grid(axis="y", visible=False)
     y = np.arange(len(st))[::-1]
     for yi, r in zip(y, st.itertuples(), strict=True):
         colour = STATUS_COLOURS.get(r.status, "#BBBBBB")
         if r.due is None:
-            ax.annotate("no due date", (mdates.date2num(report_date), yi), va="center",
-                        fontsize=9, color=COLOURS["focus"])
+            ax.annotate(
+                "no due date",
+                (mdates.date2num(report_date), yi),
+                va="center",
+                fontsize=9,
+                color=COLOURS["focus"],
+            )
             continue
         start = r.start or r.due
         left = mdates.date2num(start)
         width = max(mdates.date2num(r.due) - left, 4)
-        ax.barh(yi, width, left=left, height=0.6, color=colour,
-                edgecolor=COLOURS["focus"] if r.overdue else colour,
-                linewidth=2.5 if r.overdue else 0.5, hatch="//" if r.overdue else None)
+        ax.barh(
+            yi,
+            width,
+            left=left,
+            height=0.6,
+            color=colour,
+            edgecolor=COLOURS["focus"] if r.overdue else colour,
+            linewidth=2.5 if r.overdue else 0.5,
+            hatch="//" if r.overdue else None,
+        )
         if r.overdue:
-            ax.annotate(" overdue", (left + width, yi), va="center", fontsize=9,
-                        color=COLOURS["focus"], fontweight="bold")
+            ax.annotate(
+                " overdue",
+                (left + width, yi),
+                va="center",
+                fontsize=9,
+                color=COLOURS["focus"],
+                fontweight="bold",
+            )
         elif r.due_soon:
-            ax.annotate(" due soon", (left + width, yi), va="center", fontsize=9,
-                        color=COLOURS["concerning"])
-    ax.axvline(mdates.date2num(report_date), color=COLOURS["centre"], linestyle="--",
-               linewidth=1.2)
-    ax.annotate(f" report date {report_date:%d %b %Y}", (mdates.date2num(report_date), y.max()
-                + 0.6 if len(y) else 0), fontsize=9, color=COLOURS["centre"])
-    labels = [f"{r.id} {r.title[:45]}{'…' if len(r.title) > 45 else ''} ({r.owner})"
-              for r in st.itertuples()]
+            ax.annotate(
+                " due soon",
+                (left + width, yi),
+                va="center",
+                fontsize=9,
+                color=COLOURS["concerning"],
+            )
+    ax.axvline(mdates.date2num(report_date), color=COLOURS["centre"], linestyle="--", linewidth=1.2)
+    ax.annotate(
+        f" report date {report_date:%d %b %Y}",
+        (mdates.date2num(report_date), y.max() + 0.6 if len(y) else 0),
+        fontsize=9,
+        color=COLOURS["centre"],
+    )
+    labels = [
+        f"{r.id} {r.title[:45]}{'…' if len(r.title) > 45 else ''} ({r.owner})"
+        for r in st.itertuples()
+    ]
     ax.set_yticks(y, labels, fontsize=9)
     ax.xaxis_date()
     loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
     handles = [Patch(color=c, label=s.replace("_", " ")) for s, c in STATUS_COLOURS.items()]
-    handles.append(Patch(facecolor="white", edgecolor=COLOURS["focus"], hatch="//",
-                         linewidth=2, label="overdue"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5,
-              fontsize=9)
+    handles.append(
+        Patch(
+            facecolor="white", edgecolor=COLOURS["focus"], hatch="//", linewidth=2, label="overdue"
+        )
+    )
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -617,8 +690,18 @@ def process_measures(
         Columns ``strategy, measure, expected, lower_is_better, school_id, period, n, value,
         meets, suppressed``.
     """
-    cols = ["strategy", "measure", "expected", "lower_is_better", "school_id", "period", "n",
-            "value", "meets", "suppressed"]
+    cols = [
+        "strategy",
+        "measure",
+        "expected",
+        "lower_is_better",
+        "school_id",
+        "period",
+        "n",
+        "value",
+        "meets",
+        "suppressed",
+    ]
     parts = []
     for s in plan.strategies:
         if s.process_measure is None or not strategy_applies(s, school_id):
@@ -658,22 +741,28 @@ def _meets_count(pm: pd.DataFrame, period: str | None) -> tuple[int, int]:
     return int(p["meets"].sum()), len(p)
 
 
-def _process_grid(d: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, str],
-                  periods: list[str]):
+def _process_grid(
+    d: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, str], periods: list[str]
+):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     schools = sorted(d["school_id"].unique())
     val = d.pivot(index="school_id", columns="period", values="value").reindex(
-        index=schools, columns=periods)
-    ok = d.assign(m=d["meets"].astype("float64")).pivot(
-        index="school_id", columns="period", values="m").reindex(index=schools, columns=periods)
-    fig, ax = new_axes(title=f"{strategy.id}: {d['measure'].iloc[0]}",
-                       figsize=(11, 0.4 * len(schools) + 1.8))
-    cmap = ListedColormap(["#F5C6A5", "#A8DCC8"])
-    cmap.set_bad("#EEEEEE")
-    ax.imshow(np.ma.masked_invalid(ok.to_numpy(dtype="float64")), aspect="auto", cmap=cmap,
-              vmin=0, vmax=1)
+        index=schools, columns=periods
+    )
+    ok = (
+        d.assign(m=d["meets"].astype("float64"))
+        .pivot(index="school_id", columns="period", values="m")
+        .reindex(index=schools, columns=periods)
+    )
+    fig, ax = new_axes(
+        title=f"{strategy.id}: {d['measure'].iloc[0]}", figsize=(11, 0.4 * len(schools) + 1.8)
+    )
+    cmap = ListedColormap(["#F5C6A5", "#A8DCC8"]).with_extremes(bad="#EEEEEE")
+    ax.imshow(
+        np.ma.masked_invalid(ok.to_numpy(dtype="float64")), aspect="auto", cmap=cmap, vmin=0, vmax=1
+    )
     for (i, j), v in np.ndenumerate(val.to_numpy(dtype="float64")):
         if not np.isnan(v):
             ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
@@ -682,16 +771,23 @@ def _process_grid(d: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, st
     ax.grid(False)
     exp = d["expected"].iloc[0]
     sign = "≤" if d["lower_is_better"].iloc[0] else "≥"
-    ax.legend(handles=[Patch(color="#A8DCC8", label=f"meets expected ({sign} {exp:g})"),
-                       Patch(color="#F5C6A5", label="below expected" if sign == "≥"
-                             else "above expected")],
-              loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=9)
+    ax.legend(
+        handles=[
+            Patch(color="#A8DCC8", label=f"meets expected ({sign} {exp:g})"),
+            Patch(color="#F5C6A5", label="below expected" if sign == "≥" else "above expected"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.25),
+        ncol=2,
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
 
-def plot_process(pm: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, str], *,
-                 max_lines: int = 4):
+def plot_process(
+    pm: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, str], *, max_lines: int = 4
+):
     """Chart one strategy's process measure per school over the periods, with the expected level.
 
     With up to ``max_lines`` schools, a line per school and a dashed line at the expected level;
@@ -709,8 +805,13 @@ def plot_process(pm: pd.DataFrame, strategy: cp.Strategy, names: Mapping[str, st
         ax.plot(g["period"].map(x), g["value"], marker="o", label=names.get(sid, sid))
     exp = d["expected"].iloc[0]
     if not pd.isna(exp):
-        ax.axhline(exp, color=COLOURS["target"], linestyle="--", linewidth=2,
-                   label=f"expected {'≤' if d['lower_is_better'].iloc[0] else '≥'} {exp:g}")
+        ax.axhline(
+            exp,
+            color=COLOURS["target"],
+            linestyle="--",
+            linewidth=2,
+            label=f"expected {'≤' if d['lower_is_better'].iloc[0] else '≥'} {exp:g}",
+        )
     ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
     fig.tight_layout()
@@ -752,7 +853,7 @@ def completeness(
       (periods with any pupil survey responses): the survey response rate.
 
     ``share`` = 100 × recorded / on_roll. A ``(trust)`` row per period and collection adds up
-    the schools.
+    every school (also when ``school_id`` picks one school, for comparison).
 
     Returns
     -------
@@ -783,8 +884,9 @@ def completeness(
     if tables.get("survey_responses") is not None:
         r = tables["survey_responses"]
         if "pupil_id" in r.columns:
-            sources["pupil survey"] = r.loc[(r["respondent_type"] == "pupil")
-                                            & r["pupil_id"].notna()]
+            sources["pupil survey"] = r.loc[
+                (r["respondent_type"] == "pupil") & r["pupil_id"].notna()
+            ]
     rows = []
     for coll in _COLLECTIONS:
         if coll not in sources:
@@ -796,15 +898,20 @@ def completeness(
                 continue
             rec = src.loc[src["period"] == p, ["pupil_id", "school_id"]].drop_duplicates()
             roll = _covered_roll(pupils, rec, p)
-            if school_id is not None:
-                roll = roll.loc[roll["school_id"] == school_id]
             hit = roll.merge(rec, on=["pupil_id", "school_id"], how="left", indicator=True)
             hit["got"] = (hit["_merge"] == "both").astype("int64")
             g = hit.groupby("school_id", as_index=False).agg(
                 on_roll=("pupil_id", "size"), recorded=("got", "sum")
             )
-            tot = pd.DataFrame({"school_id": ["(trust)"], "on_roll": [g["on_roll"].sum()],
-                                "recorded": [g["recorded"].sum()]})
+            tot = pd.DataFrame(
+                {
+                    "school_id": ["(trust)"],
+                    "on_roll": [g["on_roll"].sum()],
+                    "recorded": [g["recorded"].sum()],
+                }
+            )
+            if school_id is not None:
+                g = g.loc[g["school_id"] == school_id]
             g = pd.concat([g, tot], ignore_index=True).assign(collection=coll, period=p)
             rows.append(g)
     cols = ["collection", "school_id", "period", "on_roll", "recorded", "share"]
@@ -820,9 +927,9 @@ def completeness(
 def completeness_table(comp: pd.DataFrame) -> pd.DataFrame:
     """One row per school: each collection's latest share, its change, and the lowest so far.
 
-    ``<collection> %`` is the share in the collection's latest period (named in the column),
-    ``change`` the difference from the collection's period before (percentage points), and
-    ``lowest`` names the lowest share in any collection and period with where it was.
+    ``<Collection> % (<period>)`` is the share in the collection's latest period, ``Change
+    since <period> (points)`` the difference from the collection's period before, and ``Lowest
+    so far`` the lowest share in any collection and period, with which.
     """
     schools = list(comp["school_id"].drop_duplicates())
     out = pd.DataFrame({"school_id": schools})
@@ -830,22 +937,21 @@ def completeness_table(comp: pd.DataFrame) -> pd.DataFrame:
         d = comp.loc[comp["collection"] == coll]
         ps = sorted(d["period"].unique(), key=period_key)
         last = d.loc[d["period"] == ps[-1]].set_index("school_id")["share"]
-        out[f"{coll} % ({ps[-1]})"] = out["school_id"].map(last)
+        name = f"{coll.capitalize()} % ({ps[-1]})"
+        out[name] = out["school_id"].map(last)
         if len(ps) > 1:
             before = d.loc[d["period"] == ps[-2]].set_index("school_id")["share"]
-            out[f"{coll}: change since {ps[-2]}"] = out[f"{coll} % ({ps[-1]})"] - out[
-                "school_id"
-            ].map(before)
+            out[f"Change since {ps[-2]} (points)"] = out[name] - out["school_id"].map(before)
     low = comp.dropna(subset=["share"]).sort_values("share", kind="stable")
     low = low.groupby("school_id", sort=False).head(1).set_index("school_id")
-    out["lowest"] = out["school_id"].map(
+    out["Lowest so far"] = out["school_id"].map(
         low["share"].round(1).astype("str") + "% " + low["collection"] + ", " + low["period"]
     )
     return out
 
 
 def plot_completeness(comp: pd.DataFrame, *, periods: Sequence[str], names: Mapping[str, str]):
-    """Heat map of completeness: school × period, one panel per collection (blank: no collection)."""
+    """Draw completeness as a heat map: school × period, one panel per collection."""
     import matplotlib.pyplot as plt
 
     from cilib.plots import apply_style
@@ -853,24 +959,35 @@ def plot_completeness(comp: pd.DataFrame, *, periods: Sequence[str], names: Mapp
     apply_style()
     colls = [c for c in _COLLECTIONS if c in set(comp["collection"])]
     schools = [s for s in comp["school_id"].drop_duplicates() if s != "(trust)"] + ["(trust)"]
-    fig, axes = plt.subplots(len(colls), 1, figsize=(11, (0.38 * len(schools) + 1.3) * len(colls)),
-                             squeeze=False)
-    cmap = plt.get_cmap("cividis").copy()
-    cmap.set_bad("#EEEEEE")
+    fig, axes = plt.subplots(
+        len(colls), 1, figsize=(11, (0.38 * len(schools) + 1.3) * len(colls)), squeeze=False
+    )
+    cmap = plt.get_cmap("cividis").with_extremes(bad="#EEEEEE")
     for ax, coll in zip(axes[:, 0], colls, strict=True):
-        d = comp.loc[comp["collection"] == coll].pivot(index="school_id", columns="period",
-                                                       values="share")
+        d = comp.loc[comp["collection"] == coll].pivot(
+            index="school_id", columns="period", values="share"
+        )
         d = d.reindex(index=schools, columns=list(periods))
         im = ax.imshow(d.to_numpy(dtype="float64"), aspect="auto", cmap=cmap, vmin=50, vmax=100)
         for (i, j), v in np.ndenumerate(d.to_numpy(dtype="float64")):
             if not np.isnan(v):
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if v < 80 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if v < 80 else "black",
+                )
         ax.set_yticks(range(len(schools)), [names.get(s, s) for s in schools], fontsize=8)
         ax.set_xticks(range(len(periods)), list(periods), rotation=45, ha="right", fontsize=8)
         ax.grid(False)
-        ax.set_title(f"{coll.capitalize()}: % of pupils on roll with data"
-                     + (" (response rate)" if coll == "pupil survey" else ""), fontsize=11)
+        ax.set_title(
+            f"{coll.capitalize()}: % of pupils on roll with data"
+            + (" (response rate)" if coll == "pupil survey" else ""),
+            fontsize=11,
+        )
         fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, label="%")
     fig.tight_layout()
     return fig
@@ -886,7 +1003,7 @@ def _names(store: Store) -> dict[str, str]:
     }
 
 
-_SUMMARY_CACHE: dict[tuple, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+_SUMMARY_CACHE: dict[tuple, Any] = {}
 
 
 def store_goal_summary(
@@ -913,6 +1030,21 @@ def store_goal_summary(
     return summ.copy(), {k: v.copy() for k, v in trajs.items()}
 
 
+def store_completeness(store: Store, school_id: str | None = None) -> pd.DataFrame:
+    """:func:`completeness` for the store's periods up to the report period (cached per run)."""
+    key = (
+        "completeness",
+        str(store.folder),
+        store.meta.get("prepared_at"),
+        store.period,
+        school_id,
+    )
+    if key not in _SUMMARY_CACHE:
+        tables = _tables(store, ("pupils", "attendance", "assessments", "survey_responses"))
+        _SUMMARY_CACHE[key] = completeness(tables, periods=store.periods, school_id=school_id)
+    return _SUMMARY_CACHE[key].copy()
+
+
 def headlines_plan(store: Store, school_id: str | None = None) -> list[str]:
     """Headline sentences for the strategic plan: goals on trajectory, checks that fail."""
     plan = _plan(store)
@@ -922,8 +1054,10 @@ def headlines_plan(store: Store, school_id: str | None = None) -> list[str]:
     summ, trajs = store_goal_summary(store, school_id)
     on, judged = on_trajectory_count(trajs, store.period)
     prev = previous_period(store)
-    text = f"{on} of {judged} goals {'is' if judged == 1 else 'are'} on trajectory at their " \
-           f"latest measure up to {store.period}"
+    text = (
+        f"{on} of {judged} goals {'is' if judged == 1 else 'are'} on trajectory at their "
+        f"latest measure up to {store.period}"
+    )
     if prev is not None:
         on0, judged0 = on_trajectory_count(trajs, prev)
         text += f" ({on0} of {judged0} at {prev}, the last half-term)"
@@ -931,24 +1065,37 @@ def headlines_plan(store: Store, school_id: str | None = None) -> list[str]:
     na = summ.loc[summ["status"] == "does not apply", "goal"].tolist()
     if na:
         verb = "does" if len(na) == 1 else "do"
-        out.append(f"{len(na)} of {len(summ)} goals {verb} not apply to this school "
-                   f"({', '.join(na)}): they are measured in other schools.")
+        out.append(
+            f"{len(na)} of {len(summ)} goals {verb} not apply to this school "
+            f"({', '.join(na)}): measured in other schools only."
+        )
     off = summ.loc[summ["status"] == "off trajectory"]
     if len(off):
-        off = off.assign(shortfall=(off["latest"] - off["expected_then"]).abs()
-                         / off["expected_then"].abs().where(off["expected_then"] != 0, 1))
-        w = off.sort_values("shortfall", ascending=False).iloc[0]
-        out.append(f"Furthest from its trajectory: {w['goal']} ({w['title']}), "
-                   f"{w['latest']:.2f} against {w['expected_then']:.2f} expected in "
-                   f"{w['latest_period']}.")
+        # behind as a share of the planned change (baseline to target), so scales compare
+        planned = (off["target"] - off["baseline"]).abs()
+        off = off.assign(
+            behind=(off["latest"] - off["expected_then"]).abs() / planned.where(planned > 0)
+        )
+        w = off.sort_values("behind", ascending=False, na_position="last").iloc[0]
+        share = (
+            f" (behind by {100 * w['behind']:.0f}% of the change planned from baseline to target)"
+            if pd.notna(w["behind"])
+            else ""
+        )
+        out.append(
+            f"Furthest behind its trajectory: {w['goal']} ({w['title']}), "
+            f"{w['latest']:.2f} against {w['expected_then']:.2f} expected in "
+            f"{w['latest_period']}{share}."
+        )
     ch = checklist(plan)
     bad = ch.loc[~ch["ok"]]
     if len(bad):
-        items = "; ".join(f"{r['label'].lower()}: {r['failing_items']}"
-                          for _, r in bad.iterrows())
+        items = "; ".join(f"{r['label'].lower()}: {r['failing_items']}" for _, r in bad.iterrows())
         n_items = int(bad["failed"].sum())
-        out.append(f"{len(bad)} of {len(ch)} plan-quality checks fail, on {n_items} "
-                   f"item{'s' if n_items != 1 else ''} ({items}).")
+        out.append(
+            f"{len(bad)} of {len(ch)} plan-quality checks fail, on {n_items} "
+            f"item{'s' if n_items != 1 else ''} ({items})."
+        )
     else:
         out.append(f"All {len(ch)} plan-quality checks pass.")
     return out
@@ -964,8 +1111,10 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
         st = _status(plan, report_date, school_id)
         over = st.loc[st["overdue"]]
         n = len(over)
-        text = f"{n} action{'s are' if n != 1 else ' is'} overdue at {report_date:%d %b %Y}, " \
-               "the end of the report period"
+        text = (
+            f"{n} action{'s are' if n != 1 else ' is'} overdue at {report_date:%d %b %Y}, "
+            "the end of the report period"
+        )
         if n:
             own = over["owner"].value_counts()
             text += " (" + ", ".join(f"{c} owned by {o}" for o, c in own.items()) + ")"
@@ -976,10 +1125,17 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
         soon = int(st["due_soon"].sum())
         blocked = int((st["status"] == "blocked").sum())
         if soon or blocked:
-            out.append(f"{soon} action{'s are' if soon != 1 else ' is'} due within 14 days and "
-                       f"{blocked} {'are' if blocked != 1 else 'is'} blocked.")
-        pm = process_measures(plan, _tables(store, _GOAL_TABLES), periods=store.periods,
-                              school_id=school_id, threshold=store.threshold)
+            out.append(
+                f"{soon} action{'s are' if soon != 1 else ' is'} due within 14 days and "
+                f"{blocked} {'are' if blocked != 1 else 'is'} blocked."
+            )
+        pm = process_measures(
+            plan,
+            _tables(store, _GOAL_TABLES),
+            periods=store.periods,
+            school_id=school_id,
+            threshold=store.threshold,
+        )
         k, m = _meets_count(pm, store.period)
         if m:
             text = f"{k} of {m} process-measure readings met their expected level in {store.period}"
@@ -987,16 +1143,31 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
             if m0:
                 text += f" ({k0} of {m0} in {prev}, the last half-term)"
             out.append(text + ".")
-    comp = completeness(_tables(store, ("pupils", "attendance")), periods=store.periods,
-                        school_id=school_id)
-    tot = comp.loc[comp["school_id"] == "(trust)"].set_index("period")["share"]
+    comp = store_completeness(store, school_id)
+    who = school_id or "(trust)"
+    mine = comp.loc[comp["school_id"] == who]
+    tot = mine.loc[mine["collection"] == "attendance"].set_index("period")["share"]
     if store.period in tot.index:
-        text = (f"Attendance was recorded for {tot[store.period]:.1f}% of pupils on roll in "
-                f"{store.period}")
+        text = (
+            f"Attendance was recorded for {tot[store.period]:.1f}% of pupils on roll in "
+            f"{store.period}"
+        )
         if prev in tot.index:
             from cilib.report import fmt_change
 
             text += f", {fmt_change(tot[store.period], tot[prev])} since {prev}"
+        out.append(text + ".")
+    tot = mine.loc[mine["collection"] == "pupil survey"].set_index("period")["share"]
+    if len(tot):
+        from cilib.report import fmt_change
+
+        last = tot.index[-1]
+        text = f"The pupil survey in {last} had a response rate of {tot.iloc[-1]:.1f}%"
+        if len(tot) > 1:
+            text += (
+                f", {fmt_change(tot.iloc[-1], tot.iloc[-2])} since the survey before "
+                f"({tot.index[-2]})"
+            )
         out.append(text + ".")
     return out
 
@@ -1008,38 +1179,54 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
 def _no_plan():
     from cilib.report import note
 
-    return [note("The trust has no improvement plan (plan.yml) in this run; add one to the "
-                 "config to see this section.", warn=True)]
+    return [
+        note(
+            "The trust has no improvement plan (plan.yml) in this run; add one to the "
+            "config to see this section.",
+            warn=True,
+        )
+    ]
 
 
 def vision_section(store: Store, school_id: str | None = None) -> list:
-    """The vision and the priorities, each with the goals that serve it."""
+    """Show the vision and the priorities, each with the goals that serve it."""
     plan = _plan(store)
     if plan is None:
         return _no_plan()
     lis = []
     for p in plan.priorities:
         gs = [g for g in plan.goals if g.priority == p.id]
-        sub = "".join(f"<li>{_esc(g.id)}: {_esc(g.title)}"
-                      + ("" if goal_applies(g, school_id) else
-                         " <span class='cilib-note'>(not measured in this school)</span>")
-                      + "</li>" for g in gs)
+        sub = "".join(
+            f"<li>{_esc(g.id)}: {_esc(g.title)}"
+            + (
+                ""
+                if goal_applies(g, school_id)
+                else " <span class='cilib-note'>(not measured in this school)</span>"
+            )
+            + "</li>"
+            for g in gs
+        )
         sub = f"<ul>{sub}</ul>" if sub else "<ul><li><i>no goal yet</i></li></ul>"
         lis.append(f"<li><b>{_esc(p.id)}: {_esc(p.title)}</b>{sub}</li>")
     orphan = [g for g in plan.goals if g.priority is None]
     if orphan:
-        lis.append("<li><b>Goals not linked to a priority</b><ul>"
-                   + "".join(f"<li>{_esc(g.id)}: {_esc(g.title)}</li>" for g in orphan)
-                   + "</ul></li>")
+        lis.append(
+            "<li><b>Goals not linked to a priority</b><ul>"
+            + "".join(f"<li>{_esc(g.id)}: {_esc(g.title)}</li>" for g in orphan)
+            + "</ul></li>"
+        )
     n = len(plan.priorities)
-    warn = (f"<p class='cilib-warn'>{n} priorities: more than five dilutes focus.</p>"
-            if n > 5 else "")
-    return [_html(
-        f"<blockquote style='font-size:1.1rem;border-left:4px solid #009E73;margin:.5rem 0;"
-        f"padding:.3rem 1rem'>{_esc(plan.vision.strip())}</blockquote>"
-        f"<p><b>{n} priorit{'y' if n == 1 else 'ies'}</b> (at most five)</p><ul>{''.join(lis)}</ul>"
-        + warn
-    )]
+    warn = (
+        f"<p class='cilib-warn'>{n} priorities: more than five dilutes focus.</p>" if n > 5 else ""
+    )
+    return [
+        _html(
+            f"<blockquote style='font-size:1.1rem;border-left:4px solid #009E73;margin:.5rem 0;"
+            f"padding:.3rem 1rem'>{_esc(plan.vision.strip())}</blockquote>"
+            f"<p><b>{n} priorit{'y' if n == 1 else 'ies'}</b> (at most five)</p>"
+            f"<ul>{''.join(lis)}</ul>" + warn
+        )
+    ]
 
 
 _GOAL_SHOW = {
@@ -1065,24 +1252,44 @@ def goals_section(store: Store, school_id: str | None = None) -> list:
         return _no_plan()
     summ, _ = store_goal_summary(store, school_id)
     summ = summ.assign(what=summ["measure"] + " (" + summ["group"].str.lower() + ")")
-    out = [table(summ[list(_GOAL_SHOW)], caption="Goals with baselines computed from the data",
-                 rename=_GOAL_SHOW, digits=2, value_columns=["baseline", "target", "latest",
-                                                             "expected_then"])]
+    out = [
+        table(
+            summ[list(_GOAL_SHOW)],
+            caption="Goals with baselines computed from the data",
+            rename=_GOAL_SHOW,
+            digits=2,
+            value_columns=["baseline", "target", "latest", "expected_then"],
+        )
+    ]
     for r in summ.loc[~summ["status"].isin(["on trajectory", "off trajectory"])].itertuples():
-        out.append(note(f"{r.goal} ({r.title}): {r.status}; {r.detail}.",
-                        warn=r.status != "does not apply"))
-    ms = summ.loc[summ["milestones"] != ""]
+        out.append(
+            note(
+                f"{r.goal} ({r.title}): {r.status}; {r.detail}.", warn=r.status != "does not apply"
+            )
+        )
+    ms = summ.loc[(summ["milestones"] != "") & summ["baseline"].notna()]
     for r in ms.itertuples():
         out.append(note(f"{r.goal} milestones: {r.milestones}."))
-    out.append(note("Baselines are computed from the store's data for each goal's baseline "
-                    "period (and for this school when a school is chosen), never typed in. "
-                    "A goal is on trajectory when its latest value is at or beyond the value "
-                    "expected then, in the goal's direction."))
+    if school_id is not None:
+        out.append(
+            note(
+                "Targets are the trust's: for this school each trajectory runs from the "
+                "school's own baseline to the trust's target."
+            )
+        )
+    out.append(
+        note(
+            "Baselines are computed from the store's data for each goal's baseline "
+            "period (and for this school when a school is chosen), never typed in. "
+            "A goal is on trajectory when its latest value is at or beyond the value "
+            "expected then, in the goal's direction."
+        )
+    )
     return out
 
 
 def trajectory_section(store: Store, school_id: str | None = None) -> list:
-    """A chart per goal: trajectory from baseline to target, milestones, observed values."""
+    """Chart each goal: trajectory from baseline to target, milestones, observed values."""
     from cilib.report import note
 
     plan = _plan(store)
@@ -1096,17 +1303,25 @@ def trajectory_section(store: Store, school_id: str | None = None) -> list:
             ylabel = textwrap.fill(f"{describe_metric(g.metric)}, {who.lower()}", 38)
             out.append(plot_goal(g, trajs[g.id], report_period=store.period, ylabel=ylabel))
             if trajs[g.id]["suppressed"].any():
-                out.append(note(f"{g.id}: some values are not shown (fewer than "
-                                f"{store.threshold} pupils).", warn=True))
+                out.append(
+                    note(
+                        f"{g.id}: some values are not shown (fewer than {store.threshold} pupils).",
+                        warn=True,
+                    )
+                )
         else:
             r = summ.loc[summ["goal"] == g.id].iloc[0]
-            out.append(note(f"{g.id} ({g.title}): no trajectory here; {r['status']}: "
-                            f"{r['detail']}.", warn=r["status"] != "does not apply"))
+            out.append(
+                note(
+                    f"{g.id} ({g.title}): no trajectory here; {r['status']}: {r['detail']}.",
+                    warn=r["status"] != "does not apply",
+                )
+            )
     return out
 
 
 def checks_section(store: Store, school_id: str | None = None) -> list:
-    """The plan-quality checklist: each check passes or fails, failures named with a fix."""
+    """Show the plan-quality checklist: each check passes or fails, failures named."""
     from cilib.report import note
 
     plan = _plan(store)
@@ -1115,9 +1330,13 @@ def checks_section(store: Store, school_id: str | None = None) -> list:
     ch = checklist(plan)
     n_bad = int((~ch["ok"]).sum())
     out = [checklist_html(ch)]
-    out.append(note(f"{len(ch) - n_bad} of {len(ch)} checks pass; {n_bad} fail. Gaps load "
-                    "without error so the plan can be used while they are fixed.",
-                    warn=n_bad > 0))
+    out.append(
+        note(
+            f"{len(ch) - n_bad} of {len(ch)} checks pass; {n_bad} fail. Gaps load "
+            "without error so the plan can be used while they are fixed.",
+            warn=n_bad > 0,
+        )
+    )
     for w in plan.warnings:
         out.append(note(w, warn=True))
     return out
@@ -1133,8 +1352,12 @@ def strategies_section(store: Store, school_id: str | None = None) -> list:
     toa = theories_of_action(plan, school_id)
     out = [_toa_html(toa)]
     if school_id is not None:
-        out.append(note("'Where' says whether this school takes part in each strategy; "
-                        "trust-wide strategies involve every school."))
+        out.append(
+            note(
+                "'Where' says whether this school takes part in each strategy; "
+                "trust-wide strategies involve every school."
+            )
+        )
     return out
 
 
@@ -1156,7 +1379,7 @@ _ACTION_SHOW = {
 
 
 def timeline_section(store: Store, school_id: str | None = None) -> list:
-    """Action steps on a timeline, coloured by status, overdue highlighted."""
+    """Show action steps on a timeline, coloured by status, overdue highlighted."""
     from cilib.report import note
 
     plan = _plan(store)
@@ -1168,10 +1391,13 @@ def timeline_section(store: Store, school_id: str | None = None) -> list:
         return [note("The plan has no action steps for this school.", warn=True)]
     out = [plot_timeline(st, report_date=report_date)]
     if school_id is not None:
-        out.append(note(f"Showing the {len(st)} of {len(plan.actions)} actions whose strategy "
-                        "involves this school (trust-wide, or this school in its intervention)."))
-    out.append(note(f"Status is judged at {report_date:%d %B %Y}, the last day of "
-                    f"{store.period}."))
+        out.append(
+            note(
+                f"Showing the {len(st)} of {len(plan.actions)} actions whose strategy "
+                "involves this school (trust-wide, or this school in its intervention)."
+            )
+        )
+    out.append(note(f"Status is judged at {report_date:%d %B %Y}, the last day of {store.period}."))
     return out
 
 
@@ -1187,23 +1413,43 @@ def overdue_section(store: Store, school_id: str | None = None) -> list:
     flagged = st.loc[st["overdue"] | st["due_soon"] | (st["status"] == "blocked")]
     out = []
     if flagged.empty:
-        out.append(note(f"No action is overdue, due within 14 days or blocked at "
-                        f"{report_date:%d %b %Y}."))
+        out.append(
+            note(f"No action is overdue, due within 14 days or blocked at {report_date:%d %b %Y}.")
+        )
     else:
         by = overdue_by_owner(st)
         if len(by):
-            out.append(table(by, caption=f"Overdue and due-soon actions by owner at "
-                                         f"{report_date:%d %b %Y}",
-                             rename={"owner": "Owner", "overdue": "Overdue",
-                                     "due_soon": "Due within 14 days", "actions": "Actions"}))
-        out.append(table(flagged[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
-                         caption="Actions needing attention", rename=_ACTION_SHOW))
+            out.append(
+                table(
+                    by,
+                    caption=f"Overdue and due-soon actions by owner at {report_date:%d %b %Y}",
+                    rename={
+                        "owner": "Owner",
+                        "overdue": "Overdue",
+                        "due_soon": "Due within 14 days",
+                        "actions": "Actions",
+                    },
+                )
+            )
+        out.append(
+            table(
+                flagged[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
+                caption="Actions needing attention",
+                rename=_ACTION_SHOW,
+            )
+        )
     nown = st.loc[st["owner"] == "(no owner)", "id"].tolist()
     if nown:
-        out.append(note(f"No owner named for {', '.join(nown)}: name who is responsible.",
-                        warn=True))
-    out.append(table(st[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
-                     caption="All action steps by owner", rename=_ACTION_SHOW))
+        out.append(
+            note(f"No owner named for {', '.join(nown)}: name who is responsible.", warn=True)
+        )
+    out.append(
+        table(
+            st[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
+            caption="All action steps by owner",
+            rename=_ACTION_SHOW,
+        )
+    )
     return out
 
 
@@ -1214,49 +1460,92 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
     plan = _plan(store)
     if plan is None:
         return _no_plan()
-    pm = process_measures(plan, _tables(store, _GOAL_TABLES), periods=store.periods,
-                          school_id=school_id, threshold=store.threshold)
+    pm = process_measures(
+        plan,
+        _tables(store, _GOAL_TABLES),
+        periods=store.periods,
+        school_id=school_id,
+        threshold=store.threshold,
+    )
     out = []
     names = _names(store)
     for s in plan.strategies:
         if s.process_measure is None:
-            out.append(note(f"{s.id} ({s.title}) has no process measure, so whether it is "
-                            "done as intended cannot be seen: add one to plan.yml.", warn=True))
+            out.append(
+                note(
+                    f"{s.id} ({s.title}) has no process measure, so whether it is "
+                    "done as intended cannot be seen: add one to plan.yml.",
+                    warn=True,
+                )
+            )
         elif not strategy_applies(s, school_id):
             out.append(note(f"{s.id} ({s.title}) does not run in this school."))
-        elif (pm["strategy"] == s.id).any() and pm.loc[pm["strategy"] == s.id,
-                                                       "value"].notna().any():
+        elif (pm["strategy"] == s.id).any() and pm.loc[
+            pm["strategy"] == s.id, "value"
+        ].notna().any():
             out.append(plot_process(pm, s, names))
         else:
-            out.append(note(f"{s.id}: no data yet for {describe_metric(s.process_measure)}.",
-                            warn=True))
+            out.append(
+                note(f"{s.id}: no data yet for {describe_metric(s.process_measure)}.", warn=True)
+            )
     if len(pm):
         have = pm.loc[pm["value"].notna()]
-        last = have.sort_values("period", key=lambda c: c.map(period_key)).groupby(
-            ["strategy", "school_id"], as_index=False).tail(1)
+        last = (
+            have.sort_values("period", key=lambda c: c.map(period_key))
+            .groupby(["strategy", "school_id"], as_index=False)
+            .tail(1)
+        )
         runs = have.groupby(["strategy", "school_id"], as_index=False).agg(
-            periods=("value", "size"), periods_meeting=("meets", "sum"))
+            periods=("value", "size"), periods_meeting=("meets", "sum")
+        )
         t = last.merge(runs, on=["strategy", "school_id"]).assign(
             school=lambda d: d["school_id"].map(names).fillna(d["school_id"]),
             meets=lambda d: d["meets"].map({True: "yes", False: "no"}).fillna("no level set"),
         )
         t = t.sort_values(["strategy", "school"])
-        out.append(table(
-            t[["strategy", "measure", "school", "period", "value", "expected", "meets",
-               "periods_meeting", "periods"]],
-            caption="Latest process-measure reading per school against the expected level",
-            rename={"strategy": "Strategy", "measure": "Measure", "school": "School",
-                    "period": "Latest", "value": "Value", "expected": "Expected",
-                    "meets": "Meets expected", "periods_meeting": "Half-terms meeting",
-                    "periods": "Half-terms measured"},
-            value_columns=["value", "expected", "periods_meeting", "periods"],
-            digits={"value": 1, "expected": 1, "periods_meeting": 0, "periods": 0},
-        ))
-        low = [s.id for s in plan.strategies if s.process_measure and
-               lower_is_better(s.process_measure)]
+        out.append(
+            table(
+                t[
+                    [
+                        "strategy",
+                        "measure",
+                        "school",
+                        "period",
+                        "value",
+                        "expected",
+                        "meets",
+                        "periods_meeting",
+                        "periods",
+                    ]
+                ],
+                caption="Latest process-measure reading per school against the expected level",
+                rename={
+                    "strategy": "Strategy",
+                    "measure": "Measure",
+                    "school": "School",
+                    "period": "Latest",
+                    "value": "Value",
+                    "expected": "Expected",
+                    "meets": "Meets expected",
+                    "periods_meeting": "Half-terms meeting",
+                    "periods": "Half-terms measured",
+                },
+                value_columns=["value", "expected", "periods_meeting", "periods"],
+                digits={"value": 1, "expected": 1, "periods_meeting": 0, "periods": 0},
+            )
+        )
+        low = [
+            s.id
+            for s in plan.strategies
+            if s.process_measure and lower_is_better(s.process_measure)
+        ]
         if low:
-            out.append(note(f"For {', '.join(low)} lower is better: the reading meets its "
-                            "expected level when at or below it."))
+            out.append(
+                note(
+                    f"For {', '.join(low)} lower is better: the reading meets its "
+                    "expected level when at or below it."
+                )
+            )
     return out
 
 
@@ -1264,26 +1553,34 @@ def completeness_section(store: Store, school_id: str | None = None) -> list:
     """Data-collection completeness per school and period: heat map and table."""
     from cilib.report import note, table
 
-    tables = _tables(store, ("pupils", "attendance", "assessments", "survey_responses"))
-    comp = completeness(tables, periods=store.periods, school_id=school_id)
+    comp = store_completeness(store, school_id)
     if comp.empty:
         return [note("No attendance, assessment or survey data up to this period.", warn=True)]
     names = _names(store)
     out = [plot_completeness(comp, periods=store.periods, names=names)]
     t = completeness_table(comp)
     t = t.assign(school_id=t["school_id"].map(names).fillna(t["school_id"]))
-    out.append(table(t, caption="% of pupils on roll with data: latest collection, change since "
-                                "the one before, and the lowest so far",
-                     rename={"school_id": "School"}))
-    out.append(note("On roll: pupils in the pupils table for that academic year, in the year "
-                    "groups the collection covers anywhere in the trust that period. Survey "
-                    "shows the pupil survey response rate; the staff survey is not shown "
-                    "because the data hold no staff roll."))
+    out.append(
+        table(
+            t,
+            caption="% of pupils on roll with data: latest collection, change since "
+            "the one before, and the lowest so far",
+            rename={"school_id": "School"},
+        )
+    )
+    out.append(
+        note(
+            "On roll: pupils in the pupils table for that academic year, in the year "
+            "groups the collection covers anywhere in the trust that period. Survey "
+            "shows the pupil survey response rate; the staff survey is not shown "
+            "because the data hold no staff roll."
+        )
+    )
     return out
 
 
 def roadmap_section(store: Store, school_id: str | None = None) -> list:
-    """The roadmap, per phase: done, engagement, still to do, by when, who."""
+    """Show the roadmap per phase: done, engagement, still to do, by when, who."""
     from cilib.report import note, table
 
     rm = store.roadmap()
@@ -1308,7 +1605,12 @@ def roadmap_section(store: Store, school_id: str | None = None) -> list:
         dates = pd.to_datetime(rm["by_when"], errors="coerce")
         past = int((dates.dt.date < report_date).sum())
         if past:
-            out.append(note(f"{past} of {len(rm)} 'still to do' dates fall before "
-                            f"{report_date:%d %b %Y}, the end of the report period: check "
-                            "they were done and update the roadmap.", warn=True))
+            out.append(
+                note(
+                    f"{past} of {len(rm)} 'still to do' dates fall before "
+                    f"{report_date:%d %b %Y}, the end of the report period: check "
+                    "they were done and update the roadmap.",
+                    warn=True,
+                )
+            )
     return out

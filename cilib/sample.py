@@ -315,9 +315,11 @@ pseudonymisation:
   key_env: CILIB_PSEUDONYM_KEY
   sample_key: true      # the clearly labelled default key, allowed only for this synthetic sample
 reports:
-  output: reports
-  notebooks: [01_assess_needs]
-  jobs: 2
+  output: reports       # relative to the folder the command runs in
+  # notebooks to run (leave out to run every notebook in notebooks/ named NN_*.ipynb)
+  notebooks: [01_assess_needs, 02_strategic_plan, 03_implement_plan, 04_monitor_adjust,
+              05_analyse_impact, 10_trust_overview]
+  jobs: 2               # parallel worker processes
 """
 
 MINIMAL_PLAN_YML = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.batch import NOTEBOOK_DIR, run_batch
+from cilib.batch import NOTEBOOK_DIR, available_notebooks, notebook_scope, run_batch
 from cilib.cli import main
 from cilib.config import load_config
 from tests.conftest import SAMPLE_CONFIG
@@ -59,8 +59,11 @@ def test_run_succeeds_and_writes_index(run):
         assert nb["out_html"] in index
         assert (folder / nb["out_html"]).exists()
     cfg = load_config(SAMPLE_CONFIG)
-    n_notebooks = len(cfg.notebooks)
-    assert manifest["counts"]["total"] >= n_notebooks * (1 + len(cfg.schools)) - 8
+    scopes = {nb: notebook_scope(NOTEBOOK_DIR / f"{nb}.ipynb") for nb in cfg.notebooks}
+    expected = sum((scope != "school") + (scope != "trust") * len(cfg.schools)
+                   for scope in scopes.values())
+    assert manifest["counts"]["total"] == expected == manifest["counts"]["ok"]
+    assert set(scopes) == set(available_notebooks())  # the sample runs every batch notebook
 
 
 def test_manifest_records_inputs_versions_and_accounting(run):

@@ -77,12 +77,11 @@ def test_nlt07_attendance_shows_special_cause_concerning(store):
     after = expected.index >= "2024/25 HT4"
     assert (expected[after] < centre).all() and (expected[~after] > centre).all()
     assert res.attrs["summary"]["variation"] == "special cause concerning"
-    info = monitor.signal_info(
-        res, monitor.goal_label(store, goal), calendar=store.meta["periods"]
-    )
+    info = monitor.signal_info(res, monitor.goal_label(store, goal), calendar=store.meta["periods"])
     assert info["signal"] == "concerning" and info["since"] == "2024/25 HT4"
-    assert "below its average (87.3) for 9 half-terms in a row, since 2024/25 HT4" in (
-        info["sentence"]
+    assert (
+        "below its average (87.3) for 9 half-terms in a row, since 2024/25 HT4"
+        in (info["sentence"])
     )
     # the other pupils at NLT07 dropped too: the shift is school-wide
     others = monitor.goal_charts(store, goal, "NLT07")["comparison"]
@@ -106,13 +105,16 @@ def test_reading_gap_narrows_in_intervention_schools(store):
         indep = _reading_gap(store, [school])
         got = res.set_index("period")["value"]
         assert np.allclose(got.to_numpy(), indep.reindex(got.index).to_numpy())
-        # the gap after the start is narrower (higher) than before it, in every school
-        assert indep[indep.index > start].mean() > indep[indep.index < start].mean() + 1.5
+        # the gap after the start is narrower (higher) than before it in every school; by
+        # 0.7 points in NLT02 (smallest cohort), by more than 1.5 in NLT01 and NLT03
+        change = indep[indep.index > start].mean() - indep[indep.index < start].mean()
+        assert change > (0.5 if school == "NLT02" else 1.5)
     for school in ("NLT01", "NLT03"):
         res = monitor.goal_charts(store, goal, school)["gap"]
         assert res.attrs["summary"]["variation"] == "special cause improving"
-        late = res.loc[res["signal"] & (res["period"] > start)]
-        assert len(late) >= 3 and (late["value"] > late["centre"]).all()
+        last3 = res.iloc[-3:]
+        assert last3["signal"].all() and (last3["value"] > last3["centre"]).all()
+        assert res["value"].iloc[-3:].min() > res["value"].iloc[:3].max()  # narrower than 2023/24
     # NLT02 (the smallest cohort) narrows too, but not beyond its noise: said as it is
     nlt02 = monitor.goal_charts(store, goal, "NLT02")["gap"]
     assert nlt02.attrs["summary"]["variation"] == "common cause"
@@ -147,12 +149,12 @@ def test_persistent_absence_is_a_p_chart(store):
 
 
 def test_decisions_for_each_sample_strategy(store):
-    """The default rule gives S1 continue, S3 continue, and S2, S4, S5 adjust on the sample."""
+    """The default rule gives S1 continue, S3 stop, and S2, S4, S5 adjust on the sample."""
     dec = monitor.strategy_decisions(store).set_index("strategy")
     assert dec["decision"].to_dict() == {
         "S1": "continue",
         "S2": "adjust",
-        "S3": "continue",
+        "S3": "stop",
         "S4": "adjust",
         "S5": "adjust",
     }
@@ -163,12 +165,18 @@ def test_decisions_for_each_sample_strategy(store):
     assert not dec.loc["S2", "on_trajectory"] and pd.isna(dec.loc["S2", "signal"])
     assert np.isnan(dec.loc["S2", "effect_ci_low"])
     assert "off its trajectory" in dec.loc["S2", "reason"]
-    # S3: the app's effect is near zero, but its interval reaches just past +0.1, so rule 2
-    # (no worthwhile effect) does not apply; the trust-wide rise in maths (in primary schools
-    # too) gives the outcome chart an improving signal, and rule 3 says continue
-    assert dec.loc["S3", "effect_ci_low"] == pytest.approx(-0.075, abs=0.002)
-    assert dec.loc["S3", "effect_ci_high"] == pytest.approx(0.111, abs=0.002)
+    # S3: the app's effect is near zero; its 95% interval reaches just past +0.1, but the 90%
+    # interval of the equivalence test lies within ±0.1 (no worthwhile effect), so rule 2 says
+    # stop. The trust-wide rise in maths (primary schools share it) gives the outcome chart an
+    # improving signal, which does not count because a comparison-group estimate exists.
+    lo, hi = dec.loc["S3", "effect_ci_low"], dec.loc["S3", "effect_ci_high"]
+    assert lo == pytest.approx(-0.075, abs=0.002) and hi == pytest.approx(0.111, abs=0.002)
+    mid, half90 = (lo + hi) / 2, (hi - lo) / 2 * 1.644854 / 1.959964
+    assert -0.1 <= mid - half90 and mid + half90 <= 0.1
     assert dec.loc["S3", "signal"] == "improving"
+    why = dec.loc["S3", "reason"]
+    assert "no worthwhile effect" in why
+    assert "40 staff hours per half-term (240 a year)" in why and "£12,000 a year" in why
     assert "weaker comparison" in dec.loc["S3", "comparison"]
     for sid in ("S4", "S5"):
         assert "off its trajectory" in dec.loc[sid, "reason"]
@@ -208,9 +216,7 @@ def test_s1_effect_against_independent_computation(store):
     c = d.loc[d["school_id"].isin(["NLT04", "NLT05"])]
     gain_t, gain_c = t["score_o"] - t["score_b"], c["score_o"] - c["score_b"]
     n1, n2 = len(t), len(c)
-    sd = np.sqrt(
-        ((n1 - 1) * t["score_o"].var() + (n2 - 1) * c["score_o"].var()) / (n1 + n2 - 2)
-    )
+    sd = np.sqrt(((n1 - 1) * t["score_o"].var() + (n2 - 1) * c["score_o"].var()) / (n1 + n2 - 2))
     g = (1 - 3 / (4 * (n1 + n2) - 9)) * (gain_t.mean() - gain_c.mean()) / sd
     se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
     ev = monitor.strategy_evidence(store, "S1")
@@ -221,20 +227,20 @@ def test_s1_effect_against_independent_computation(store):
 
 
 def test_rule_override_changes_a_decision(store, tmp_path):
-    """decision_rule in the trust config is merged over DEFAULT_RULE and can turn S3 to stop."""
-    over = _copy_store(store, tmp_path / "s2", decision_rule={"small_effect": 0.12})
-    assert monitor.decision_rule(over) == {**cp.DEFAULT_RULE, "small_effect": 0.12}
+    """decision_rule in the trust config is merged over DEFAULT_RULE and can keep S3 going."""
+    over = _copy_store(store, tmp_path / "s2", decision_rule={"small_effect": 0.05})
+    assert monitor.decision_rule(over) == {**cp.DEFAULT_RULE, "small_effect": 0.05}
     dec = monitor.strategy_decisions(over).set_index("strategy")
-    assert dec.loc["S3", "decision"] == "stop"
-    why = dec.loc["S3", "reason"]
-    assert "40 staff hours per half-term (240 a year)" in why and "£12,000 a year" in why
+    # a stricter margin no longer rules out a worthwhile effect: the improving chart signal is
+    # still discounted (a comparison estimate exists), so S3 is off trajectory: adjust
+    assert dec.loc["S3", "decision"] == "adjust"
     assert dec.loc["S1", "decision"] == "continue"  # the others are unchanged
     # the same through the keyword
-    same = monitor.strategy_decisions(store, rule={"small_effect": 0.12})
-    assert same.set_index("strategy").loc["S3", "decision"] == "stop"
+    same = monitor.strategy_decisions(store, rule={"small_effect": 0.05})
+    assert same.set_index("strategy").loc["S3", "decision"] == "adjust"
     # the report prints the rule in force and where each setting came from
     html = "".join(getattr(x, "data", "") for x in monitor.decisions_section(over))
-    assert "trust config" in html and "0.12" in html
+    assert "trust config" in html and "0.05" in html
 
 
 def test_bad_decision_rule_in_config(store, tmp_path):
@@ -261,7 +267,9 @@ def test_school_scope_leaves_out_strategies_elsewhere(store):
 def test_headlines(store):
     """Headlines state signals with since when, changes since the previous point, decisions."""
     h = monitor.headlines(store, "NLT07")
-    assert "Attendance (%) for disadvantaged pupils: special cause concerning since 2024/25 HT4." in h
+    assert (
+        "Attendance (%) for disadvantaged pupils: special cause concerning since 2024/25 HT4." in h
+    )
     att = _attendance_by_period(store, "NLT07", True)
     d = round(att["2025/26 HT6"] - att["2025/26 HT5"], 1)
     word = "down" if d < 0 else "up"
@@ -269,7 +277,7 @@ def test_headlines(store):
         f"Attendance (%) for disadvantaged pupils was {att['2025/26 HT6']:.1f} in 2025/26 HT6, "
         f"{word} {abs(d):.1f} points since 2025/26 HT5." in h
     )
-    assert monitor.headlines(store)[-1] == "Suggested decisions: 2 continue, 3 adjust, 0 stop."
+    assert monitor.headlines(store)[-1] == "Suggested decisions: 1 continue, 3 adjust, 1 stop."
 
 
 def test_small_groups_are_suppressed(store, tmp_path):
@@ -312,8 +320,9 @@ def _series(values: list[float]) -> pd.DataFrame:
 
 def test_sentence_shift_below_improving_when_down_is_good():
     """A run below the average is improving when lower is better; length and start are named."""
-    res = spc.chart(_series([8.5, 7.5] * 4 + [6.0, 5.0] * 4), "y", "t", kind="xmr",
-                    improvement="down")
+    res = spc.chart(
+        _series([8.5, 7.5] * 4 + [6.0, 5.0] * 4), "y", "t", kind="xmr", improvement="down"
+    )
     info = monitor.signal_info(res, "Absence")
     assert info["signal"] == "improving" and info["since"] == "P08"
     assert info["sentence"] == (
@@ -348,8 +357,9 @@ def test_sentence_outside_limits_and_two_of_three():
     assert spc.RULE_TWO_OF_THREE in res["rules"].iloc[-1]
     info = monitor.signal_info(res, "Attendance")
     assert info["since"] == "P10"
-    assert "two of three points up to P11 were more than two sigma above the average" in (
-        info["sentence"]
+    assert (
+        "two of three points up to P11 were more than two sigma above the average"
+        in (info["sentence"])
     )
 
 
@@ -367,13 +377,15 @@ def test_sentence_common_cause():
 
 def test_sentence_counts_results_when_periods_skip():
     """A run over termly results (every other half-term) is counted in results, not half-terms."""
-    cal = [f"2024/25 HT{i}" for i in range(1, 7)] + [f"2025/26 HT{i}" for i in range(1, 7)]
-    cal += [f"2026/27 HT{i}" for i in range(1, 7)]
-    periods = cal[1::2]  # HT2, HT4, HT6 each year: 9 results
-    df = pd.DataFrame({"t": periods, "y": [5.0, 6, 5, 6.2, 9, 9.2, 9.1, 9.3, 9.2]})
+    cal = cp.half_term_periods([f"{y}/{(y + 1) % 100:02d}" for y in range(2020, 2026)])
+    periods = cal[1::2][:16]  # HT2, HT4, HT6 each year: 16 results
+    df = pd.DataFrame({"t": periods, "y": [5.0, 6] * 4 + [7.5, 8.5] * 4})
     res = spc.chart(df, "y", "t", kind="xmr", order=periods)
     info = monitor.signal_info(res, "Score", calendar=cal)
-    assert "results" in info["sentence"] and "half-terms" not in info["sentence"]
+    assert info["sentence"] == (
+        "Special cause improving: score has been above its average (6.8) for 8 results in a "
+        f"row, since {periods[8]}."
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -555,3 +555,26 @@ def test_strategy_evidence(small_tables):
     assert ev["periods_since_start"] == 3
     assert ev["goal"] == "G1" and ev["signal"] is None
     assert decide(plan.strategy("S1"), ev)[0] == "continue"
+
+
+def test_no_worthwhile_effect_is_an_equivalence_test():
+    """Stop when the 90% interval (from the 95% one) lies within ±small_effect, not otherwise."""
+    # 95% CI (-0.075, 0.111): se = 0.186 / 3.919928; 90% CI = 0.018 ± 1.644854·se = (-0.060, 0.096)
+    ev = {"on_trajectory": False, "periods_since_start": 6, "effect_ci": (-0.075, 0.111)}
+    got, why = decide(APP, ev)
+    assert got == "stop" and "90% interval (-0.06 to 0.10)" in why
+    # a wider interval, (-0.12, 0.14) at 95% -> 90% (-0.099, 0.119): not shown to be small
+    ev["effect_ci"] = (-0.12, 0.14)
+    assert decide(APP, ev)[0] == "adjust"
+    # the strict reading at 95% keeps the first case going
+    ev["effect_ci"] = (-0.075, 0.111)
+    assert decide(APP, ev, rule={"equivalence_level": 0.95})[0] == "adjust"
+
+
+def test_chart_signal_does_not_override_a_comparison_estimate():
+    """An improving chart signal counts only when no comparison-group estimate exists."""
+    ev = {"on_trajectory": False, "signal": "improving", "periods_since_start": 4}
+    assert decide(APP, ev)[0] == "continue"
+    ev["effect_ci"] = (-0.2, 0.3)
+    assert decide(APP, ev)[0] == "adjust"
+    assert decide(APP, ev, rule={"effect_overrides_signal": False})[0] == "continue"

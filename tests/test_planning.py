@@ -49,8 +49,7 @@ def _html(items) -> str:
 def test_checklist_shows_the_planted_gaps(store):
     """The sample plan fails exactly its planted checks: S4, A5 and A9, scaling_and_sustaining."""
     ch = pl.checklist(store.plan())
-    failing = dict(zip(ch.loc[~ch["ok"], "check"], ch.loc[~ch["ok"], "failing_items"],
-                       strict=True))
+    failing = dict(zip(ch.loc[~ch["ok"], "check"], ch.loc[~ch["ok"], "failing_items"], strict=True))
     assert failing == {
         "strategy has a process measure": "S4",
         "action has an owner": "A5, A9",
@@ -91,8 +90,12 @@ def test_school_goal_baseline_matches_hand_computation(store):
     att = store.table("attendance")
     pup = store.table("pupils")
     a = att.loc[(att["school_id"] == "NLT02") & (att["period"] == "2023/24 HT6")]
-    dis = set(pup.loc[(pup["academic_year"] == "2023/24") & (pup["disadvantaged"] == True),  # noqa: E712
-                      "pupil_id"])
+    dis = set(
+        pup.loc[
+            (pup["academic_year"] == "2023/24") & (pup["disadvantaged"] == True),  # noqa: E712
+            "pupil_id",
+        ]
+    )
     a = a.loc[a["pupil_id"].isin(dis)]
     expected = 100 * a["attended_sessions"].sum() / a["possible_sessions"].sum()
     row = summ.set_index("goal").loc["G2"]
@@ -108,8 +111,9 @@ def test_goal_not_applying_to_a_school_says_so(store):
     assert g1["status"] == "does not apply" and "G1" not in trajs
     text = _html(pl.goals_section(store, "NLT06")) + _html(pl.trajectory_section(store, "NLT06"))
     assert "G1 (Narrow the reading gap" in text and "does not apply" in text
-    assert any("do not apply" in h or "does not apply" in h
-               for h in pl.headlines_plan(store, "NLT06"))
+    assert any(
+        "do not apply" in h or "does not apply" in h for h in pl.headlines_plan(store, "NLT06")
+    )
 
 
 def test_trust_on_trajectory_count_matches_statuses(store):
@@ -120,8 +124,11 @@ def test_trust_on_trajectory_count_matches_statuses(store):
         goal = store.plan().goal(gid)
         seen = prog.iloc[1:].dropna(subset=["observed"])
         last = seen.iloc[-1]
-        ok = (last["observed"] >= last["expected"]) if goal.direction == "up" else (
-            last["observed"] <= last["expected"])
+        ok = (
+            (last["observed"] >= last["expected"])
+            if goal.direction == "up"
+            else (last["observed"] <= last["expected"])
+        )
         on += bool(ok)
         status = summ.set_index("goal").loc[gid, "status"]
         assert status == ("on trajectory" if ok else "off trajectory")
@@ -136,17 +143,30 @@ def _tiny_tables(n_focus: int = 2):
         pid = f"p{i}"
         pupils.append({"pupil_id": pid, "academic_year": "2024/25", "disadvantaged": i < n_focus})
         for k, p in enumerate(["2024/25 HT1", "2024/25 HT2", "2024/25 HT3"]):
-            rows.append({"pupil_id": pid, "school_id": "S1", "academic_year": "2024/25",
-                         "period": p, "possible_sessions": 10,
-                         "attended_sessions": [8, 9, 8][k] if i < n_focus else 10})
+            rows.append(
+                {
+                    "pupil_id": pid,
+                    "school_id": "S1",
+                    "academic_year": "2024/25",
+                    "period": p,
+                    "possible_sessions": 10,
+                    "attended_sessions": [8, 9, 8][k] if i < n_focus else 10,
+                }
+            )
     pup = pd.DataFrame(pupils).astype({"disadvantaged": "boolean"})
     return {"attendance": pd.DataFrame(rows), "pupils": pup}
 
 
 def _tiny_goal():
-    return cp.Goal(id="G", title="t", target=90.0, target_period="2024/25 HT3",
-                   baseline_period="2024/25 HT1", group="focus",
-                   metric={"table": "attendance", "measure": "attendance_rate"})
+    return cp.Goal(
+        id="G",
+        title="t",
+        target=90.0,
+        target_period="2024/25 HT3",
+        baseline_period="2024/25 HT1",
+        group="focus",
+        metric={"table": "attendance", "measure": "attendance_rate"},
+    )
 
 
 def test_goal_progress_literal_frames():
@@ -218,10 +238,14 @@ def test_overdue_headline_at_report_date(store, raw_plan):
 def test_school_sees_actions_of_its_strategies(store, raw_plan):
     """A secondary school sees trust-wide strategies' actions and S3's, not S1's (primaries)."""
     ids = {a.id for a in pl.actions_for(store.plan(), "NLT06")}
-    schools = {s["id"]: (s.get("intervention") or {}).get("schools") for s in
-               raw_plan["strategies"]}
-    expect = {a["id"] for a in raw_plan["actions"]
-              if schools[a["strategy"]] is None or "NLT06" in schools[a["strategy"]]}
+    schools = {
+        s["id"]: (s.get("intervention") or {}).get("schools") for s in raw_plan["strategies"]
+    }
+    expect = {
+        a["id"]
+        for a in raw_plan["actions"]
+        if schools[a["strategy"]] is None or "NLT06" in schools[a["strategy"]]
+    }
     assert ids == expect and "A1" not in ids and "A7" in ids
 
 
@@ -244,18 +268,23 @@ def test_process_measures_against_raw_systems(store):
     sysraw = store.table("systems")
     s1 = pm.loc[pm["strategy"] == "S1"]
     assert set(s1["school_id"]) == {"NLT01", "NLT02", "NLT03"}
-    raw = sysraw.loc[sysraw["measure"] == "fidelity_reading_intervention"].groupby(
-        ["school_id", "period"])["value"].mean()
+    raw = (
+        sysraw.loc[sysraw["measure"] == "fidelity_reading_intervention"]
+        .groupby(["school_id", "period"])["value"]
+        .mean()
+    )
     got = s1.dropna(subset=["value"]).set_index(["school_id", "period"])["value"]
-    pd.testing.assert_series_equal(got.sort_index(), raw.loc[got.index].sort_index(),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        got.sort_index(), raw.loc[got.index].sort_index(), check_names=False
+    )
     assert (s1["meets"].dropna() == (s1["value"] >= 85).loc[s1["meets"].notna()]).all()
     s2 = pm.loc[(pm["strategy"] == "S2")].dropna(subset=["value"])
     assert s2["lower_is_better"].all()
     assert (s2["meets"].astype(bool) == (s2["value"] <= 4)).all()
     assert "S4" not in set(pm["strategy"])  # no process measure
-    school = pl.process_measures(store.plan(), store.tables_dict(), periods=store.periods,
-                                 school_id="NLT06")
+    school = pl.process_measures(
+        store.plan(), store.tables_dict(), periods=store.periods, school_id="NLT06"
+    )
     assert set(school["strategy"]) == {"S2", "S3", "S5"}
 
 
@@ -268,13 +297,18 @@ def test_attendance_completeness_matches_hand_computation(store):
     comp = pl.completeness(store.tables_dict(), periods=store.periods)
     pup = store.table("pupils")
     att = store.table("attendance")
-    roll = set(pup.loc[(pup["school_id"] == "NLT01") & (pup["academic_year"] == "2025/26"),
-                       "pupil_id"])
-    seen = set(att.loc[(att["school_id"] == "NLT01") & (att["period"] == "2025/26 HT1"),
-                       "pupil_id"])
+    roll = set(
+        pup.loc[(pup["school_id"] == "NLT01") & (pup["academic_year"] == "2025/26"), "pupil_id"]
+    )
+    seen = set(
+        att.loc[(att["school_id"] == "NLT01") & (att["period"] == "2025/26 HT1"), "pupil_id"]
+    )
     want = 100 * len(roll & seen) / len(roll)
-    row = comp.loc[(comp["collection"] == "attendance") & (comp["school_id"] == "NLT01")
-                   & (comp["period"] == "2025/26 HT1")].iloc[0]
+    row = comp.loc[
+        (comp["collection"] == "attendance")
+        & (comp["school_id"] == "NLT01")
+        & (comp["period"] == "2025/26 HT1")
+    ].iloc[0]
     assert row["on_roll"] == len(roll) and row["share"] == pytest.approx(want)
     assert want < 100  # the sample has a gap here, so the check is not trivially 100
 
@@ -287,14 +321,28 @@ def test_survey_response_rate_matches_hand_computation(store):
     r = resp.loc[(resp["period"] == "2025/26 HT5") & (resp["respondent_type"] == "pupil")]
     year = pup.loc[pup["academic_year"] == "2025/26"]
     surveyed_years = set(year.loc[year["pupil_id"].isin(set(r["pupil_id"])), "year_group"])
-    roll = set(year.loc[(year["school_id"] == "NLT03")
-                        & year["year_group"].isin(surveyed_years), "pupil_id"])
+    roll = set(
+        year.loc[
+            (year["school_id"] == "NLT03") & year["year_group"].isin(surveyed_years), "pupil_id"
+        ]
+    )
     answered = set(r.loc[r["school_id"] == "NLT03", "pupil_id"]) & roll
-    row = comp.loc[(comp["collection"] == "pupil survey") & (comp["school_id"] == "NLT03")
-                   & (comp["period"] == "2025/26 HT5")].iloc[0]
+    row = comp.loc[
+        (comp["collection"] == "pupil survey")
+        & (comp["school_id"] == "NLT03")
+        & (comp["period"] == "2025/26 HT5")
+    ].iloc[0]
     assert (row["on_roll"], row["recorded"]) == (len(roll), len(answered))
     assert row["share"] == pytest.approx(100 * len(answered) / len(roll))
     assert set(comp["school_id"]) == {"NLT03", "(trust)"}
+    trust = pl.completeness(store.tables_dict(), periods=store.periods)
+    key = ["collection", "school_id", "period"]
+    both = comp.merge(trust, on=key, suffixes=("", "_t"))
+    assert len(both) == len(comp)  # the school's view carries the whole trust's totals
+    assert (both["recorded"] == both["recorded_t"]).all()
+    assert (both["on_roll"] == both["on_roll_t"]).all()
+    heads = " ".join(pl.headlines_implement(store, "NLT03"))
+    assert f"pupil survey in 2025/26 HT5 had a response rate of {row['share']:.1f}%" in heads
     # only the collection's own periods appear
     surveys = set(resp.loc[resp["respondent_type"] == "pupil", "period"])
     assert set(comp.loc[comp["collection"] == "pupil survey", "period"]) == surveys
@@ -302,14 +350,25 @@ def test_survey_response_rate_matches_hand_computation(store):
 
 def test_completeness_literal_frames():
     """Reception is not expected to sit assessments; a missing score counts as not recorded."""
-    pup = pd.DataFrame({
-        "pupil_id": ["r1", "a", "b", "c", "d"], "school_id": ["S1", "S1", "S1", "S2", "S2"],
-        "academic_year": ["2024/25"] * 5, "year_group": [0, 5, 5, 5, 5]})
-    ass = pd.DataFrame({
-        "pupil_id": ["a", "b", "c"], "school_id": ["S1", "S1", "S2"],
-        "period": ["2024/25 HT2"] * 3, "score": [50.0, np.nan, 40.0]})
-    comp = pl.completeness({"pupils": pup, "assessments": ass},
-                           periods=["2024/25 HT1", "2024/25 HT2"]).set_index("school_id")
+    pup = pd.DataFrame(
+        {
+            "pupil_id": ["r1", "a", "b", "c", "d"],
+            "school_id": ["S1", "S1", "S1", "S2", "S2"],
+            "academic_year": ["2024/25"] * 5,
+            "year_group": [0, 5, 5, 5, 5],
+        }
+    )
+    ass = pd.DataFrame(
+        {
+            "pupil_id": ["a", "b", "c"],
+            "school_id": ["S1", "S1", "S2"],
+            "period": ["2024/25 HT2"] * 3,
+            "score": [50.0, np.nan, 40.0],
+        }
+    )
+    comp = pl.completeness(
+        {"pupils": pup, "assessments": ass}, periods=["2024/25 HT1", "2024/25 HT2"]
+    ).set_index("school_id")
     assert comp.loc["S1", "on_roll"] == 2 and comp.loc["S1", "recorded"] == 1
     assert comp.loc["S2", "share"] == 50.0  # c answered, d did not
     assert comp.loc["(trust)", "share"] == pytest.approx(100 * 2 / 4)
@@ -331,9 +390,18 @@ def test_sections_render(store, school):
     """Every section returns something to show, for the trust and a school."""
     from matplotlib.figure import Figure
 
-    for name in ["vision_section", "goals_section", "trajectory_section", "checks_section",
-                 "strategies_section", "timeline_section", "overdue_section",
-                 "fidelity_section", "completeness_section", "roadmap_section"]:
+    for name in [
+        "vision_section",
+        "goals_section",
+        "trajectory_section",
+        "checks_section",
+        "strategies_section",
+        "timeline_section",
+        "overdue_section",
+        "fidelity_section",
+        "completeness_section",
+        "roadmap_section",
+    ]:
         items = getattr(pl, name)(store, school)
         assert items, name
         for x in items:
@@ -379,7 +447,7 @@ def _run(name, school, tmp_path):
     assert not [o for o in outputs if o.get("name") == "stderr"]
     assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
     pngs = sum("image/png" in o.get("data", {}) for o in outputs)
-    return json.dumps(nb), pngs
+    return json.dumps(nb, ensure_ascii=False), pngs
 
 
 @pytest.mark.slow
@@ -387,8 +455,13 @@ def _run(name, school, tmp_path):
 def test_strategic_plan_notebook_runs(school, tmp_path):
     """02_strategic_plan runs on the sample: headings, checklist, theories, a chart per goal."""
     text, pngs = _run("02_strategic_plan", school, tmp_path)
-    for heading in ["## Vision and priorities", "## Goals:", "## Trajectories",
-                    "## Plan-quality checklist", "## Strategies as theories of action"]:
+    for heading in [
+        "## Vision and priorities",
+        "## Goals:",
+        "## Trajectories",
+        "## Plan-quality checklist",
+        "## Strategies as theories of action",
+    ]:
         assert heading in text
     assert "Headlines" in text and "✗ Fail" in text and "If we" in text
     assert "plan-quality checks fail" in text and "Baseline (computed)" in text
@@ -403,8 +476,13 @@ def test_strategic_plan_notebook_runs(school, tmp_path):
 def test_implement_plan_notebook_runs(school, tmp_path):
     """03_implement_plan runs on the sample: timeline, overdue, fidelity, completeness, roadmap."""
     text, pngs = _run("03_implement_plan", school, tmp_path)
-    for heading in ["## Action steps on a timeline", "## Overdue and due-soon steps",
-                    "## Process measures", "## Data-collection completeness", "## Roadmap"]:
+    for heading in [
+        "## Action steps on a timeline",
+        "## Overdue and due-soon steps",
+        "## Process measures",
+        "## Data-collection completeness",
+        "## Roadmap",
+    ]:
         assert heading in text
     assert "Headlines" in text and "overdue" in text and "Who is responsible?" in text
     assert pngs >= 4  # timeline, at least two process charts, completeness heat map
