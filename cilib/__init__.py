@@ -1,28 +1,41 @@
 """Continuous-improvement analytics for groups of schools.
 
-The public API, in one readable list. Modules: ``config`` (trust config and calendar), ``load``
-(tidy loaders), ``validate`` (Great Expectations with quarantine; imported only by the batch),
-``store`` (prepared parquet store), ``equity`` (summaries, gaps, trends, funnels, suppression),
-``impact`` (effect of an intervention with validity checks; the module is callable, so
-``cilib.impact(df, ...)`` is :func:`cilib.impact.impact`), ``survey`` (scale reliability,
-response bias), ``spc`` (run and control charts), ``plan`` and ``metrics`` (the improvement plan),
-``needs`` (the Assess Needs report), ``plots`` (style), ``report`` (HTML building blocks),
-``batch`` (the half-term run), ``sample`` (the synthetic trust).
+The public API, in one readable list. Modules, one job each:
+
+- ``config`` (trust config and calendar), ``load`` (tidy loaders), ``readers`` and ``mapping``
+  (real exports onto the data contract), ``published`` (DfE and NYC published data),
+  ``validate`` (Great Expectations with quarantine; imported only by the batch), ``store``
+  (prepared parquet store), ``pipeline`` (load, validate and store once per run);
+- ``equity`` (summaries, gaps, trends, funnels, suppression), ``impact`` (effect of an
+  intervention with validity checks; the module is callable, so ``cilib.impact(df, ...)`` is
+  :func:`cilib.impact.impact`), ``survey`` (scale reliability, response bias), ``spc`` (run and
+  control charts), ``plan`` and ``metrics`` (the improvement plan and its measures);
+- ``needs``, ``planning``, ``monitor``, ``evaluate``, ``overview`` (the report of each phase:
+  Assess Needs, Strategic Plan and Implement Plan, Monitor and Adjust, Analyse Impact, Trust
+  overview), ``benchmark`` (published benchmarks in reports), ``widgets`` (the explorer);
+- ``plots`` (style), ``report`` (HTML building blocks), ``batch`` (the half-term run), ``cli``,
+  ``sample`` (the synthetic trust).
 """
 
 from cilib import (
+    benchmark,
     config,
     equity,
+    evaluate,
     impact,
     load,
     metrics,
+    monitor,
     needs,
+    overview,
     plan,
+    planning,
     plots,
     report,
     spc,
     store,
     survey,
+    widgets,
 )
 from cilib.config import load_config
 from cilib.equity import funnel, gap, gap_trend, group_summary, suppress
@@ -37,35 +50,39 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CilibError",
-    "benchmark",
-    "widgets",
     "ConfigError",
     "DataError",
     "PlanError",
+    "benchmark",
+    "compute_metric",
     "config",
     "equity",
+    "evaluate",
     "funnel",
     "gap",
     "gap_trend",
-    "compute_metric",
     "group_summary",
     "impact",
+    "load",
+    "load_config",
     "load_plan",
     "metric_by_school",
     "metrics",
+    "monitor",
     "months_progress",
-    "plan",
-    "response_rates",
-    "scale_reliability",
-    "survey",
-    "load",
-    "load_config",
     "needs",
     "open_store",
+    "overview",
+    "plan",
+    "planning",
     "plots",
     "prepare",
     "report",
+    "response_rates",
+    "scale_reliability",
     "spc",
     "store",
     "suppress",
+    "survey",
+    "widgets",
 ]

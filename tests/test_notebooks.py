@@ -1,4 +1,4 @@
-"""Committed notebooks: no outputs, one parameters cell first, thin cells; each runs on the sample."""
+"""Committed notebooks: no outputs, one parameters cell first, thin cells; each runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from cilib.batch import NOTEBOOK_DIR
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import PERIOD, SAMPLE_CONFIG, run_notebook
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
@@ -24,7 +24,7 @@ def test_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_cell_is_first_and_only(path):
-    """Exactly one cell is tagged parameters, it is the first code cell, and it holds literals only."""
+    """One cell is tagged parameters; it is the first code cell and holds literals only."""
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -49,45 +49,24 @@ def test_no_logic_in_notebooks(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("school", [None, "NLT01"])
-def test_assess_needs_runs_with_papermill(school, tmp_path):
-    """01_assess_needs runs on the sample for the trust and one school; parameters are recorded."""
-    import papermill as pm
-
-    from cilib.kernel import QuietKernelManager
-
+def test_assess_needs_prepares_its_own_store_from_the_config(tmp_path):
+    """Run on its own (no store given), 01_assess_needs prepares the store from the config."""
     trust = tmp_path / "sample"
     shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK_DIR / "01_assess_needs.ipynb"),
-        str(out),
-        parameters={
-            "config": str(trust / "trust.yml"),
-            "school_id": school,
-            "period": "2025/26 HT6",
-        },
-        cwd=str(NOTEBOOK_DIR),
-        progress_bar=False,
-        kernel_manager_class=QuietKernelManager,
-    )
-    nb = json.loads(out.read_text())
-    assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
+    nb = run_notebook("01_assess_needs", tmp_path, config=str(trust / "trust.yml"),
+                      school_id=None, period=PERIOD)
+    assert (trust / "store" / "2025-26_HT6" / "meta.json").exists()
+    assert "Headlines" in json.dumps(nb)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("school", [None, "NLT01"])
+def test_assess_needs_runs_with_papermill(school, tmp_path, sample_store_dir):
+    """01_assess_needs runs on the sample for the trust and one school, with its sections."""
+    nb = run_notebook("01_assess_needs", tmp_path, store=str(sample_store_dir),
+                      school_id=school, period=PERIOD)
     text = json.dumps(nb)
-    assert "Attendance" in text and "Headlines" in text
-    errors = [
-        o
-        for c in nb["cells"]
-        if c["cell_type"] == "code"
-        for o in c["outputs"]
-        if o.get("output_type") == "error"
-    ]
-    assert not errors
-    stderr = [
-        o
-        for c in nb["cells"]
-        if c["cell_type"] == "code"
-        for o in c["outputs"]
-        if o.get("name") == "stderr"
-    ]
-    assert not stderr, stderr
+    for heading in ("Data quality", "Attendance by pupil group", "Is the gap", "Ranked needs",
+                    "Variation between schools", "Published benchmarks"):
+        assert heading in text
+    assert "Headlines" in text and "image/png" in text

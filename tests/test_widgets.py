@@ -10,20 +10,16 @@ import pytest
 from scipy import stats
 
 from cilib.batch import NOTEBOOK_DIR
-from cilib.config import load_config
 from cilib.errors import DataError
-from cilib.pipeline import prepare
 from cilib.widgets import display_frame, explore_view, explorer, focus_options, measure_options
-from tests.conftest import SAMPLE_CONFIG
 
 PERIODS = ("2025/26 HT1", "2025/26 HT6")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """The sample trust prepared once for this module."""
-    folder = tmp_path_factory.mktemp("explore") / "store"
-    return prepare(load_config(SAMPLE_CONFIG), "2025/26 HT6", store_dir=folder)
+def store(sample_store):
+    """The sample trust, prepared once per test session (tests/conftest.py)."""
+    return sample_store
 
 
 def test_attendance_matches_pandas(store):

@@ -1,0 +1,28 @@
+"""The public API: every name in cilib.__all__ exists, and importing cilib never loads GX."""
+
+import subprocess
+import sys
+
+import cilib
+
+
+def test_all_names_exist():
+    """Each exported name is an attribute of the package."""
+    missing = [n for n in cilib.__all__ if not hasattr(cilib, n)]
+    assert not missing
+
+
+def test_contract_functions_are_callable():
+    """The statistics contract names are top-level callables (cilib.impact included)."""
+    for name in ("group_summary", "gap", "gap_trend", "funnel", "impact", "scale_reliability",
+                 "suppress"):
+        assert callable(getattr(cilib, name)), name
+    assert callable(cilib.spc.chart) and callable(cilib.spc.plot)
+    assert callable(cilib.load.performance_tables)
+
+
+def test_import_does_not_load_great_expectations():
+    """Notebooks import cilib; Great Expectations must stay out of their process."""
+    code = "import sys, cilib; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
