@@ -246,6 +246,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
                 "rows_clean": "Clean",
                 "rows_quarantined": "Set aside",
                 "top_rule": "Most common rule broken",
+                "rows_after_period": "After this period",
             }
         ).to_html(index=False, border=0)
     )

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cilib.config import TrustConfig
+from cilib.config import TrustConfig, academic_year_of
 from cilib.errors import ConfigError, DataError
 from cilib.load import load_tables
 from cilib.readers import SOURCE_ROW
+from cilib.schema import PERIOD_TABLES
 from cilib.store import Store, period_slug, write_store
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
@@ -54,6 +55,31 @@ def check_schools(config: TrustConfig, schools: list[str] | None, known: list[st
             f"Unknown school {unknown[0]!r}. Schools in the data: {', '.join(known)}."
         )
     return list(wanted)
+
+
+def up_to_period(
+    tables: dict[str, pd.DataFrame], config: TrustConfig, period: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Keep only rows up to the report period, so a report shows the data as of that period.
+
+    Period tables keep the calendar's periods up to ``period``; pupils keep the academic years up
+    to its year. Returns the tables and, per table, how many clean rows were later (these are
+    valid rows, counted in the data-quality table, just not part of this period's reports).
+    """
+    keep = set(config.periods_up_to(period))
+    years = {academic_year_of(p) for p in keep}
+    out, later = {}, {}
+    for name, df in tables.items():
+        if name in PERIOD_TABLES and "period" in df.columns:
+            mask = df["period"].isin(keep)
+        elif name == "pupils" and "academic_year" in df.columns:
+            mask = df["academic_year"].isin(years)
+        else:
+            out[name] = df
+            continue
+        out[name] = df.loc[mask].reset_index(drop=True)
+        later[name] = int((~mask).sum())
+    return out, later
 
 
 def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -150,8 +176,11 @@ def prepare(
                 "top_rule": top,
             }
         )
-    data_quality = pd.DataFrame(dq_rows)
     clean = {n: df.drop(columns=[SOURCE_ROW], errors="ignore") for n, df in result.clean.items()}
+    clean, later = up_to_period(clean, config, period)
+    for row in dq_rows:
+        row["rows_after_period"] = later.get(row["table"], 0)
+    data_quality = pd.DataFrame(dq_rows)
 
     known = sorted(clean["schools"]["school_id"].astype(str)) if "schools" in clean else []
     selected = check_schools(config, schools, known)

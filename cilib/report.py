@@ -131,10 +131,17 @@ def data_quality(store: Store):
     total_in = int(dq["rows_in"].sum())
     total_q = int(dq["rows_quarantined"].sum())
     share = 100 * total_q / total_in if total_in else 0.0
+    later = int(dq["rows_after_period"].sum()) if "rows_after_period" in dq.columns else 0
+    after = (
+        f" {later:,} valid rows are from after {store.period} and are left out of this period's "
+        "reports."
+        if later
+        else ""
+    )
     parts = [
         f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
         "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
-        "the data team to correct at source.</p>",
+        f"the data team to correct at source.{after}</p>",
         table(
             dq,
             rename={
@@ -143,6 +150,7 @@ def data_quality(store: Store):
                 "rows_clean": "Clean",
                 "rows_quarantined": "Set aside",
                 "top_rule": "Most common rule broken",
+                "rows_after_period": "After this period",
             },
             digits=0,
         ).data,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from importlib import resources
 
 import numpy as np
@@ -14,21 +13,16 @@ import yaml
 
 import cilib.plan as cp
 import cilib.planning as pl
-from cilib.batch import NOTEBOOK_DIR
 from cilib.errors import DataError
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """The sample trust prepared once for this module."""
-    from cilib.config import load_config
-    from cilib.pipeline import prepare
-
-    folder = tmp_path_factory.mktemp("planning") / "store"
-    return prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=folder)
+def store(sample_store):
+    """The sample trust, prepared once per test session (tests/conftest.py)."""
+    return sample_store
 
 
 @pytest.fixture(scope="module")
@@ -425,36 +419,18 @@ def test_roadmap_per_phase(store):
 # notebooks
 
 
-def _run(name, school, tmp_path):
-    import papermill as pm
-
-    from cilib.kernel import QuietKernelManager
-
-    trust = tmp_path / "sample"
-    shutil.copytree(SAMPLE_CONFIG.parent, trust, ignore=shutil.ignore_patterns("store"))
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK_DIR / f"{name}.ipynb"),
-        str(out),
-        parameters={"config": str(trust / "trust.yml"), "school_id": school, "period": PERIOD},
-        cwd=str(NOTEBOOK_DIR),
-        progress_bar=False,
-        kernel_manager_class=QuietKernelManager,
-    )
-    nb = json.loads(out.read_text())
+def _run(name, school, tmp_path, store_dir):
+    nb = run_notebook(name, tmp_path, store=str(store_dir), school_id=school, period=PERIOD)
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert not [o for o in outputs if o.get("name") == "stderr"]
-    assert nb["metadata"]["papermill"]["parameters"]["school_id"] == school
     pngs = sum("image/png" in o.get("data", {}) for o in outputs)
     return json.dumps(nb, ensure_ascii=False), pngs
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("school", [None, "NLT01"])
-def test_strategic_plan_notebook_runs(school, tmp_path):
+def test_strategic_plan_notebook_runs(school, tmp_path, sample_store_dir):
     """02_strategic_plan runs on the sample: headings, checklist, theories, a chart per goal."""
-    text, pngs = _run("02_strategic_plan", school, tmp_path)
+    text, pngs = _run("02_strategic_plan", school, tmp_path, sample_store_dir)
     for heading in [
         "## Vision and priorities",
         "## Goals:",
@@ -473,9 +449,9 @@ def test_strategic_plan_notebook_runs(school, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("school", [None, "NLT01"])
-def test_implement_plan_notebook_runs(school, tmp_path):
+def test_implement_plan_notebook_runs(school, tmp_path, sample_store_dir):
     """03_implement_plan runs on the sample: timeline, overdue, fidelity, completeness, roadmap."""
-    text, pngs = _run("03_implement_plan", school, tmp_path)
+    text, pngs = _run("03_implement_plan", school, tmp_path, sample_store_dir)
     for heading in [
         "## Action steps on a timeline",
         "## Overdue and due-soon steps",
