@@ -6,8 +6,6 @@ with their reason in ``status``. The figures asserted here are reported in docs/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,10 +13,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from cilib import equity as eq
 from cilib.published import performance_tables
+from tests.conftest import REAL as SHARED_REAL
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dfe-performance-tables"
-if not REAL.exists():  # helper sessions run from /work/main; CI has shared/ beside the checkout
-    REAL = Path("/work/shared/data/real/dfe-performance-tables")
+REAL = SHARED_REAL / "dfe-performance-tables"
 FILES = {
     "KS4": ["ks4/2017-2018_850_ks4final.csv", "ks4/2017-2018_936_ks4final.csv"],
     "KS2": ["ks2/2017-850-ks2.csv", "ks2/2017-936-ks2.csv"],

@@ -8,8 +8,8 @@ import pytest
 from cilib.errors import ConfigError, DataError
 from cilib.mapping import apply_mapping, map_frame, read_mapping_file
 from cilib.published import load_example
+from tests.conftest import REAL
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 EXAMPLES = Path(__file__).resolve().parents[1] / "configs" / "examples"
 
 

@@ -13,8 +13,8 @@ from cilib.published import (
     nyc_school_explorer,
     performance_tables,
 )
+from tests.conftest import REAL
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 PT = REAL / "dfe-performance-tables"
 
 

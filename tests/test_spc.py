@@ -14,12 +14,11 @@ from scipy import special, stats
 from cilib import spc
 from cilib.errors import DataError
 from cilib.plots import COLOURS, MARKERS
+from tests.conftest import REAL
 
 matplotlib.use("Agg")
 
-REF = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "spc-reference" / "qicharts2"
-)
+REF = REAL / "spc-reference" / "qicharts2"
 TOL = 1e-6
 
 
