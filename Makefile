@@ -21,7 +21,7 @@ test: $(BIN)/cilib
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/cilib
-	$(BIN)/ruff check cilib tests benchmarks
+	$(BIN)/ruff check cilib tests benchmarks tools
 
 sample: $(BIN)/cilib
 	$(BIN)/cilib sample --output data/sample

@@ -8,10 +8,11 @@ standard first code cell (``OPEN.format(title=...)``).
 """
 
 import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell, new_code_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 
 def build(path, cells, scope="both", title=""):
+    """Write a notebook at ``path`` from ``(kind, source)`` cells with the cilib metadata."""
     nb = new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -31,10 +32,12 @@ def build(path, cells, scope="both", title=""):
     nbformat.write(nb, path)
 
 
-PARAMS = """store: str = ""  # prepared store folder, set by the batch (empty: prepare it from config)
+PARAMS = (  # noqa: E501 - the notebooks' parameters cell, kept as it appears there
+    """store: str = ""  # prepared store folder, set by the batch (empty: prepare it from config)
 config: str = "../data/sample/trust.yml"  # trust config, used only when store is empty
 school_id: "Optional[str]" = None  # school to report on (None: the whole trust)
 period: str = "2025/26 HT6"  # half-term to report on"""
+)
 
 OPEN = """import cilib as ci
 
