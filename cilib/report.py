@@ -125,8 +125,12 @@ def table(df: pd.DataFrame, *, threshold: int | None = None, caption: str | None
     return _html("".join(parts))
 
 
-def data_quality(store: Store):
-    """Return the data-quality note: rows in, clean and set aside per table, and why."""
+def data_quality(store: Store, *, brief: bool = False):
+    """Return the data-quality note: rows in, clean and set aside per table, and why.
+
+    ``brief=True`` gives the one-sentence summary only (the Assess Needs and Monitor and Adjust
+    reports show the full tables).
+    """
     dq = store.data_quality
     total_in = int(dq["rows_in"].sum())
     total_q = int(dq["rows_quarantined"].sum())
@@ -142,6 +146,10 @@ def data_quality(store: Store):
         f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
         "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
         f"the data team to correct at source.{after}</p>",
+    ]
+    if brief:
+        return _html(parts[0])
+    parts += [
         table(
             dq,
             rename={

@@ -118,3 +118,13 @@ def test_console_script_runs_without_traceback(tmp_path):
     )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sample_command_writes_the_trust(tmp_path, capsys):
+    """`cilib sample --output DIR --seed N` writes a loadable trust config and every table."""
+    from cilib.config import load_config
+
+    assert main(["sample", "--output", str(tmp_path / "s"), "--seed", "7"]) == 0
+    assert "Wrote 11 files" in capsys.readouterr().out
+    cfg = load_config(tmp_path / "s" / "trust.yml")
+    assert all(p.exists() for p in cfg.tables.values()) and len(cfg.tables) == 8
