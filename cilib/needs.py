@@ -263,14 +263,6 @@ def plot_gap_over_time(gaps: pd.DataFrame, *, title: str, ylabel: str, ax=None):
     return fig
 
 
-def school_funnel(
-    df: pd.DataFrame, value: str, *, kind: str, weight: str | None = None, scale: float = 100.0
-) -> pd.DataFrame:
-    """Funnel data for schools: each school's value against the trust's at its n."""
-    f = equity.funnel(df, value, "school_id", kind=kind, weight=weight)
-    return f
-
-
 def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -> pd.DataFrame:
     """Return a short ranked list of needs: the largest gaps for pupil groups, beyond noise.
 

@@ -13,18 +13,13 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from cilib.equity import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 from cilib.store import Store
-
-#: Symbol printed in place of a suppressed value, and the footnote that explains it.
-SUPPRESSED_SYMBOL = "x"
 
 
 def suppression_footnote(threshold: int) -> str:
-    """Return the footnote explaining suppressed cells."""
-    return (
-        f"{SUPPRESSED_SYMBOL} = not shown: fewer than {threshold} pupils, or a figure from which "
-        "such a small group could be worked out."
-    )
+    """Return the footnote explaining suppressed cells (``equity.SUPPRESSION_FOOTNOTE``)."""
+    return SUPPRESSION_FOOTNOTE.format(threshold=threshold)
 
 
 def _html(text: str):
