@@ -11,7 +11,8 @@ Design (a comparison-group design with a baseline, not a randomised trial):
   a school's report); when the intervention's ``group`` is ``focus`` the *focus* effect compares
   focus-group pupils, and the effect *for all pupils* compares all pupils in those schools;
 * **comparison**: pupils in the trust's other schools of the same phase (and, when the outcome
-  metric names ``schools``, among those);
+  metric names ``schools``, among those); when every school of the phase took part, the
+  trust's other schools, reported as a weaker comparison;
 * **outcome**: the strategy's outcome measure per pupil at the latest period with data;
 * **baseline**: the same measure at the last period with data before the intervention started.
 
@@ -175,6 +176,7 @@ class Analysis:
     message: str = ""
     treated_schools: list[str] = field(default_factory=list)
     comparison_schools: list[str] = field(default_factory=list)
+    weaker_comparison: bool = False  # comparison schools of another phase (none left in this one)
     group: str = "all"
     metric: dict | None = None
     metric_name: str = ""
@@ -303,8 +305,13 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     a.comparison_schools = sorted(
         s for s in store.school_ids if s not in schools and phase.get(s) in phases and s in allowed
     )
+    if not a.comparison_schools:
+        # every school of the phase took part: fall back to the trust's other schools, as the
+        # Monitor and Adjust decision does, and say that this is a weaker comparison
+        a.comparison_schools = sorted(s for s in store.school_ids if s not in schools)
+        a.weaker_comparison = bool(a.comparison_schools)
     try:
-        vals = pupil_values(tables, a.metric)
+        vals = pupil_values(tables, {k: v for k, v in a.metric.items() if k != "schools"})
     except DataError as exc:
         a.status = "not measurable"
         a.message = f"{st.id}: {exc}."
@@ -448,6 +455,13 @@ def verdict(a: Analysis, store: Store) -> str:
         "but schools were not randomly assigned, so differences between the schools other than "
         "the intervention may explain part of it"
     )
+    weaker = (
+        " Every school of this phase took part, so the comparison is the trust's schools of "
+        "another phase: a weaker comparison, whose pupils may differ in more than the "
+        "intervention."
+        if a.weaker_comparison
+        else ""
+    )
     if len(flagged):
         names = ", ".join(CHECK_LABELS.get(c, c).split(" (")[0].lower() for c in flagged["check"])
         caveat += f"; checks to weigh: {names}"
@@ -459,12 +473,12 @@ def verdict(a: Analysis, store: Store) -> str:
         more = "more" if r["diff"] > 0 else "less"
         return (
             f"{st.title} is associated with {abs(r['diff']):.1f} {a.unit} {more} progress in "
-            f"{a.metric_name} for {who} ({stats}), {caveat}."
+            f"{a.metric_name} for {who} ({stats}), {caveat}.{weaker}"
         )
     return (
         f"{st.title} shows no clear effect on {a.metric_name} for {who}: "
         f"{r['diff']:+.1f} {a.unit} (95% CI {lo:+.1f} to {hi:+.1f}; {stats}), which the data "
-        "cannot tell apart from no effect."
+        f"cannot tell apart from no effect.{weaker}"
     )
 
 

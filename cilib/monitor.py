@@ -38,7 +38,7 @@ import pandas as pd
 from cilib import plan as cp
 from cilib import spc
 from cilib.errors import ConfigError, DataError, PlanError
-from cilib.metrics import _apply_filter, compute_metric, period_key
+from cilib.metrics import compute_metric, period_key
 from cilib.store import Store
 
 __all__ = [
@@ -525,10 +525,6 @@ def rule_text(rule: Mapping[str, Any]) -> str:
     )
 
 
-def _phase_of(store: Store) -> dict[str, str]:
-    return {s["school_id"]: s.get("phase", "") for s in store.meta["schools"]}
-
-
 def _outcome_goal(plan: cp.Plan, strategy: cp.Strategy) -> cp.Goal:
     gid = strategy.outcome_measure if isinstance(strategy.outcome_measure, str) else None
     gid = gid or (strategy.goals[0] if strategy.goals else None)
@@ -537,55 +533,16 @@ def _outcome_goal(plan: cp.Plan, strategy: cp.Strategy) -> cp.Goal:
     return plan.goal(gid)
 
 
-def _pupil_values(store: Store, metric: Mapping[str, Any]) -> pd.DataFrame:
-    """Return one row per pupil and period: the goal's measure for that pupil.
-
-    Columns pupil_id, school_id, period, value. Attendance: 100 × attended / possible
-    (persistent absence: 100 when absent ≥ (100 − threshold)%); assessments: the pupil's mean
-    score (pct_at_or_above: 100 when ≥ threshold).
-    """
-    tables = _tables(store)
-    table, measure = metric["table"], metric["measure"]
-    if table not in ("attendance", "assessments"):
-        raise DataError(f"no pupil-level outcome for {table} measures")
-    df = tables[table]
-    df = df.loc[df["period"].isin(store.periods)]
-    if "academic_year" not in df.columns:
-        df = df.assign(academic_year=df["period"].astype("str").str.slice(0, 7))
-    df = _apply_filter(df, tables, metric.get("filter") or {}, table)
-    keys = ["pupil_id", "period"]
-    if table == "attendance":
-        g = df.groupby(keys, as_index=False).agg(
-            school_id=("school_id", "first"),
-            poss=("possible_sessions", "sum"),
-            att=("attended_sessions", "sum"),
-        )
-        g = g.loc[g["poss"] > 0]
-        rate = 100 * g["att"].astype(float) / g["poss"].astype(float)
-        if measure == "persistent_absence":
-            thr = float(metric.get("threshold", 90))
-            rate = 100 * ((100 - rate) >= (100 - thr) - 1e-9).astype(float)
-        return g.assign(value=rate)[["pupil_id", "school_id", "period", "value"]]
-    df = df.loc[df["score"].notna()]
-    g = df.groupby(keys, as_index=False).agg(
-        school_id=("school_id", "first"), value=("score", "mean")
-    )
-    if measure == "pct_at_or_above":
-        g["value"] = 100 * (g["value"] >= float(metric["threshold"])).astype(float)
-    return g[["pupil_id", "school_id", "period", "value"]]
-
-
 def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None = None) -> dict:
-    """Effect of a strategy's intervention on its outcome goal's measure (Hedges' g, 95% CI).
+    """Effect of a strategy's intervention on its outcome measure (Hedges' g, 95% CI).
 
-    Treated: pupils who were in the intervention's schools (only ``school_id`` when given) in
-    the baseline period, and in the focus group when the intervention's group is ``focus``.
-    Comparison: the same group in the other schools of the same phase; when every school of the
-    phase takes part, the trust's other schools (a weaker comparison, said in ``comparison``).
-    Outcome: each pupil's value of the goal's measure in the latest period with data up to the
-    report period; baseline: the same in the last period with data before the start. The
-    effect is the difference in mean gains by :func:`cilib.impact.impact` with ``baseline``;
-    ``effect_ci`` is the ``all`` row's ``(g_ci_low, g_ci_high)``.
+    The design is the Analyse Impact report's, :func:`cilib.evaluate.analyse`, so the decision
+    and the impact report rest on the same estimate: treated pupils in the intervention's
+    schools, comparison pupils in the other schools of the same phase (when every school of the
+    phase takes part, the trust's other schools, a weaker comparison said in ``comparison``),
+    gains from the last period before the start to the latest period. ``effect_ci`` is the
+    interval of the intervention's group: the focus group when the intervention is for it,
+    else all pupils.
 
     Returns
     -------
@@ -594,7 +551,7 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
         ``baseline_period``, ``outcome_period``, ``comparison`` (who the comparison is, or why
         there is none) and ``effects`` (the :class:`cilib.impact.ImpactResult`, or None).
     """
-    from cilib.impact import impact
+    from cilib import evaluate
 
     none: dict[str, Any] = {
         "effect_ci": None,
@@ -606,71 +563,33 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
         "outcome_period": None,
         "effects": None,
     }
-    inter = strategy.intervention
-    if not inter:
+    if not strategy.intervention:
         return {**none, "comparison": "no intervention schools named in the plan"}
-    plan = store.plan()
-    goal = _outcome_goal(plan, strategy)
-    metric = (
-        strategy.outcome_measure if isinstance(strategy.outcome_measure, Mapping) else goal.metric
+    a = evaluate.analyse(store, strategy.id, school_id)
+    info = {**none, "baseline_period": a.baseline_period, "outcome_period": a.outcome_period}
+    if a.status == "no comparison" or (a.status == "ok" and not a.comparison_schools):
+        return {**info, "comparison": "no comparison: every school in the trust takes part"}
+    if a.status != "ok" or a.result is None:
+        return {**info, "comparison": a.message or a.status}
+    what = (
+        "the same group in the trust's other schools (every school of this phase takes "
+        "part, so this is a weaker comparison)"
+        if a.weaker_comparison
+        else "the same group in the other schools of the same phase"
     )
-    phase = _phase_of(store)
-    schools = [s for s in inter["schools"] if s in phase]
-    treated = [school_id] if school_id is not None else schools
-    phases = {phase[s] for s in treated}
-    comp = [s for s in phase if phase[s] in phases and s not in schools]
-    what = "the same group in the other schools of the same phase"
-    if not comp:
-        comp = [s for s in phase if s not in schools]
-        what = (
-            "the same group in the trust's other schools (every school of this phase takes "
-            "part, so this is a weaker comparison)"
-        )
-    if not comp:
-        return {**none, "comparison": "no comparison: every school in the trust takes part"}
-    try:
-        vals = _pupil_values(store, metric)
-    except (DataError, KeyError) as err:
-        return {**none, "comparison": f"no pupil-level outcome to compare ({err})"}
-    vals = vals.loc[vals["school_id"].isin(treated + comp)]
-    start = inter["start_period"]
-    have = sorted(set(vals["period"]), key=period_key)
-    before = [p for p in have if period_key(p) < period_key(start)]
-    after = [
-        p
-        for p in have
-        if period_key(p) > period_key(start) and period_key(p) <= period_key(store.period)
-    ]
-    if not before or not after:
-        return {**none, "comparison": "no outcome data both before the start and since"}
-    bp, op = before[-1], after[-1]
-    base = vals.loc[vals["period"] == bp, ["pupil_id", "school_id", "value"]]
-    out = vals.loc[vals["period"] == op, ["pupil_id", "value"]].rename(columns={"value": "outcome"})
-    d = base.rename(columns={"value": "baseline"}).merge(out, on="pupil_id", how="left")
-    if inter.get("group") == "focus":
-        fg = _focus_dict(store, goal)
-        pupils = _tables(store)["pupils"]
-        yr = pupils.loc[pupils["academic_year"] == bp[:7], ["pupil_id", fg["column"]]]
-        d = d.merge(yr.drop_duplicates("pupil_id"), on="pupil_id", how="left")
-        d = d.loc[(d[fg["column"]] == fg["value"]).fillna(False).astype(bool)]
-    d = d.assign(treated=d["school_id"].isin(treated))
-    info = {**none, "baseline_period": bp, "outcome_period": op, "comparison": what}
-    if d["treated"].all() or not d["treated"].any():
-        return {**info, "comparison": "no pupils in one of the two groups"}
-    try:
-        res = impact(d, "outcome", "treated", baseline="baseline")
-    except DataError as err:
-        return {**info, "comparison": f"effect could not be estimated ({err})"}
-    row = res.effects.iloc[0]
+    eff = a.result.effects.set_index("population")
+    pop = "focus" if a.group == "focus" and "focus" in eff.index else "all"
+    row = eff.loc[pop]
     ci = (float(row["g_ci_low"]), float(row["g_ci_high"]))
     return {
         **info,
+        "comparison": what,
         "effect_ci": ci if np.isfinite(ci).all() else None,
         "g": float(row["g"]),
         "diff": float(row["diff"]),
         "n_treated": int(row["n_treated"]),
         "n_comparison": int(row["n_comparison"]),
-        "effects": res,
+        "effects": a.result,
     }
 
 

@@ -43,12 +43,19 @@ def test_reading_intervention_recovers_planted_effect(store):
 
 
 def test_homework_app_shows_no_clear_effect(store):
-    """S3 (every secondary school took part): no comparison, so no effect is claimed."""
+    """S3 (every secondary took part): compared with the primaries, flagged weaker; no effect."""
     a = ev.analyse(store, "S3")
-    assert a.status == "no comparison" and a.result is None
+    assert a.status == "ok" and a.weaker_comparison
+    assert a.comparison_schools == ["NLT01", "NLT02", "NLT03", "NLT04", "NLT05"]
+    e = _effects(a)
+    assert e.loc["all", "g_ci_low"] < 0 < e.loc["all", "g_ci_high"]
+    assert abs(e.loc["all", "g"]) < 0.1
     text = ev.verdict(a, store)
-    assert "no comparison group" in text and "associated with" not in text
-    assert len(a.trend) and set(a.trend["arm"]) == {"intervention"}
+    assert "no clear effect" in text and "weaker comparison" in text
+    assert "associated with" not in text
+    # the primary pupils who leave at the end of Year 6 show up as differential attrition
+    flagged = set(a.result.flagged["check"])
+    assert "attrition_differential" in flagged
 
 
 def _independent_cohort(store):
