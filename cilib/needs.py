@@ -248,6 +248,25 @@ def gap_over_time(
     return g.sort_values(by + ["period"]).reset_index(drop=True), trend
 
 
+def attendance_gap_over_time(
+    store: Store, school_id: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the focus group's attendance gap per half-term (points) and its trend verdict."""
+    per = attendance_pupils(store, school_id)
+    if not len(per):
+        return pd.DataFrame(), pd.DataFrame()
+    focus = store.focus
+    return gap_over_time(
+        per,
+        "rate",
+        focus_column=focus.column,
+        focus_value=focus.value,
+        periods=store.periods,
+        threshold=store.threshold,
+        scale=100,
+    )
+
+
 def plot_gap_over_time(gaps: pd.DataFrame, *, title: str, ylabel: str, ax=None):
     """Chart the focus and comparison values per period with the gap's interval shaded."""
     fig, ax = new_axes(ax, title=title, figsize=(8, 4.2))
@@ -361,17 +380,8 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
             )
         else:
             out.append(f"The {focus.label.lower()} attendance gap is not shown: too few pupils.")
-    per = attendance_pupils(store, school_id)
-    if len(per):
-        gaps, trend = gap_over_time(
-            per,
-            "rate",
-            focus_column=focus.column,
-            focus_value=focus.value,
-            periods=store.periods,
-            threshold=store.threshold,
-            scale=100,
-        )
+    gaps, trend = attendance_gap_over_time(store, school_id)
+    if len(gaps):
         if len(gaps) >= 2 and not gaps["suppressed"].iloc[-2:].any():
             last, prev = gaps.iloc[-1], gaps.iloc[-2]
             out.append(
@@ -479,17 +489,8 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
 
     focus = store.focus
     out = []
-    per = attendance_pupils(store, school_id)
-    if len(per):
-        gaps, trend = gap_over_time(
-            per,
-            "rate",
-            focus_column=focus.column,
-            focus_value=focus.value,
-            periods=store.periods,
-            threshold=store.threshold,
-            scale=100,
-        )
+    gaps, trend = attendance_gap_over_time(store, school_id)
+    if len(gaps):
         fig = plot_gap_over_time(
             gaps,
             title=f"Attendance: {focus.label.lower()} against {focus.comparison_label.lower()}",
