@@ -133,8 +133,8 @@ def pupil_values(tables: Mapping[str, pd.DataFrame], metric: Mapping[str, Any]) 
         if measure == "attendance_rate":
             val = 100 * u["att"] / u["poss"]
         else:
-            absent = (u["poss"] - u["att"]) * 100 >= (100 - m["threshold"]) * u["poss"]
-            val = 100 * absent.astype("float64")
+            absent = metrics.persistently_absent(u["poss"], u["att"], threshold=m["threshold"])
+            val = pd.Series(100 * absent.astype("float64"), index=u.index)
         out = u[keys].assign(value=val.to_numpy())
     elif table == "assessments":
         d = df[keys].assign(score=pd.to_numeric(df["score"]).astype("float64"))

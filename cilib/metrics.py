@@ -170,6 +170,25 @@ def describe_metric(metric: Mapping[str, Any]) -> str:
     return f"{name} ({', '.join(extras)})" if extras else name
 
 
+def persistently_absent(possible: Any, attended: Any, *, threshold: float = 90) -> np.ndarray:
+    """Return whether each pupil is persistently absent: missed ≥ (100 − threshold)% of sessions.
+
+    The one definition used everywhere (England's: missing 10% or more of possible sessions,
+    so a pupil who attended exactly 90%, e.g. 54 of 60 sessions, *is* persistently absent).
+    Computed as ``(possible − attended) × 100 ≥ (100 − threshold) × possible``, which is exact
+    for whole numbers of sessions (no rounding at the boundary). Pupils with no possible
+    sessions are never persistently absent (leave them out of the denominator).
+
+    Examples
+    --------
+    >>> persistently_absent([60, 60, 60, 0], [54, 55, 30, 0]).tolist()
+    [True, False, True, False]
+    """
+    poss = np.asarray(possible, dtype="float64")
+    att = np.asarray(attended, dtype="float64")
+    return (poss > 0) & ((poss - att) * 100 >= (100 - float(threshold)) * poss)
+
+
 # --------------------------------------------------------------------------------------------
 # helpers
 
@@ -361,7 +380,7 @@ def _attendance(df, tables, m, focus, skeys, measure) -> pd.DataFrame:
         return g
     # persistent absence: absent ≥ (100 - threshold)% of possible sessions
     u = u.loc[u["poss"] > 0].copy()
-    u["pa"] = ((u["poss"] - u["att"]) * 100 >= (100 - m["threshold"]) * u["poss"]).astype(float)
+    u["pa"] = persistently_absent(u["poss"], u["att"], threshold=m["threshold"]).astype(float)
     g = (
         _expand(u)
         .groupby(keys, as_index=False)

@@ -13,11 +13,11 @@ import pandas as pd
 
 from cilib import equity
 from cilib.config import academic_year_of
+from cilib.metrics import persistently_absent
 from cilib.plots import COLOURS, new_axes
 from cilib.store import Store
 
 #: Persistent absence: missing 10% or more of possible sessions (the DfE definition).
-PERSISTENT_ABSENCE_BELOW = 0.90
 LENS_LABELS = {
     "disadvantaged": "Disadvantaged",
     "fsm": "Free school meals",
@@ -62,7 +62,8 @@ def attendance_pupils(
 ) -> pd.DataFrame:
     """One row per pupil and period: sessions, attendance rate (0-1) and persistent absence.
 
-    ``rate = attended_sessions / possible_sessions``; ``persistent_absence`` is ``rate < 0.90``.
+    ``rate = attended_sessions / possible_sessions``; ``persistent_absence`` is
+    :func:`cilib.metrics.persistently_absent` (missed 10% or more of possible sessions).
     Rows with no possible sessions are left out (no rate can be formed).
     """
     att = _scope(store.table("attendance"), school_id)
@@ -73,7 +74,9 @@ def attendance_pupils(
         attended=att["attended_sessions"].astype("float64"),
     )
     att = att.assign(rate=att["attended"] / att["possible"])
-    att = att.assign(persistent_absence=(att["rate"] < PERSISTENT_ABSENCE_BELOW).astype("float64"))
+    att = att.assign(
+        persistent_absence=persistently_absent(att["possible"], att["attended"]).astype("float64")
+    )
     return with_pupils(store, att)
 
 
@@ -85,7 +88,9 @@ def attendance_year_to_date(store: Store, school_id: str | None = None) -> pd.Da
     keys = ["pupil_id", "school_id", "academic_year"]
     ytd = att.groupby(keys, as_index=False)[["possible", "attended"]].sum()
     ytd = ytd.assign(rate=ytd["attended"] / ytd["possible"])
-    ytd = ytd.assign(persistent_absence=(ytd["rate"] < PERSISTENT_ABSENCE_BELOW).astype("float64"))
+    ytd = ytd.assign(
+        persistent_absence=persistently_absent(ytd["possible"], ytd["attended"]).astype("float64")
+    )
     return with_pupils(store, ytd)
 
 

@@ -366,3 +366,34 @@ def test_describe_and_period_key():
         == "scale mean (scale=belonging)"
     )
     assert period_key("2024/25 HT6") < period_key("2025/26 HT1")
+
+
+def test_persistent_absence_at_exactly_ninety_percent_is_one_definition():
+    """54 of 60 sessions (exactly 90%) is persistent absence in metrics, needs and evaluate."""
+    from cilib import evaluate, metrics
+
+    att = pd.DataFrame(
+        {
+            "pupil_id": ["a", "b", "c"],
+            "school_id": ["S1"] * 3,
+            "academic_year": ["2024/25"] * 3,
+            "period": ["2024/25 HT1"] * 3,
+            "possible_sessions": [60, 60, 60],
+            "attended_sessions": [54, 55, 53],
+        }
+    )
+    # DfE: missed 10% or more of possible sessions -> a (6 of 60 missed) and c; not b
+    expected = [True, False, True]
+    assert metrics.persistently_absent([60, 60, 60], [54, 55, 53]).tolist() == expected
+    r = metrics.compute_metric(
+        {"attendance": att}, {"table": "attendance", "measure": "persistent_absence"}
+    )
+    assert r.loc[r["group"] == "all", "numerator"].item() == 2
+    v = evaluate.pupil_values(
+        {"attendance": att}, {"table": "attendance", "measure": "persistent_absence"}
+    )
+    assert sorted(v.set_index("pupil_id")["value"].items()) == [
+        ("a", 100.0),
+        ("b", 0.0),
+        ("c", 100.0),
+    ]
