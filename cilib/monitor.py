@@ -178,11 +178,6 @@ def _digits(goal: cp.Goal) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _applies(goal: cp.Goal, school_id: str | None) -> bool:
-    schools = (goal.metric or {}).get("schools")
-    return school_id is None or not schools or school_id in schools
-
-
 def goal_series(store: Store, goal: cp.Goal, school_id: str | None = None) -> pd.DataFrame:
     """Return the goal's metric per half-term and group, with a ``suppressed`` flag.
 
@@ -194,7 +189,7 @@ def goal_series(store: Store, goal: cp.Goal, school_id: str | None = None) -> pd
 
     def make() -> pd.DataFrame:
         cols = ["period", "group", "n", "numerator", "denominator", "value", "sd", "suppressed"]
-        if goal.metric is None or not _applies(goal, school_id):
+        if goal.metric is None or not goal.applies_to(school_id):
             return pd.DataFrame(columns=cols)
         try:
             res = compute_metric(
@@ -525,14 +520,6 @@ def rule_text(rule: Mapping[str, Any]) -> str:
     )
 
 
-def _outcome_goal(plan: cp.Plan, strategy: cp.Strategy) -> cp.Goal:
-    gid = strategy.outcome_measure if isinstance(strategy.outcome_measure, str) else None
-    gid = gid or (strategy.goals[0] if strategy.goals else None)
-    if gid is None:
-        raise PlanError(f"strategy {strategy.id!r} serves no goal, so there is no outcome to judge")
-    return plan.goal(gid)
-
-
 def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None = None) -> dict:
     """Effect of a strategy's intervention on its outcome measure (Hedges' g, 95% CI).
 
@@ -593,18 +580,6 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
     }
 
 
-def _strategy_applies(plan: cp.Plan, strategy: cp.Strategy, school_id: str | None) -> bool:
-    if school_id is None:
-        return True
-    inter = strategy.intervention
-    if inter and school_id not in inter["schools"]:
-        return False
-    try:
-        return _applies(_outcome_goal(plan, strategy), school_id)
-    except PlanError:
-        return False
-
-
 def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = None) -> dict:
     """All the evidence :func:`cilib.plan.decide` needs for one strategy, wired from the data.
 
@@ -620,7 +595,7 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
     def make() -> dict:
         plan = store.plan()
         s = plan.strategy(strategy_id)
-        goal = _outcome_goal(plan, s)
+        goal = plan.outcome_goal(s)
         try:
             ev = cp.strategy_evidence(
                 plan,
@@ -711,7 +686,7 @@ def strategy_decisions(
     r = decision_rule(store) if rule is None else {**cp.DEFAULT_RULE, **dict(rule)}
     rows = []
     for s in plan.strategies:
-        if not _strategy_applies(plan, s, school_id):
+        if not plan.strategy_applies_to(s, school_id):
             continue
         ev = strategy_evidence(store, s.id, school_id)
         decision, reason = cp.decide(s, ev, r)
@@ -773,7 +748,7 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         return ["The trust has no improvement plan (plan.yml), so there is nothing to monitor."]
     out = []
     for goal in plan.goals:
-        if not _applies(goal, school_id):
+        if not goal.applies_to(school_id):
             continue
         own = goal_charts(store, goal, school_id)["own"]
         if own is None:
@@ -944,7 +919,7 @@ def goals_section(store: Store, school_id: str | None = None) -> list:
         if goal.metric is None:
             items.append(note(f"{goal.id} has no metric, so it cannot be charted.", warn=True))
             continue
-        if not _applies(goal, school_id):
+        if not goal.applies_to(school_id):
             items.append(note(f"{goal.id} ({goal.title}) is measured in other schools only."))
             continue
         if (

@@ -167,6 +167,23 @@ class Goal:
     milestones: dict[str, float] = field(default_factory=dict)
     line: int = 0
 
+    def applies_to(self, school_id: str | None) -> bool:
+        """Say whether the goal covers a school (always true for the whole trust, ``None``).
+
+        A metric restricted with ``schools: [...]`` applies only to those schools (e.g. a primary
+        reading goal does not apply to a secondary school).
+
+        Examples
+        --------
+        >>> g = Goal(id="G", title="t", target=1.0, target_period="2024/25 HT6",
+        ...          metric={"table": "attendance", "measure": "attendance_rate",
+        ...                  "schools": ["S1"]})
+        >>> g.applies_to("S2"), g.applies_to("S1"), g.applies_to(None)
+        (False, True, True)
+        """
+        schools = (self.metric or {}).get("schools")
+        return school_id is None or not schools or school_id in schools
+
 
 @dataclass(frozen=True)
 class Strategy:
@@ -253,6 +270,36 @@ class Plan:
             if s.id == strategy_id:
                 return s
         raise PlanError(f"{self.source}: no strategy with id {strategy_id!r}")
+
+    def outcome_goal(self, strategy: Strategy) -> Goal:
+        """Return the goal a strategy is judged on: its ``outcome_measure`` goal, else its first."""
+        gid = strategy.outcome_measure if isinstance(strategy.outcome_measure, str) else None
+        gid = gid or (strategy.goals[0] if strategy.goals else None)
+        if gid is None:
+            raise PlanError(
+                f"strategy {strategy.id!r} serves no goal, so there is no outcome to judge"
+            )
+        return self.goal(gid)
+
+    def strategy_applies_to(self, strategy: Strategy, school_id: str | None) -> bool:
+        """Say whether a strategy involves a school: the one rule every report uses.
+
+        Always true for the whole trust (``None``). For a school: the school must be in the
+        strategy's intervention (when it names one), and the goal the strategy is judged on
+        must apply to the school (a strategy serving a primary-only goal is not a secondary's).
+        A strategy that serves no goal applies wherever its intervention does.
+        """
+        if school_id is None:
+            return True
+        inter = strategy.intervention
+        if inter and school_id not in inter.get("schools", []):
+            return False
+        if not strategy.goals and not isinstance(strategy.outcome_measure, str):
+            return True
+        try:
+            return self.outcome_goal(strategy).applies_to(school_id)
+        except PlanError:
+            return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -106,33 +106,6 @@ def previous_period(store: Store) -> str | None:
     return p[-2] if len(p) >= 2 else None
 
 
-def goal_applies(goal: cp.Goal, school_id: str | None) -> bool:
-    """Say whether a goal's metric covers a school (always true for the trust).
-
-    A metric restricted with ``schools: [...]`` applies only to those schools (e.g. a primary
-    reading goal does not apply to a secondary school).
-
-    Examples
-    --------
-    >>> g = cp.Goal(id="G", title="t", target=1.0, target_period="2024/25 HT6",
-    ...             metric={"table": "attendance", "measure": "attendance_rate",
-    ...                     "schools": ["S1"]})
-    >>> goal_applies(g, "S2"), goal_applies(g, "S1"), goal_applies(g, None)
-    (False, True, True)
-    """
-    if school_id is None or goal.metric is None:
-        return True
-    schools = goal.metric.get("schools")
-    return schools is None or school_id in schools
-
-
-def strategy_applies(strategy: cp.Strategy, school_id: str | None) -> bool:
-    """Say whether a strategy involves a school (trust-wide, or in its intervention)."""
-    if school_id is None or not strategy.intervention:
-        return True
-    return school_id in strategy.intervention.get("schools", [])
-
-
 def group_label(
     goal: cp.Goal, focus_label: str = "Disadvantaged pupils", comparison_label: str = "Other pupils"
 ) -> str:
@@ -273,7 +246,7 @@ def goal_summary(
         elif upto is not None and period_key(g.baseline_period) > period_key(upto):
             row["status"] = "not yet measured"
             row["detail"] = f"its baseline period {g.baseline_period} is after {upto}"
-        elif not goal_applies(g, school_id):
+        elif not g.applies_to(school_id):
             row["status"] = "does not apply"
             row["detail"] = (
                 f"the goal is measured in {', '.join(g.metric['schools'])} only, not in this school"
@@ -457,7 +430,7 @@ def theories_of_action(plan: cp.Plan, school_id: str | None = None) -> pd.DataFr
             if school_id is not None:
                 where = (
                     "this school takes part"
-                    if strategy_applies(s, school_id)
+                    if plan.strategy_applies_to(s, school_id)
                     else f"not in this school ({where})"
                 )
         else:
@@ -534,7 +507,7 @@ def actions_for(plan: cp.Plan, school_id: str | None = None) -> list[cp.Action]:
     """
     if school_id is None:
         return list(plan.actions)
-    involved = {s.id for s in plan.strategies if strategy_applies(s, school_id)}
+    involved = {s.id for s in plan.strategies if plan.strategy_applies_to(s, school_id)}
     return [a for a in plan.actions if a.strategy is None or a.strategy in involved]
 
 
@@ -704,7 +677,7 @@ def process_measures(
     ]
     parts = []
     for s in plan.strategies:
-        if s.process_measure is None or not strategy_applies(s, school_id):
+        if s.process_measure is None or not plan.strategy_applies_to(s, school_id):
             continue
         res = metric_by_school(tables, s.process_measure, periods=list(periods))
         res = res.loc[res["group"] == "all"]
@@ -1200,7 +1173,7 @@ def vision_section(store: Store, school_id: str | None = None) -> list:
             f"<li>{_esc(g.id)}: {_esc(g.title)}"
             + (
                 ""
-                if goal_applies(g, school_id)
+                if g.applies_to(school_id)
                 else " <span class='cilib-note'>(not measured in this school)</span>"
             )
             + "</li>"
@@ -1478,7 +1451,7 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
                     warn=True,
                 )
             )
-        elif not strategy_applies(s, school_id):
+        elif not plan.strategy_applies_to(s, school_id):
             out.append(note(f"{s.id} ({s.title}) does not run in this school."))
         elif (pm["strategy"] == s.id).any() and pm.loc[
             pm["strategy"] == s.id, "value"

@@ -295,7 +295,7 @@ def test_sections_render(store):
 
     items = monitor.goals_section(store, "NLT07")
     figs = [x for x in items if isinstance(x, Figure)]
-    n_goals = sum(monitor._applies(g, "NLT07") for g in store.plan().goals)
+    n_goals = sum(g.applies_to("NLT07") for g in store.plan().goals)
     assert 0 < len(figs) <= 2 * n_goals
     html = "".join(getattr(x, "data", "") for x in items)
     assert "measured in other schools only" in html and "progress against the trajectory" in html

@@ -578,3 +578,33 @@ def test_chart_signal_does_not_override_a_comparison_estimate():
     ev["effect_ci"] = (-0.2, 0.3)
     assert decide(APP, ev)[0] == "adjust"
     assert decide(APP, ev, rule={"effect_overrides_signal": False})[0] == "continue"
+
+
+def test_one_applies_rule_for_strategies():
+    """A strategy applies to a school only if in its intervention and its goal covers the school."""
+    from cilib.plan import Goal, Plan, Strategy
+
+    primary_goal = Goal(
+        id="G1",
+        title="reading",
+        target=1.0,
+        target_period="2024/25 HT6",
+        metric={"table": "assessments", "measure": "mean_score", "schools": ["P1", "P2"]},
+    )
+    trust_goal = Goal(
+        id="G2",
+        title="attendance",
+        target=1.0,
+        target_period="2024/25 HT6",
+        metric={"table": "attendance", "measure": "attendance_rate"},
+    )
+    s_primary = Strategy(id="S1", title="phonics", goals=("G1",))
+    s_some = Strategy(id="S2", title="mentors", goals=("G2",), intervention={"schools": ["P1"]})
+    s_none = Strategy(id="S3", title="no goal")
+    plan = Plan("v", (), (primary_goal, trust_goal), (s_primary, s_some, s_none))
+    assert plan.strategy_applies_to(s_primary, "P1")
+    assert not plan.strategy_applies_to(s_primary, "SEC1")  # its goal is primary-only
+    assert plan.strategy_applies_to(s_some, "P1")
+    assert not plan.strategy_applies_to(s_some, "P2")  # not in the intervention
+    assert plan.strategy_applies_to(s_none, "SEC1")
+    assert all(plan.strategy_applies_to(s, None) for s in plan.strategies)
