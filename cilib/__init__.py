@@ -7,9 +7,9 @@ The public API, in one readable list. Modules, one job each:
   ``validate`` (Great Expectations with quarantine; imported only by the batch), ``store``
   (prepared parquet store), ``pipeline`` (load, validate and store once per run);
 - ``equity`` (summaries, gaps, trends, funnels, suppression), ``impact`` (effect of an
-  intervention with validity checks; the module is callable, so ``cilib.impact(df, ...)`` is
-  :func:`cilib.impact.impact`), ``survey`` (scale reliability, response bias), ``spc`` (run and
-  control charts), ``plan`` and ``metrics`` (the improvement plan and its measures);
+  intervention with validity checks: :func:`cilib.estimate_impact`), ``survey`` (scale
+  reliability, response bias), ``spc`` (run and control charts), ``plan`` and ``metrics`` (the
+  improvement plan and its measures);
 - ``needs``, ``planning``, ``monitor``, ``evaluate``, ``overview`` (the report of each phase:
   Assess Needs, Strategic Plan and Implement Plan, Monitor and Adjust, Analyse Impact, Trust
   overview), ``benchmark`` (published benchmarks in reports), ``widgets`` (the explorer);
@@ -40,7 +40,7 @@ from cilib import (
 from cilib.config import load_config
 from cilib.equity import funnel, gap, gap_trend, group_summary, suppress
 from cilib.errors import CilibError, ConfigError, DataError, PlanError
-from cilib.impact import months_progress
+from cilib.impact import estimate_impact, months_progress
 from cilib.metrics import compute_metric, metric_by_school
 from cilib.pipeline import open_store, prepare
 from cilib.plan import load_plan
@@ -57,6 +57,7 @@ __all__ = [
     "compute_metric",
     "config",
     "equity",
+    "estimate_impact",
     "evaluate",
     "funnel",
     "gap",

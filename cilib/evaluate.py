@@ -24,7 +24,7 @@ intervention), so the intervention cannot change who is counted in the group.
 
 The effect is the difference in mean gains (``outcome - baseline``), treated minus comparison,
 with Welch's interval; Hedges' g uses the pooled SD of the outcome; the change in the gap is the
-difference in differences (:func:`cilib.impact.impact`).
+difference in differences (:func:`cilib.impact.estimate_impact`).
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 
 from cilib import equity, metrics
-from cilib import impact as _impact_mod
 from cilib.errors import DataError, PlanError
+from cilib.impact import MONTHS_NOTE, estimate_impact
 from cilib.plots import COLOURS, MARKERS, new_axes
 from cilib.store import Store
 
-#: Plain-English names of the validity checks of :func:`cilib.impact.impact`.
+#: Plain-English names of the validity checks of :func:`cilib.impact.estimate_impact`.
 CHECK_LABELS = {
     "attrition_overall": "Pupils lost from the study (attrition)",
     "attrition_differential": "One group lost more pupils than the other (differential attrition)",
@@ -346,7 +346,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
         a.message = f"{st.id}: no pupils with a baseline in both the treated and comparison groups."
         return a
     has_focus = a.data["focus"].notna().any() and a.data["focus"].astype("boolean").any()
-    a.result = _impact_mod.impact(
+    a.result = estimate_impact(
         a.data,
         "outcome",
         "treated",
@@ -630,7 +630,7 @@ def effects_section(store: Store, school_id: str | None = None, intervention: st
             )
         )
         out.append(note(verdict(a, store)))
-    out.append(note(_impact_mod.MONTHS_NOTE))
+    out.append(note(MONTHS_NOTE))
     out.append(
         note(
             "The change in the gap is the focus group's difference minus the other pupils' "

@@ -1,10 +1,10 @@
 """Did an intervention make a difference, and for whom? Effects with the threats to validity.
 
-:func:`impact` compares a treated group with a comparison group on an outcome, for everyone and
-for a focus group (by default disadvantaged pupils), estimates the change in the gap, converts
-Hedges' g to months of additional progress, and reports beside the result the checks a reader
-needs before believing it: attrition (overall and differential), baseline imbalance, small n,
-regression to the mean and missing data by group.
+:func:`estimate_impact` compares a treated group with a comparison group on an outcome, for everyone
+and for a focus group (by default disadvantaged pupils), estimates the change in the gap, converts
+Hedges' g to months of additional progress, and reports beside the result the checks a reader needs
+before believing it: attrition (overall and differential), baseline imbalance, small n, regression
+to the mean and missing data by group.
 
 Formulas:
 
@@ -26,8 +26,6 @@ Formulas:
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,7 +252,7 @@ def _bool_col(s: pd.Series, name: str) -> pd.Series:
     return v.astype("Float64").astype("boolean")
 
 
-def impact(
+def estimate_impact(
     df: pd.DataFrame,
     outcome: str,
     treated: str,
@@ -308,7 +306,7 @@ def impact(
     >>> df = pd.DataFrame({"t": [True] * 4 + [False] * 4,
     ...                    "pre": [10, 12, 11, 13, 10, 12, 11, 13],
     ...                    "post": [15, 18, 16, 19, 12, 15, 13, 16]})
-    >>> r = impact(df, "post", "t", baseline="pre")
+    >>> r = estimate_impact(df, "post", "t", baseline="pre")
     >>> r.effects[["population", "diff", "n_treated", "n_comparison"]]
       population  diff  n_treated  n_comparison
     0        all   3.0          4             4
@@ -545,20 +543,6 @@ __all__: Sequence[str] = (
     "MONTHS_NOTE",
     "ImpactResult",
     "effect_from_stats",
-    "impact",
+    "estimate_impact",
     "months_progress",
 )
-
-
-class _CallableModule(types.ModuleType):
-    """Let ``cilib.impact(df, ...)`` call :func:`impact` while ``cilib.impact.X`` stays the module.
-
-    The public API names both the function ``cilib.impact`` and this module; making the module
-    callable keeps ``cilib.impact.months_progress`` and ``from cilib.impact import impact`` working.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return impact(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -9,7 +9,13 @@ import statsmodels.api as sm
 from scipy import stats
 
 from cilib.errors import DataError
-from cilib.impact import MONTHS_NOTE, ImpactResult, effect_from_stats, impact, months_progress
+from cilib.impact import (
+    MONTHS_NOTE,
+    ImpactResult,
+    effect_from_stats,
+    estimate_impact,
+    months_progress,
+)
 
 
 def trial(n=400, seed=11, effect=4.0, focus_extra=2.0, missing=0.0):
@@ -69,7 +75,7 @@ def test_months_progress_eef_table_boundaries():
 def test_gain_effect_matches_scipy_welch_and_hand_g():
     """Gain difference equals scipy's Welch interval; g uses the pooled outcome SD."""
     df = trial()
-    res = impact(df, "post", "treated", baseline="pre")
+    res = estimate_impact(df, "post", "treated", baseline="pre")
     assert isinstance(res, ImpactResult)
     row = res.effects.set_index("population").loc["all"]
     gain = df["post"] - df["pre"]
@@ -91,7 +97,7 @@ def test_gain_effect_matches_scipy_welch_and_hand_g():
 def test_ancova_matches_statsmodels_ols():
     """adjust=True gives the treated coefficient, SE and CI of statsmodels OLS."""
     df = trial()
-    res = impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
+    res = estimate_impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
     eff = res.effects.set_index("population")
     for pop, sub in (("all", df), ("focus", df[df["dis"]]), ("other", df[~df["dis"]])):
         x = sm.add_constant(np.column_stack([sub["treated"].astype(float), sub["pre"]]))
@@ -107,14 +113,14 @@ def test_ancova_matches_statsmodels_ols():
 def test_gap_change_matches_ols_interaction():
     """Difference in differences: point = OLS interaction; SE = HC2 SE of the saturated model."""
     df = trial()
-    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    res = estimate_impact(df, "post", "treated", baseline="pre", group="dis")
     row = res.effects.set_index("population").loc["gap change"]
     t, f = df["treated"].astype(float), df["dis"].astype(float)
     x = sm.add_constant(np.column_stack([t, f, t * f]))
     fit = sm.OLS((df["post"] - df["pre"]).to_numpy(), x).fit(cov_type="HC2")
     assert row["diff"] == pytest.approx(fit.params[3], abs=1e-10)
     assert row["diff_se"] == pytest.approx(fit.bse[3], rel=1e-10)
-    adj = impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
+    adj = estimate_impact(df, "post", "treated", baseline="pre", group="dis", adjust=True)
     arow = adj.effects.set_index("population").loc["gap change"]
     x2 = sm.add_constant(np.column_stack([t, f, t * f, df["pre"]]))
     fit2 = sm.OLS(df["post"].to_numpy(), x2).fit()
@@ -125,7 +131,7 @@ def test_gap_change_matches_ols_interaction():
 def test_outcome_only_and_effect_from_stats():
     """No baseline: difference of outcomes; published stats give Borenstein's g."""
     df = trial()
-    res = impact(df, "post", "treated")
+    res = estimate_impact(df, "post", "treated")
     a, b = df.loc[df["treated"], "post"], df.loc[~df["treated"], "post"]
     assert res.effects["diff"].iloc[0] == pytest.approx(a.mean() - b.mean())
     checks = res.checks.set_index("check")
@@ -148,7 +154,7 @@ def test_checks_attrition_imbalance_small_n_missing_by_group():
     )
     df.loc[[0, 1, 2, 3], "post"] = np.nan  # 4 treated, all disadvantaged, missing
     df.loc[[25], "post"] = np.nan  # 1 comparison, also disadvantaged (rows 20-29)
-    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    res = estimate_impact(df, "post", "treated", baseline="pre", group="dis")
     c = res.checks.set_index("check")
     assert c.loc["attrition_overall", "value"] == pytest.approx(5 / n)
     assert not c.loc["attrition_overall", "flag"]
@@ -172,7 +178,7 @@ def test_regression_to_mean_check_when_selected_low():
     df = trial(n=300, effect=0.0, focus_extra=0.0)
     low = df["pre"] < df["pre"].quantile(0.3)
     df["treated"] = low  # treated were the lowest scorers, comparison the rest
-    res = impact(df, "post", "treated", baseline="pre", selected_low=True)
+    res = estimate_impact(df, "post", "treated", baseline="pre", selected_low=True)
     c = res.checks.set_index("check")
     r = np.corrcoef(df["pre"], df["post"])[0, 1]
     expected = (1 - r) * (df.loc[~low, "pre"].mean() - df.loc[low, "pre"].mean())
@@ -188,7 +194,7 @@ def test_attrition_flag_and_input_not_mutated():
     """High attrition is flagged; the input frame is unchanged."""
     df = trial(missing=0.3)
     before = df.copy()
-    res = impact(df, "post", "treated", baseline="pre", group="dis")
+    res = estimate_impact(df, "post", "treated", baseline="pre", group="dis")
     assert res.checks.set_index("check").loc["attrition_overall", "flag"]
     pd.testing.assert_frame_equal(df, before)
 
@@ -197,12 +203,12 @@ def test_impact_errors():
     """Bad inputs raise DataError with a message that says what to fix."""
     df = trial()
     with pytest.raises(DataError, match="lacks column"):
-        impact(df, "score", "treated")
+        estimate_impact(df, "score", "treated")
     with pytest.raises(DataError, match="adjust=True needs baseline"):
-        impact(df, "post", "treated", adjust=True)
+        estimate_impact(df, "post", "treated", adjust=True)
     with pytest.raises(DataError, match="both treated"):
-        impact(df.assign(treated=True), "post", "treated")
+        estimate_impact(df.assign(treated=True), "post", "treated")
     with pytest.raises(DataError, match="boolean or 0/1"):
-        impact(df.assign(treated=2), "post", "treated")
+        estimate_impact(df.assign(treated=2), "post", "treated")
     with pytest.raises(DataError, match="no rows have"):
-        impact(df, "post", "treated", group="dis", focus="yes")
+        estimate_impact(df, "post", "treated", group="dis", focus="yes")
