@@ -258,15 +258,9 @@ def analyse(store: Store, strategy_id: str, school_id: str | None = None) -> Ana
         outcome``), ``.result`` the :class:`cilib.impact.ImpactResult`, ``.trend`` the mean
         outcome per period and arm for the chart.
     """
-    key = (str(store.folder), store.meta.get("prepared_at"), store.period, strategy_id, school_id)
-    if key not in _CACHE:
-        if len(_CACHE) > 32:
-            _CACHE.clear()
-        _CACHE[key] = _analyse(store, strategy_id, school_id)
-    return _CACHE[key]
-
-
-_CACHE: dict[tuple, Analysis] = {}
+    return store.memo(
+        "analyse", strategy_id, school_id, make=lambda: _analyse(store, strategy_id, school_id)
+    )
 
 
 def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:

@@ -77,22 +77,8 @@ _MEASURE_NAMES = {
     "incidents_per_100": "incidents per 100 pupils",
 }
 
-_CACHE: dict[tuple, Any] = {}
-
-
-def _key(store: Store, *parts: Any) -> tuple:
-    return (str(store.folder), store.period, store.meta.get("prepared_at"), *parts)
-
-
-def _cached(store: Store, name: str, *parts: Any, make) -> Any:
-    k = _key(store, name, *parts)
-    if k not in _CACHE:
-        _CACHE[k] = make()
-    return _CACHE[k]
-
-
 def _tables(store: Store) -> dict[str, pd.DataFrame]:
-    return _cached(store, "tables", make=store.tables_dict)
+    return store.memo("monitor", "tables", make=store.tables_dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +193,7 @@ def goal_series(store: Store, goal: cp.Goal, school_id: str | None = None) -> pd
             res[c] = res[c].mask(res["suppressed"])
         return res[cols]
 
-    return _cached(store, "series", goal.id, school_id, make=make).copy()
+    return store.memo("monitor", "series", goal.id, school_id, make=make).copy()
 
 
 def _chart_group(series: pd.DataFrame, goal: cp.Goal, group: str, order: Sequence[str]):
@@ -270,7 +256,7 @@ def goal_charts(store: Store, goal: cp.Goal, school_id: str | None = None) -> di
         out["own"] = out[goal.group]
         return out
 
-    return _cached(store, "charts", goal.id, school_id, make=make)
+    return store.memo("monitor", "charts", goal.id, school_id, make=make)
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,7 +629,7 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
             ev[k] = eff[k]
         return ev
 
-    return dict(_cached(store, "evidence", strategy_id, school_id, make=make))
+    return dict(store.memo("monitor", "evidence", strategy_id, school_id, make=make))
 
 
 def strategy_decisions(
@@ -1083,8 +1069,3 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
         )
     )
     return items
-
-
-def _clear_cache() -> None:
-    """Forget cached computations (tests that rewrite a store in place call this)."""
-    _CACHE.clear()

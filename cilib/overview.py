@@ -63,16 +63,8 @@ def goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
     """
     if goal.metric is None:
         raise DataError(f"goal {goal.id} has no metric")
-    key = (str(store.folder), store.meta.get("prepared_at"), store.period, goal.id)
-    if key not in _CACHE:
-        if len(_CACHE) > 32:
-            _CACHE.clear()
-        _CACHE[key] = _goal_values(store, goal)
-    vals, latest = _CACHE[key]
+    vals, latest = store.memo("goal_values", goal.id, make=lambda: _goal_values(store, goal))
     return vals.copy(), latest
-
-
-_CACHE: dict[tuple, tuple[pd.DataFrame, str | None]] = {}
 
 
 def _goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:

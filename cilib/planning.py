@@ -976,9 +976,6 @@ def _names(store: Store) -> dict[str, str]:
     }
 
 
-_SUMMARY_CACHE: dict[tuple, Any] = {}
-
-
 def store_goal_summary(
     store: Store, school_id: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -987,35 +984,32 @@ def store_goal_summary(
     The three parts of the strategic-plan report need the same goal computations; the result is
     kept for the store folder, its preparation time, period and school, and copies are returned.
     """
-    key = (str(store.folder), store.meta.get("prepared_at"), store.period, school_id)
-    if key not in _SUMMARY_CACHE:
-        if len(_SUMMARY_CACHE) > 32:
-            _SUMMARY_CACHE.clear()
-        _SUMMARY_CACHE[key] = goal_summary(
+    summ, trajs = store.memo(
+        "goal_summary",
+        school_id,
+        make=lambda: goal_summary(
             store.plan(),
             _tables(store, _GOAL_TABLES),
             school_id=school_id,
             calendar=store.meta["periods"],
             upto=store.period,
             threshold=store.threshold,
-        )
-    summ, trajs = _SUMMARY_CACHE[key]
+        ),
+    )
     return summ.copy(), {k: v.copy() for k, v in trajs.items()}
 
 
 def store_completeness(store: Store, school_id: str | None = None) -> pd.DataFrame:
     """:func:`completeness` for the store's periods up to the report period (cached per run)."""
-    key = (
+    names = ("pupils", "attendance", "assessments", "survey_responses")
+    comp = store.memo(
         "completeness",
-        str(store.folder),
-        store.meta.get("prepared_at"),
-        store.period,
         school_id,
+        make=lambda: completeness(
+            _tables(store, names), periods=store.periods, school_id=school_id
+        ),
     )
-    if key not in _SUMMARY_CACHE:
-        tables = _tables(store, ("pupils", "attendance", "assessments", "survey_responses"))
-        _SUMMARY_CACHE[key] = completeness(tables, periods=store.periods, school_id=school_id)
-    return _SUMMARY_CACHE[key].copy()
+    return comp.copy()
 
 
 def headlines_plan(store: Store, school_id: str | None = None) -> list[str]:

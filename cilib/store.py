@@ -14,9 +14,11 @@ Notebooks read the store and never the raw files, and never import Great Expecta
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -80,6 +82,7 @@ class Store:
 
     folder: Path
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -176,3 +179,15 @@ class Store:
     def school_ids(self) -> list[str]:
         """Ids of the schools in the run."""
         return [s["school_id"] for s in self.meta["schools"]]
+
+    def memo(self, *key: Any, make: Callable[[], Any]) -> Any:
+        """Return ``make()`` computed once per store and ``key`` (the one cache of the library).
+
+        Report sections that need the same computation (a goal's series, a strategy's evidence)
+        share it through this memo, so it lives and dies with the opened store; callers copy a
+        frame before changing it.
+        """
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
