@@ -12,7 +12,7 @@ Formulas (95% by default; ``z`` is the standard normal quantile, 1.959964 for 95
 * rate: Wilson score interval (Wilson 1927).
 * difference of two means: Welch's unequal-variance interval with Welch–Satterthwaite df.
 * difference of two rates: Newcombe's hybrid score interval (method 10 of Newcombe 1998).
-* ratio of two rates: log method, ``exp(log(r) ± z·sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2))``.
+* ratio of two rates: MOVER with Wilson limits (Donner and Zou 2012), valid at 0% and 100%.
 * effect size: Hedges' g (pooled SD, ``J = 1 - 3 / (4(n1 + n2) - 9)``), ``se = sqrt((n1 + n2) /
   (n1·n2) + g² / (2(n1 + n2)))``, interval ``g ± z·se``. For rates g is computed on the 0/1 values
   (so it is on the same scale as for means and can be converted to months of progress).
@@ -179,10 +179,16 @@ def newcombe_interval(x1, n1, x2, n2, *, level: float = 0.95):
 
 
 def rate_ratio_interval(x1, n1, x2, n2, *, level: float = 0.95):
-    """Ratio of two proportions ``p1 / p2`` with the log-method interval.
+    """Ratio of two proportions ``p1 / p2`` with a score-based (MOVER-Wilson) interval.
 
-    Formula (Katz et al. 1978): ``se(log r) = sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2)``, interval
-    ``exp(log r ± z·se)``. NaN when either count of successes is 0 (no finite log interval).
+    Formula (Donner and Zou 2012, *Statistical Methods in Medical Research* 21:347-359; the
+    ratio form of Newcombe's hybrid method): with Wilson intervals ``(l1, u1)`` for ``p1`` and
+    ``(l2, u2)`` for ``p2`` and ``r = p1/p2``,
+    ``low = r·exp(-sqrt(ln(p1/l1)² + ln(u2/p2)²))`` and
+    ``high = r·exp(sqrt(ln(u1/p1)² + ln(p2/l2)²))``. Unlike the Katz log method, whose
+    ``se(log r) = sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2)`` collapses to zero when ``x = n``, the interval
+    stays honest at 100% (3/3 against 500/1000 gives 0.88 to 2.13, not 1.88 to 2.13). NaN when
+    either count of successes is 0 (no finite ratio on the log scale).
 
     Returns
     -------
@@ -191,18 +197,21 @@ def rate_ratio_interval(x1, n1, x2, n2, *, level: float = 0.95):
 
     Examples
     --------
-    >>> r, lo, hi = rate_ratio_interval(30, 100, 20, 100)
-    >>> round(float(r[0]), 2), round(float(lo[0]), 3), round(float(hi[0]), 3)
-    (1.5, 0.916, 2.456)
+    >>> r, lo, hi = rate_ratio_interval(3, 3, 500, 1000)
+    >>> round(float(r[0]), 2), round(float(lo[0]), 2), round(float(hi[0]), 2)
+    (2.0, 0.88, 2.13)
     """
     x1, n1, x2, n2 = map(_arr, (x1, n1, x2, n2))
-    z = _z(level)
+    l1, u1 = wilson_interval(x1, n1, level=level)
+    l2, u2 = wilson_interval(x2, n2, level=level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (x1 > 0) & (x2 > 0) & (n1 > 0) & (n2 > 0)
-        r = np.where(ok, (x1 / n1) / (x2 / n2), np.nan)
-        se = np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
-        lo = np.where(ok, np.exp(np.log(r) - z * se), np.nan)
-        hi = np.where(ok, np.exp(np.log(r) + z * se), np.nan)
+        p1, p2 = x1 / n1, x2 / n2
+        r = np.where(ok, p1 / p2, np.nan)
+        down = np.sqrt(np.log(p1 / l1) ** 2 + np.log(u2 / p2) ** 2)
+        up = np.sqrt(np.log(u1 / p1) ** 2 + np.log(p2 / l2) ** 2)
+        lo = np.where(ok, r * np.exp(-down), np.nan)
+        hi = np.where(ok, r * np.exp(up), np.nan)
     return r, lo, hi
 
 
@@ -537,11 +546,12 @@ def gap_from_stats(
     interval or effect size.
 
     Formulas: means, Welch interval (Welch–Satterthwaite df); rates, Newcombe hybrid score
-    interval (method 10) for the difference and the log-method interval for ``ratio`` =
+    interval (method 10) for the difference and the MOVER-Wilson interval for ``ratio`` =
     focus/comparison; effect size Hedges' g (for rates, g on the 0/1 values) with
     ``se = sqrt((n1 + n2)/(n1·n2) + g²/(2(n1 + n2)))`` and interval ``g ± z·se``. ``gap_se`` is
-    Welch's SE for means and ``sqrt(p1(1-p1)/n1 + p2(1-p2)/n2)`` for rates. A row is suppressed
-    (all figures NaN) when either side has fewer than ``threshold`` pupils.
+    Welch's SE for means and, for rates, the Newcombe interval's width over ``2z`` (score-based,
+    so it does not collapse at 0% or 100% the way ``sqrt(p1(1-p1)/n1 + p2(1-p2)/n2)`` does). A
+    row is suppressed (all figures NaN) when either side has fewer than ``threshold`` pupils.
 
     Examples
     --------
@@ -574,7 +584,10 @@ def gap_from_stats(
         diff, lo, hi = newcombe_interval(x1, t1, x2, t2, level=level)
         with np.errstate(divide="ignore", invalid="ignore"):
             p1, p2 = x1 / t1, x2 / t2
-            se = np.sqrt(p1 * (1 - p1) / t1 + p2 * (1 - p2) / t2)
+        # score-based SE from the Newcombe interval's width: the Wald form
+        # sqrt(p1(1-p1)/n1 + p2(1-p2)/n2) collapses at 0% and 100% (0/6 would get a tiny SE
+        # and dominate any weighting by 1/se²)
+        se = (hi - lo) / (2 * _z(level))
         g, _, glo, ghi = hedges_g(
             t1, p1, _bernoulli_sd(p1, t1), t2, p2, _bernoulli_sd(p2, t2), level=level
         )

@@ -129,15 +129,42 @@ def test_newcombe_published_example_and_statsmodels():
         assert (lo[0], hi[0]) == pytest.approx(ref, abs=1e-10)
 
 
-def test_ratio_log_method_matches_statsmodels():
-    """Rate ratio interval equals statsmodels confint_proportions_2indep(compare='ratio', 'log')."""
-    for x1, n1, x2, n2 in [(30, 100, 20, 100), (12, 40, 50, 300)]:
+def _mover_ratio_reference(x1, n1, x2, n2):
+    """MOVER ratio interval from statsmodels' Wilson limits (Donner and Zou 2012)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = proportion_confint(x1, n1, method="wilson")
+    l2, u2 = proportion_confint(x2, n2, method="wilson")
+    r = p1 / p2
+    lo = r / np.exp(np.hypot(np.log(p1 / l1), np.log(u2 / p2)))
+    hi = r * np.exp(np.hypot(np.log(u1 / p1), np.log(p2 / l2)))
+    return lo, hi
+
+
+def test_ratio_interval_is_mover_wilson_and_valid_at_100_percent():
+    """Rate ratio: MOVER-Wilson limits; at x = n the interval does not collapse (3/3, 500/1000)."""
+    for x1, n1, x2, n2 in [(30, 100, 20, 100), (12, 40, 50, 300), (3, 3, 500, 1000)]:
         r, lo, hi = eq.rate_ratio_interval(x1, n1, x2, n2)
-        ref = confint_proportions_2indep(x1, n1, x2, n2, method="log", compare="ratio")
         assert r[0] == pytest.approx((x1 / n1) / (x2 / n2))
-        assert (lo[0], hi[0]) == pytest.approx(ref, abs=1e-10)
+        assert (lo[0], hi[0]) == pytest.approx(_mover_ratio_reference(x1, n1, x2, n2), abs=1e-10)
+    # the Katz log method gives 1.88 to 2.13 here: three pupils cannot rule out a ratio of 1
+    r, lo, hi = eq.rate_ratio_interval(3, 3, 500, 1000)
+    assert lo[0] < 1 < hi[0]
     r, lo, hi = eq.rate_ratio_interval(0, 20, 5, 20)
     assert np.isnan(r[0]) and np.isnan(lo[0])
+
+
+def test_ratio_interval_coverage_near_the_edges():
+    """Simulated coverage of the ratio interval stays near 95% when p1 is close to 1."""
+    rng = np.random.default_rng(5)
+    n1, n2, p1, p2 = 8, 200, 0.95, 0.5
+    x1 = rng.binomial(n1, p1, 20000)
+    x2 = rng.binomial(n2, p2, 20000)
+    ok = x1 > 0
+    _, lo, hi = eq.rate_ratio_interval(x1[ok], n1, x2[ok], n2)
+    coverage = np.mean((lo <= p1 / p2) & (p1 / p2 <= hi))
+    assert coverage > 0.93
 
 
 def test_gap_rate_columns_and_g_on_binary_values():
@@ -471,3 +498,26 @@ def test_funnel_overdispersion_hand_computation():
     curve = ax.lines[3]  # 99.8% upper limit, drawn over a grid of n
     drawn = np.interp(out["n"], curve.get_xdata(), curve.get_ydata())
     assert np.max(np.abs(drawn - out["upper998"])) < 1e-3
+
+
+def test_rate_gap_se_does_not_collapse_at_zero():
+    """A half-term at 0/6 gets no outsized weight; 2/6 five times then 0/6 is not 'reversed'."""
+    stats = pd.DataFrame(
+        {
+            "period": list(range(6)),
+            "n_focus": [6] * 6,
+            "successes_focus": [2, 2, 2, 2, 2, 0],
+            "trials_focus": [6.0] * 6,
+            "n_comparison": [100] * 6,
+            "successes_comparison": [30] * 6,
+            "trials_comparison": [100.0] * 6,
+        }
+    )
+    gaps = eq.gap_from_stats(stats, kind="rate", threshold=5)
+    # independent: half-width of statsmodels' Newcombe interval over z
+    lo, hi = confint_proportions_2indep(0, 6, 30, 100, method="newcomb", compare="diff")
+    assert gaps["gap_se"].iloc[5] == pytest.approx((hi - lo) / (2 * 1.959963984540054))
+    w = 1 / gaps["gap_se"] ** 2
+    assert w.iloc[5] / w.sum() < 0.3  # the Wald SE gave this one half-term 80% of the weight
+    trend = eq.gap_trend(gaps, "period")
+    assert trend["trend"].item() == "no clear change"
