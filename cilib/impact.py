@@ -15,7 +15,8 @@ Formulas:
   ``n - 3`` df.
 * Hedges' g: the difference divided by the pooled SD of the *outcome* (as in EEF trial reports;
   the SD of gains is smaller and would inflate g), times ``J = 1 - 3 / (4(n1 + n2) - 9)``;
-  ``se = sqrt((n1 + n2)/(n1·n2) + g²/(2(n1 + n2)))``; interval ``g ± 1.96·se``.
+  its interval is the model's interval of the difference on the same scale,
+  ``J·ci_low/sd`` to ``J·ci_high/sd`` (EEF practice), so g and the difference agree.
 * change in the gap (difference in differences):
   ``(treated focus - treated other) - (comparison focus - comparison other)`` of the mean gains
   (or outcomes), ``se = sqrt(Σ s²/n)`` over the four cells, t interval with Satterthwaite df;
@@ -73,13 +74,13 @@ MISSING_GAP_MAX = 0.05  # missing-data rate, focus minus others, absolute
 def months_progress(g: Any) -> Any:
     """Convert Hedges' g to months of additional progress (EEF Toolkit table).
 
-    ``g`` is rounded to 2 decimals, then ``|g| <= 0.01 -> 0``; ``0.02-0.09 -> 1``;
-    ``0.10-0.18 -> 2``; ``0.19-0.26 -> 3``; ``0.27-0.35 -> 4``; ``0.36-0.44 -> 5``;
-    ``0.45-0.52 -> 6``; ``0.53-0.61 -> 7``; ``0.62-0.69 -> 8``; ``0.70-0.78 -> 9``;
-    ``0.79-0.87 -> 10``; ``0.88-0.95 -> 11``; ``>= 0.96 -> 12``. Negative g gives the same number
-    of months with a minus sign. Source: Education Endowment Foundation, Teaching and Learning
-    Toolkit guide. This is the Toolkit's conversion, which differs slightly from the one used in
-    individual trial reports (see :data:`MONTHS_NOTE`). NaN stays NaN.
+    ``g`` is rounded to 2 decimals as printed (``f"{g:.2f}"``), then ``|g| <= 0.01 -> 0``;
+    ``0.02-0.09 -> 1``; ``0.10-0.18 -> 2``; ``0.19-0.26 -> 3``; ``0.27-0.35 -> 4``;
+    ``0.36-0.44 -> 5``; ``0.45-0.52 -> 6``; ``0.53-0.61 -> 7``; ``0.62-0.69 -> 8``;
+    ``0.70-0.78 -> 9``; ``0.79-0.87 -> 10``; ``0.88-0.95 -> 11``; ``>= 0.96 -> 12``. Negative g
+    gives the same number of months with a minus sign. Source: Education Endowment Foundation,
+    Teaching and Learning Toolkit guide. This is the Toolkit's conversion, which differs slightly
+    from the one used in individual trial reports (see :data:`MONTHS_NOTE`). NaN stays NaN.
 
     Parameters
     ----------
@@ -97,7 +98,11 @@ def months_progress(g: Any) -> Any:
     (2.0, 3.0, -6.0)
     """
     arr = np.asarray(g, dtype=float)
-    r = np.round(np.abs(arr), 2)
+    # round exactly as a report prints g (``f"{g:.2f}"``), so the months always match the shown g
+    # (numpy's round differs at some ties: 0.355 prints as 0.35 but np.round gives 0.36)
+    r = np.vectorize(lambda v: float(f"{abs(v):.2f}") if np.isfinite(v) else v, otypes=[float])(
+        arr
+    )
     months = np.full(r.shape, 12.0)
     for upper, m in reversed(_MONTHS_UPPER):
         months = np.where(r <= upper + 1e-9, float(m), months)
@@ -146,17 +151,23 @@ def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(ss / (n1 + n2 - 2)))
 
 
-def _g_from_diff(diff: float, sd: float, n1: int, n2: int, z: float) -> tuple[float, ...]:
+def _g_from_diff(
+    diff: float, low: float, high: float, sd: float, n1: int, n2: int
+) -> tuple[float, ...]:
+    """Hedges' g and its interval from the model's difference and interval (EEF practice).
+
+    ``g = J·diff/sd`` and the interval is the difference's own interval on the same scale,
+    ``J·low/sd`` to ``J·high/sd``, so that g and the difference always tell the same story (the
+    interval accounts for the model: ANCOVA's adjustment, Welch's unequal variances).
+    """
     if not (sd > 0) or n1 < 1 or n2 < 1:
         return (np.nan, np.nan, np.nan)
-    g = (1 - 3 / (4 * (n1 + n2) - 9)) * diff / sd
-    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
-    return g, g - z * se, g + z * se
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    return j * diff / sd, j * low / sd, j * high / sd
 
 
 def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
     """Effect of treatment in one population (rows already complete)."""
-    z = float(st.norm.ppf(0.5 + level / 2))
     t_mask = d["_t"].to_numpy(bool)
     y = d["_y"].to_numpy(float)
     out_vals = d["_out"].to_numpy(float)
@@ -192,7 +203,7 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         )
         diff, dse, lo, hi = float(dd[0]), float(dse_[0]), float(lo_[0]), float(hi_[0])
     sd = _pooled_sd(out_vals[t_mask], out_vals[~t_mask])
-    g, glo, ghi = _g_from_diff(diff, sd, n1, n2, z)
+    g, glo, ghi = _g_from_diff(diff, lo, hi, sd, n1, n2)
     row.update(
         diff=diff,
         diff_se=dse,

@@ -38,7 +38,8 @@ def test_months_progress_eef_table_boundaries():
         0.0: 0,
         0.01: 0,
         0.014: 0,
-        0.015: 1,
+        0.015: 0,  # prints as 0.01
+        0.016: 1,
         0.02: 1,
         0.09: 1,
         0.10: 2,
@@ -86,10 +87,13 @@ def test_gain_effect_matches_scipy_welch_and_hand_g():
     ya, yb = df.loc[df["treated"], "post"], df.loc[~df["treated"], "post"]
     n1, n2 = len(ya), len(yb)
     sp = np.sqrt(((n1 - 1) * ya.var() + (n2 - 1) * yb.var()) / (n1 + n2 - 2))
-    g = (1 - 3 / (4 * (n1 + n2) - 9)) * row["diff"] / sp
-    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    g = j * row["diff"] / sp
     assert row["g"] == pytest.approx(g, rel=1e-10)
-    assert row["g_ci_low"] == pytest.approx(g - 1.959964 * se, abs=1e-5)
+    # g's interval is scipy's Welch interval of the difference on g's scale (EEF practice)
+    assert (row["g_ci_low"], row["g_ci_high"]) == pytest.approx(
+        (j * ci.low / sp, j * ci.high / sp), rel=1e-9
+    )
     assert row["months"] == months_progress(g)
     assert row["n_treated"] == n1 and row["n_comparison"] == n2
 
@@ -212,3 +216,26 @@ def test_impact_errors():
         estimate_impact(df.assign(treated=2), "post", "treated")
     with pytest.raises(DataError, match="no rows have"):
         estimate_impact(df, "post", "treated", group="dis", focus="yes")
+
+
+def test_ancova_g_interval_comes_from_the_model_interval():
+    """With adjust=True, g's interval is statsmodels' OLS interval of the effect over the SD."""
+    df = trial()
+    res = estimate_impact(df, "post", "treated", baseline="pre", adjust=True)
+    row = res.effects.set_index("population").loc["all"]
+    x = sm.add_constant(np.column_stack([df["treated"].astype(float), df["pre"]]))
+    lo, hi = sm.OLS(df["post"].to_numpy(float), x).fit().conf_int()[1]
+    ya, yb = df.loc[df["treated"], "post"], df.loc[~df["treated"], "post"]
+    n1, n2 = len(ya), len(yb)
+    sp = np.sqrt(((n1 - 1) * ya.var() + (n2 - 1) * yb.var()) / (n1 + n2 - 2))
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    assert (row["g_ci_low"], row["g_ci_high"]) == pytest.approx((j * lo / sp, j * hi / sp))
+    # the interval of g excludes 0 exactly when the difference's interval does
+    assert (row["g_ci_low"] > 0) == (lo > 0)
+
+
+def test_months_follow_the_g_that_is_printed():
+    """0.355 prints as 0.35 (4 months); numpy's round made it 0.36 (5 months)."""
+    assert f"{0.355:.2f}" == "0.35"
+    assert months_progress(0.355) == 4
+    assert months_progress(-0.355) == -4
