@@ -16,8 +16,8 @@ Formulas (95% by default; ``z`` is the standard normal quantile, 1.959964 for 95
 * effect size: Hedges' g (pooled SD, ``J = 1 - 3 / (4(n1 + n2) - 9)``), ``se = sqrt((n1 + n2) /
   (n1·n2) + g² / (2(n1 + n2)))``, interval ``g ± z·se``. For rates g is computed on the 0/1 values
   (so it is on the same scale as for means and can be converted to months of progress).
-* funnel limits (Spiegelhalter 2005): ``p0 ± z·sqrt(p0(1 - p0)/n)`` or ``mu ± z·sigma/sqrt(n)``
-  with ``z`` = 1.959964 (95%) and 3.090232 (99.8%).
+* funnel limits (Spiegelhalter 2005): exact binomial for rates (interpolated between counts),
+  ``mu ± z·sigma/sqrt(n)`` for means with ``z`` = 1.959964 (95%) and 3.090232 (99.8%).
 
 Small numbers: a cell with fewer pupils than ``threshold`` shows no value (``suppressed=True``,
 values NaN), a gap is suppressed when either side is, and :func:`suppress` adds secondary
@@ -832,6 +832,29 @@ def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def binomial_limits(p0: float, n: ArrayLike, prob: float) -> np.ndarray:
+    """Exact binomial funnel limit, as a proportion, at cumulative probability ``prob``.
+
+    Spiegelhalter (2005), appendix A.1.1: ``r_p`` is the smallest count with
+    ``F(r_p) >= prob`` under ``Binomial(n, p0)``; the step is interpolated,
+    ``alpha = (F(r_p) - prob) / (F(r_p) - F(r_p - 1))``, and the limit is ``(r_p - alpha) / n``.
+    Non-integer ``n`` (effective trials of a weighted rate) is rounded to the nearest whole number.
+    Use ``prob = 0.001, 0.999`` for 99.8% limits and ``0.025, 0.975`` for 95%.
+
+    Examples
+    --------
+    >>> round(float(binomial_limits(0.05, 10, 0.999)[0]), 3)
+    0.303
+    """
+    n = np.maximum(np.rint(_arr(n)), 1.0)
+    r = st.binom.ppf(prob, n, p0)
+    f_r = st.binom.cdf(r, n, p0)
+    f_below = st.binom.cdf(r - 1, n, p0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(f_r > f_below, (f_r - prob) / (f_r - f_below), 0.0)
+    return np.clip((r - alpha) / n, 0.0, 1.0)
+
+
 def funnel(
     df: pd.DataFrame,
     value: str,
@@ -850,19 +873,24 @@ def funnel(
     :func:`group_summary`), or one row per unit (``n`` names the column of pupil counts and
     ``value`` holds the unit's mean or rate as a proportion).
 
-    Limits (Spiegelhalter 2005, *Statistics in Medicine* 24:1185-1202), normal approximation:
-    rates ``p0 ± z·sqrt(p0(1 - p0)/n)`` clipped to [0, 1]; means ``mu ± z·sigma/sqrt(n)``, with
-    ``z = 1.959964`` (95%) and ``3.090232`` (99.8%). The target ``p0`` or ``mu`` defaults to the
-    pooled overall value ``Σ n·value / Σ n``. ``sigma`` for means is ``sd`` if given, else the SD
-    of all pupils' values (pupil-level input); unit-level input with ``kind="mean"`` needs ``sd``.
-    ``outside95`` / ``outside998`` mark units beyond the limits (either side).
+    Limits (Spiegelhalter 2005, *Statistics in Medicine* 24:1185-1202): rates, exact binomial
+    limits at ``n`` with the appendix's interpolation between whole counts
+    (:func:`binomial_limits`; the normal ``p0 ± z·sqrt(p0(1 - p0)/n)`` flags an in-control
+    school of 10 pupils at p0 = 0.05 1.15% of the time at 99.8%, exact limits at most 0.2%);
+    means ``mu ± z·sigma/sqrt(n)``, with ``z = 1.959964`` (95%) and ``3.090232`` (99.8%). The
+    target ``p0`` or ``mu`` defaults to the pooled overall value ``Σ n·value / Σ n``. ``sigma``
+    for means is ``sd`` if given, else the SD of all pupils' values (pupil-level input);
+    unit-level input with ``kind="mean"`` needs ``sd``. ``outside95`` / ``outside998`` mark units
+    beyond the limits (either side); for exact rate limits a unit must also have an exact
+    binomial tail probability below 2.5% (0.1%), so the flags hold their error rate.
 
     ``overdispersion=True`` widens the limits for real between-unit variation beyond chance
     (additive random effects, Spiegelhalter 2005 section 6.5): with ``s_i`` the SD at unit ``i``'s
     n and ``z_i = (y_i - target)/s_i`` winsorised at 10% in each tail
     (``scipy.stats.mstats.winsorize``), ``phi = Σ z_i² / I``; if ``I·phi > I - 1``,
     ``tau² = (I·phi - (I - 1)) / (Σ w_i - Σ w_i² / Σ w_i)`` with ``w_i = 1/s_i²``, else 0; the
-    limits become ``target ± z·sqrt(s_i² + tau²)``. Columns ``phi`` and ``tau2`` record it.
+    limits become ``target ± z·sqrt(s_i² + tau²)`` (normal, also for rates). Columns ``phi`` and
+    ``tau2`` record it.
 
     Examples
     --------
@@ -871,9 +899,9 @@ def funnel(
     >>> f = funnel(t, "rate", "school", kind="rate", n="n")
     >>> f[["unit", "lower95", "upper95", "outside95"]].round(3)
       unit  lower95  upper95  outside95
-    0    A    0.525    0.715      False
-    1    B    0.572    0.668      False
-    2    C    0.430    0.810      False
+    0    A    0.519    0.709      False
+    1    B    0.571    0.666      False
+    2    C    0.405    0.788      False
     """
     _check_kind(kind)
     if n is None:
@@ -920,13 +948,27 @@ def funnel(
         phi, tau2 = _overdispersion(t["value"].to_numpy(float), target, spread)
         spread = np.sqrt(spread**2 + tau2)
     t["phi"], t["tau2"] = phi, tau2
-    for z, tag in ((Z95, "95"), (Z998, "998")):
-        lo, hi = target - z * spread, target + z * spread
+    exact = kind == "rate" and not overdispersion
+    t["limits"] = "exact binomial" if exact else "normal"
+    for z, tag, tail in ((Z95, "95", 0.025), (Z998, "998", 0.001)):
+        if exact:
+            lo, hi = binomial_limits(target, eff, tail), binomial_limits(target, eff, 1 - tail)
+        else:
+            lo, hi = target - z * spread, target + z * spread
         if kind == "rate":
             lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
         t[f"lower{tag}"], t[f"upper{tag}"] = lo, hi
-    for tag in ("95", "998"):
-        t[f"outside{tag}"] = (t["value"] < t[f"lower{tag}"]) | (t["value"] > t[f"upper{tag}"])
+    for tag, tail in (("95", 0.025), ("998", 0.001)):
+        low, high = t["value"] < t[f"lower{tag}"], t["value"] > t[f"upper{tag}"]
+        if exact:
+            # beyond the drawn (interpolated) limit *and* an exact tail probability below the
+            # nominal one, so a school at the last whole count of a step is never flagged by
+            # the interpolation alone (25 of 25 pupils at p0 = 0.9 happens 7% of the time)
+            whole_n = np.maximum(np.rint(eff), 1.0)
+            count = np.rint(t["value"].to_numpy(float) * whole_n)
+            low &= st.binom.cdf(count, whole_n, target) < tail
+            high &= st.binom.sf(count - 1, whole_n, target) < tail
+        t[f"outside{tag}"] = low | high
     return t
 
 
@@ -977,9 +1019,15 @@ def plot_funnel(result: pd.DataFrame, ax=None, *, title: str | None = None, labe
     k = np.sqrt(max(half**2 - tau2, 0.0) * float(r0["n"]))
     if rate_like and np.isclose(k, np.sqrt(target * (1 - target)), rtol=1e-6):
         k = np.sqrt(target * (1 - target))
+    exact = "limits" in result.columns and result["limits"].iloc[0] == "exact binomial"
+    if exact:  # draw the step-interpolated limits at every whole n in range
+        ns = np.arange(max(1, int(ns[0])), int(np.ceil(ns[-1])) + 1, dtype=float)
     for z, style in ((Z95, "--"), (Z998, "-")):
         sp = np.sqrt(k**2 / ns + tau2)
         lo, hi = target - z * sp, target + z * sp
+        if exact:
+            tail = 0.025 if z == Z95 else 0.001
+            lo, hi = binomial_limits(target, ns, tail), binomial_limits(target, ns, 1 - tail)
         if rate_like:
             lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
         lab = "95% limits" if z == Z95 else "99.8% limits"

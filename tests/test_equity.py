@@ -400,22 +400,49 @@ def test_gap_trend_from_gap_output():
 # ---------------------------------------------------------------- funnel
 
 
-def test_funnel_rate_limits_match_statsmodels_normal_interval():
-    """Rate limits equal a normal-approximation interval around the target at each n."""
+def _exact_limit(p0, n, prob):
+    """Spiegelhalter (2005) appendix A.1.1, written out with scipy for one n."""
+    from scipy.stats import binom
+
+    r = 0
+    while binom.cdf(r, n, p0) < prob:
+        r += 1
+    f_r, f_below = binom.cdf(r, n, p0), binom.cdf(r - 1, n, p0)
+    return (r - (f_r - prob) / (f_r - f_below)) / n
+
+
+def test_funnel_rate_limits_are_exact_binomial():
+    """Rate limits are Spiegelhalter's interpolated exact binomial limits at each n."""
     t = pd.DataFrame({"s": list("ABCD"), "n": [20, 80, 300, 1000], "r": [0.4, 0.7, 0.6, 0.42]})
     out = eq.funnel(t, "r", "s", kind="rate", n="n")
     p0 = np.sum(t["n"] * t["r"]) / t["n"].sum()
     assert out["target"].iloc[0] == pytest.approx(p0)
-    for a, z in ((0.05, "95"), (0.002, "998")):
-        lo, hi = proportion_confint(p0 * t["n"], t["n"], alpha=a, method="normal")
-        assert np.allclose(out[f"lower{z}"], np.clip(lo, 0, 1), atol=1e-12)
-        assert np.allclose(out[f"upper{z}"], np.clip(hi, 0, 1), atol=1e-12)
+    for lo_p, tag in ((0.025, "95"), (0.001, "998")):
+        for n, lo, hi in zip(t["n"], out[f"lower{tag}"], out[f"upper{tag}"], strict=True):
+            assert lo == pytest.approx(_exact_limit(p0, n, lo_p), abs=1e-12)
+            assert hi == pytest.approx(_exact_limit(p0, n, 1 - lo_p), abs=1e-12)
     assert out.set_index("unit")["outside998"].to_dict() == {
         "A": False,
         "B": True,
         "C": True,
         "D": True,
     }
+    assert (out["limits"] == "exact binomial").all()
+
+
+def test_funnel_exact_limits_hold_their_error_rate_for_small_schools():
+    """An in-control school of 10 pupils at p0 = 0.05 is flagged at most 0.2% at 99.8%."""
+    from scipy.stats import binom
+
+    for n, p0 in ((10, 0.05), (25, 0.9), (8, 0.5), (60, 0.02)):
+        k = np.arange(n + 1)  # every count this school could have
+        t = pd.DataFrame({"s": k, "n": n, "r": k / n})
+        f = eq.funnel(t, "r", "s", kind="rate", n="n", target=p0)
+        assert binom.pmf(k[f["outside998"].to_numpy()], n, p0).sum() <= 0.002 + 1e-12, (n, p0)
+        assert binom.pmf(k[f["outside95"].to_numpy()], n, p0).sum() <= 0.05 + 1e-12, (n, p0)
+    # the normal approximation flagged the first case 1.15% of the time
+    normal_upper = 0.05 + 3.090232 * np.sqrt(0.05 * 0.95 / 10)
+    assert binom.sf(np.floor(10 * normal_upper), 10, 0.05) == pytest.approx(0.0115, abs=5e-4)
 
 
 def test_funnel_mean_pupil_level_matches_scipy_norm():

@@ -196,7 +196,22 @@ def test_funnel_of_primary_schools(ks2):
     f = eq.funnel(s, "rate_all", "urn", kind="rate", n="n_all")
     assert len(f) == 538
     assert f["target"].iloc[0] == pytest.approx(0.6889, abs=1e-4)
-    assert int(f["outside95"].sum()) == 174 and int(f["outside998"].sum()) == 82
+    # exact binomial limits, checked school by school against scipy (Spiegelhalter 2005, A.1.1)
+    from scipy.stats import binom
+
+    def limit(p0, n, prob):
+        r = binom.ppf(prob, n, p0)
+        f_r, f_below = binom.cdf(r, n, p0), binom.cdf(r - 1, n, p0)
+        return (r - (f_r - prob) / (f_r - f_below)) / n
+
+    p0 = f["target"].iloc[0]
+    n = np.rint(f["n"].to_numpy(float))
+    x = np.rint(f["value"].to_numpy() * n)
+    out998 = ((f["value"] < limit(p0, n, 0.001)) & (binom.cdf(x, n, p0) < 0.001)) | (
+        (f["value"] > limit(p0, n, 0.999)) & (binom.sf(x - 1, n, p0) < 0.001)
+    )
+    assert (f["outside998"] == out998).all()
+    assert int(f["outside998"].sum()) > 50  # far more than the 0.2% × 538 ≈ 1 expected by chance
     # 15% beyond 99.8% limits is far more than chance: schools differ for real (overdispersion)
     od = eq.funnel(s, "rate_all", "urn", kind="rate", n="n_all", overdispersion=True)
     assert od["phi"].iloc[0] == pytest.approx(3.156, abs=1e-3)
