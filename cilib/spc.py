@@ -652,13 +652,18 @@ def _rules_text(out: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _variation(out, signal, improvement) -> tuple[np.ndarray, np.ndarray]:
-    """Per series: variation label from the most recent signal in the current phase."""
+    """Per series: variation label set by the latest point, as NHS Making Data Count does.
+
+    Special cause only while the latest usable point (a value, not excluded, in the current
+    phase) is itself part of a signal (beyond the limits, in a shift or trend, or 2 of 3 beyond
+    2 sigma); a spike long ago no longer colours today's label.
+    """
     s, t = signal.shape
     last_phase = out["phase"][:, -1:] if t else np.zeros((s, 1))
-    cur = signal & ~out["excluded"] & (out["phase"] == last_phase)
-    any_sig = cur.any(axis=1)
-    idx = t - 1 - np.argmax(cur[:, ::-1], axis=1)
+    usable = np.isfinite(out["value"]) & ~out["excluded"] & (out["phase"] == last_phase)
+    idx = t - 1 - np.argmax(usable[:, ::-1], axis=1)
     rows = np.arange(s)
+    any_sig = usable.any(axis=1) & signal[rows, idx]
     with np.errstate(invalid="ignore"):
         side = np.sign(out["value"][rows, idx] - out["centre"][rows, idx])
     only_trend = out["trend"][rows, idx] & ~(

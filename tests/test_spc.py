@@ -169,7 +169,7 @@ def test_two_of_three_beyond_two_sigma_hand_worked():
 
 def test_variation_labels_follow_improvement_direction():
     """The same high signal is improving when up is good and concerning when down is good."""
-    df = _two_of_three_df()
+    df = _two_of_three_df().iloc[:11]  # ends on the second 15, part of the signal
     up = spc.chart(df, "y", "t", kind="xmr", baseline=8, improvement="up")
     down = spc.chart(df, "y", "t", kind="xmr", baseline=8, improvement="down")
     assert up.attrs["summary"]["variation"] == "special cause improving"
@@ -689,3 +689,18 @@ def test_scipy_binomial_matches_exact_sum():
         k = int(stats.binom.ppf(0.05, n - 1, 0.5))
         assert sum(special.comb(n - 1, j) for j in range(k + 1)) / 2 ** (n - 1) >= 0.05
         assert sum(special.comb(n - 1, j) for j in range(k)) / 2 ** (n - 1) < 0.05
+
+
+def test_variation_label_follows_the_latest_point():
+    """A signal that has ended no longer sets the label (NHS Making Data Count)."""
+    full = spc.chart(_two_of_three_df(), "y", "t", kind="xmr", baseline=8)
+    assert full["signal"].iloc[8] and not full["signal"].iloc[-1]
+    assert full.attrs["summary"]["variation"] == "common cause"
+    # a spike long ago, then 15 ordinary half-terms: common cause today
+    y = [10, 12] * 3 + [30] + [11, 12, 10, 11, 12, 11, 10, 12, 11, 12, 10, 11, 12, 11, 10]
+    res = spc.chart(series(y), "y", "t", kind="xmr")
+    assert res["rules"].iloc[6] == "outside limits"
+    assert res.attrs["summary"]["variation"] == "common cause"
+    # the same spike as the latest point is special cause
+    latest = spc.chart(series(y[7:] + [30]), "y", "t", kind="xmr", baseline=15)
+    assert latest.attrs["summary"]["variation"] == "special cause improving"
