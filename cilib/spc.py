@@ -68,7 +68,9 @@ __all__ = [
 ]
 
 #: Chart kinds that :func:`chart` accepts.
-KINDS: tuple[str, ...] = ("run", "xmr", "p", "u", "xbar_s")
+KINDS: tuple[str, ...] = ("run", "xmr", "p", "u", "pp", "up", "xbar_s")
+#: Charts of counts over a denominator: p (proportions), u (rates), and Laney's p′ and u′.
+RATE_KINDS: tuple[str, ...] = ("p", "u", "pp", "up")
 
 #: d2 for moving ranges of two points; 3 / D2 = 2.66 (2.6596 unrounded).
 D2 = 1.128
@@ -370,10 +372,11 @@ def _prepare(
         raise DataError(f"kind={kind!r} is not supported; use one of {list(KINDS)}")
     if not isinstance(df, pd.DataFrame):
         raise DataError("df must be a pandas DataFrame")
-    needs_n = kind in ("p", "u")
+    needs_n = kind in RATE_KINDS
     if needs_n and n is None:
         raise DataError(
-            f"kind={kind!r} needs n= (the column of {'trials' if kind == 'p' else 'exposure'})"
+            f"kind={kind!r} needs n= (the column of "
+            f"{'trials' if kind in ('p', 'pp') else 'exposure'})"
         )
     cols = [value, period, *by] + ([n] if needs_n else [])
     _check_columns(df, cols)
@@ -442,7 +445,7 @@ def _prepare(
                 f"column {n!r} has zero denominators; drop those periods or set n missing to "
                 "show a gap"
             )
-        if kind == "p" and (yy > nn).any():
+        if kind in ("p", "pp") and (yy > nn).any():
             raise DataError(
                 f"{value!r} exceeds {n!r} in some rows; a count cannot exceed its trials"
             )
@@ -471,6 +474,27 @@ def _label_mask(labels: list, chosen: Sequence | None, what: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Engine
 # --------------------------------------------------------------------------------------------
+
+
+def _laney_sigma_z(
+    y: np.ndarray, centre: np.ndarray, sigma: np.ndarray, base: np.ndarray, screen: bool
+) -> np.ndarray:
+    """Laney's sigma_z per series: the moving-range SD of the baseline points' z-scores.
+
+    ``z_i = (y_i - centre) / sigma_i`` with the p (or u) chart's sigma at each point;
+    ``sigma_z = mean|z_i - z_(i-1)| / 1.128`` over consecutive baseline points, after dropping
+    moving ranges above ``3.267 × mean`` when ``screen`` (as for XmR charts and qicharts2).
+    p′ and u′ limits are the p (u) limits with sigma multiplied by ``sigma_z`` (Laney 2002).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (y - centre[:, None]) / sigma
+    z = z[:, base]
+    mr = np.abs(np.diff(z, axis=1))
+    amr = np.nanmean(mr, axis=1)
+    if screen:
+        mr = np.where(mr < D4 * amr[:, None], mr, np.nan)
+        amr = np.nanmean(mr, axis=1)
+    return amr / D2
 
 
 def _engine(
@@ -502,7 +526,7 @@ def _engine(
     if trend is None:
         trend = kind != "run"
 
-    if kind in ("p", "u"):
+    if kind in RATE_KINDS:
         count, den = arrays["count"], arrays["n"]
         with np.errstate(invalid="ignore", divide="ignore"):
             y = count / den
@@ -571,17 +595,21 @@ def _engine(
                 out["mr_centre"][:, a:b] = mr_cl[:, None]
                 out["mr_upper"][:, a:b] = D4 * mr_cl[:, None]
                 n_base = np.minimum(n_base, np.isfinite(mr).sum(axis=1) + 1)
-            elif kind in ("p", "u"):
+            elif kind in RATE_KINDS:
                 cb = np.where(bmask, arrays["count"][:, a:b], np.nan)
                 nb = np.where(bmask, den[:, a:b], np.nan)
                 cl = np.nansum(cb, axis=1) / np.nansum(nb, axis=1)
-                if kind == "p":
+                if kind in ("p", "pp"):
                     sig = np.sqrt(cl[:, None] * (1 - cl[:, None]) / den[:, a:b])
                 else:
                     sig = np.sqrt(cl[:, None] / den[:, a:b])
+                if kind in ("pp", "up"):
+                    sigma_z = _laney_sigma_z(yb, cl, sig, base, screen_outliers)
+                    sig = sig * sigma_z[:, None]
+                    sigma_z_phase = sigma_z
                 lo = np.maximum(cl[:, None] - 3 * sig, 0.0)
                 hi = cl[:, None] + 3 * sig
-                if kind == "p":
+                if kind in ("p", "pp"):
                     hi = np.minimum(hi, 1.0)
             else:  # xbar_s
                 nsub = den[:, a:b]
@@ -605,7 +633,7 @@ def _engine(
                 out["s_lower"][:, a:b] = b3 * sbar[:, None]
                 out["s_upper"][:, a:b] = b4 * sbar[:, None]
             clb = np.broadcast_to(cl[:, None], (s, b - a))
-            if kind in ("p", "u"):
+            if kind in RATE_KINDS:
                 m = multiplier
                 out["value"][:, a:b] = yb * m
                 clb, lo, hi, sig = clb * m, lo * m, hi * m, sig * m
@@ -623,6 +651,7 @@ def _engine(
             if kind != "run":
                 out["two3"][:, a:b] = _two_of_three_block((vals - clb) / sig, ok)
             r["n_obs"] = ok.sum(axis=1)
+            r["sigma_z"] = sigma_z_phase if kind in ("pp", "up") else np.full(s, np.nan)
             r["n_base"] = n_base
             r["phase"] = np.full(s, p)
             summaries.append(r)
@@ -754,9 +783,9 @@ def _points_frame(keys, labels, arrays, out, signal, rules, kind, target) -> pd.
     data["period"] = np.tile(np.asarray(labels, dtype=object), s)
     for c in _POINT_COLS:
         data[c] = out[c].ravel()
-    if kind in ("p", "u"):
+    if kind in RATE_KINDS:
         data["count"] = arrays["count"].ravel()
-    if kind in ("p", "u", "xbar_s"):
+    if kind in (*RATE_KINDS, "xbar_s"):
         data["n"] = arrays["n"].ravel()
     if kind == "xmr":
         for c in ("mr", "mr_centre", "mr_upper"):
@@ -793,6 +822,7 @@ def _summary_frame(keys, summaries, variation, assurance, kind, improvement, tar
     frame.loc[crossing_only, "variation"] = VAR_NEITHER
     frame["phase"] = last["phase"]
     frame["n_base"] = last["n_base"]
+    frame["sigma_z"] = last["sigma_z"]
     return frame
 
 
@@ -874,7 +904,7 @@ screen_outliers, order, trend, trend_length, multiplier
 
 
 def _min_base(kind: str) -> int:
-    return 1 if kind in ("run", "p", "u", "xbar_s") else 2
+    return 1 if kind in ("run", *RATE_KINDS, "xbar_s") else 2
 
 
 def chart(
@@ -909,10 +939,12 @@ def chart(
         (u), or the pupil-level score (xbar_s).
     period : str
         Column of period labels: an ordered categorical, or sortable labels, or see ``order``.
-    kind : {"run", "xmr", "p", "u", "xbar_s"}
-        Chart type.
+    kind : {"run", "xmr", "p", "u", "pp", "up", "xbar_s"}
+        Chart type; ``pp`` and ``up`` are Laney's p′ and u′ charts (qicharts2's names): the p (u)
+        chart's sigma at each point times ``sigma_z``, the moving-range SD of the points'
+        z-scores, for large denominators whose points vary more than binomial (Poisson) chance.
     n : str, optional
-        Column of trials (p) or exposure (u); required for those kinds.
+        Column of trials (p, pp) or exposure (u, up); required for those kinds.
     baseline : int or list of period labels, optional
         Freeze centre and limits on the first ``baseline`` periods of each phase (excluded and
         missing points among them are not used), or on the listed periods (a phase without listed
@@ -947,7 +979,8 @@ def chart(
         dict for the current (last) phase: ``variation``, ``assurance``, ``longest_run``,
         ``longest_run_max``, ``crossings``, ``crossings_min``, ``n_useful``, ``n_obs``,
         ``shift_signal``, ``crossings_signal``, ``runs_signal`` (either), ``kind``,
-        ``improvement``, ``target``, ``note``, and ``phases`` (the same runs figures per phase).
+        ``improvement``, ``target``, ``note``, ``sigma_z`` (p′ and u′: Laney's factor; NaN
+        otherwise) and ``phases`` (the same runs figures per phase).
 
     Raises
     ------

@@ -704,3 +704,64 @@ def test_variation_label_follows_the_latest_point():
     # the same spike as the latest point is special cause
     latest = spc.chart(series(y[7:] + [30]), "y", "t", kind="xmr", baseline=15)
     assert latest.attrs["summary"]["variation"] == "special cause improving"
+
+
+def _laney_reference(count, n):
+    """Laney (2002) p′ limits written out: p-chart sigma times the MR SD of z-scores."""
+    p = count / n
+    pbar = count.sum() / n.sum()
+    sig = np.sqrt(pbar * (1 - pbar) / n)
+    z = (p - pbar) / sig
+    mr = np.abs(np.diff(z))
+    amr = mr.mean()
+    mr = mr[mr < 3.267 * amr]
+    sigma_z = mr.mean() / 1.128
+    return pbar, pbar - 3 * sig * sigma_z, pbar + 3 * sig * sigma_z, sigma_z
+
+
+def test_laney_p_prime_limits_hand_computation():
+    """kind='pp' limits equal the p chart's sigma times sigma_z, computed independently."""
+    rng = np.random.default_rng(3)
+    n = rng.integers(900, 1100, 18).astype(float)
+    true_p = np.clip(0.25 + rng.normal(0, 0.03, 18), 0.01, 0.99)  # overdispersed
+    count = rng.binomial(n.astype(int), true_p).astype(float)
+    df = pd.DataFrame({"t": range(18), "x": count, "n": n})
+    res = spc.chart(df, "x", "t", kind="pp", n="n")
+    pbar, lo, hi, sigma_z = _laney_reference(count, n)
+    assert res["centre"].iloc[0] == pytest.approx(pbar)
+    assert np.allclose(res["lower"], lo) and np.allclose(res["upper"], hi)
+    assert res.attrs["summary"]["sigma_z"] == pytest.approx(sigma_z)
+    assert sigma_z > 2  # binomial limits are far too narrow here
+    plain = spc.chart(df, "x", "t", kind="p", n="n")
+    assert plain["signal"].sum() > res["signal"].sum()
+    assert np.isnan(plain.attrs["summary"]["sigma_z"])
+
+
+def test_laney_false_alarms_with_overdispersed_large_denominators():
+    """No true change, about 1,000 pupils a half-term: p-charts cry wolf, p′ charts do not."""
+    rng = np.random.default_rng(11)
+    p_alarm, pp_alarm = [], []
+    for _ in range(200):
+        n = np.full(18, 1000.0)
+        true_p = np.clip(0.2 + rng.normal(0, 0.025, 18), 0.01, 0.99)
+        df = pd.DataFrame({"t": range(18), "x": rng.binomial(1000, true_p), "n": n})
+        p_alarm.append(
+            spc.chart(df, "x", "t", kind="p", n="n")["rules"].str.contains("outside").any()
+        )
+        pp_alarm.append(
+            spc.chart(df, "x", "t", kind="pp", n="n")["rules"].str.contains("outside").any()
+        )
+    assert np.mean(p_alarm) > 0.5
+    assert np.mean(pp_alarm) < 0.15
+
+
+def test_laney_u_prime_is_near_the_u_chart_when_poisson():
+    """With Poisson counts sigma_z is close to 1 and u′ limits close to the u chart's."""
+    rng = np.random.default_rng(4)
+    n = rng.uniform(50, 150, 30)
+    df = pd.DataFrame({"t": range(30), "x": rng.poisson(0.5 * n), "n": n})
+    up = spc.chart(df, "x", "t", kind="up", n="n")
+    u = spc.chart(df, "x", "t", kind="u", n="n")
+    assert 0.7 < up.attrs["summary"]["sigma_z"] < 1.3
+    ratio = (up["upper"] - up["centre"]) / (u["upper"] - u["centre"])
+    assert np.allclose(ratio, up.attrs["summary"]["sigma_z"])
