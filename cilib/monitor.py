@@ -16,7 +16,9 @@ the whole trust (``school_id=None``):
 
 Chart kinds (:func:`chart_kind`): a p chart (``count / n``, limits
 p̄ ± 3 √(p̄(1 − p̄)/nᵢ)) for shares of pupils (``persistent_absence``, ``pct_at_or_above``), where
-the trials are pupils; an XmR chart (limits x̄ ± 2.66 MR̄) for means and scale scores, and for the
+the trials are pupils, replaced by Laney's p′ chart (:func:`use_laney`) when the points average
+at least 100 pupils and vary at least 1.5 times beyond binomial chance (the report says so and
+why); an XmR chart (limits x̄ ± 2.66 MR̄) for means and scale scores, and for the
 attendance rate. The attendance rate is a ratio of sessions, and sessions are clustered within
 pupils: a p chart with sessions as trials gives limits far too narrow (on the sample it flags 12
 of 18 half-terms of the trust's disadvantaged attendance, including the usual seasonal dips), so
@@ -44,6 +46,8 @@ from cilib.store import Store
 __all__ = [
     "P_CHART_MEASURES",
     "chart_kind",
+    "chart_name",
+    "use_laney",
     "decision_rule",
     "decisions_section",
     "goal_charts",
@@ -59,6 +63,9 @@ __all__ = [
     "strategy_evidence",
 ]
 
+#: Laney p′ replaces the p chart when sigma_z reaches this and points average this many pupils.
+LANEY_SIGMA_Z = 1.5
+LANEY_MIN_N = 100
 #: Measures charted as p charts: shares of pupils (numerator and denominator are pupils).
 P_CHART_MEASURES = ("persistent_absence", "pct_at_or_above")
 
@@ -203,19 +210,34 @@ def _chart_group(series: pd.DataFrame, goal: cp.Goal, group: str, order: Sequenc
     kind = chart_kind(goal.metric or {})
     try:
         if kind == "p":
-            return spc.chart(
-                d,
-                "numerator",
-                "period",
-                kind="p",
-                n="denominator",
-                multiplier=100,
-                order=order,
-                improvement=goal.direction,
-            )
+            opts = dict(n="denominator", multiplier=100, order=order, improvement=goal.direction)
+            laney = spc.chart(d, "numerator", "period", kind="pp", **opts)
+            if use_laney(laney):
+                return laney
+            return spc.chart(d, "numerator", "period", kind="p", **opts)
         return spc.chart(d, "value", "period", kind="xmr", order=order, improvement=goal.direction)
     except DataError:
         return None
+
+
+def use_laney(laney: pd.DataFrame) -> bool:
+    """Say whether a p′ chart should replace the p chart (Laney 2002).
+
+    When denominators are large (on average at least :data:`LANEY_MIN_N` pupils a point) and the
+    points vary well beyond binomial chance (``sigma_z`` at least :data:`LANEY_SIGMA_Z`), binomial
+    limits are too narrow and flag ordinary variation between cohorts as special cause.
+    """
+    sigma_z = laney.attrs["summary"].get("sigma_z")
+    n = laney["n"].mean() if "n" in laney.columns else 0
+    return bool(np.isfinite(sigma_z) and sigma_z >= LANEY_SIGMA_Z and n >= LANEY_MIN_N)
+
+
+def chart_name(result: pd.DataFrame | None) -> str:
+    """Plain name of a chart result's kind, for titles and notes."""
+    kind = (result.attrs.get("summary", {}) if result is not None else {}).get("kind", "xmr")
+    return {"p": "p chart", "pp": "Laney p′ chart", "u": "u chart", "up": "Laney u′ chart"}.get(
+        kind, "XmR chart"
+    )
 
 
 def goal_charts(store: Store, goal: cp.Goal, school_id: str | None = None) -> dict[str, Any]:
@@ -826,7 +848,8 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         )
     ]
     groups = {names[g]: charts[g] for g in ("focus", "comparison") if charts[g] is not None}
-    kind = "p chart" if chart_kind(goal.metric or {}) == "p" else "XmR chart"
+    used = next((charts[g] for g in ("own", "all", "focus") if charts[g] is not None), None)
+    kind = chart_name(used)
     if len(groups) == 2:
         axes = spc.plot_groups(
             groups,
@@ -846,6 +869,16 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     )
     if caution:
         items.append(note(f"Caution: {caution}.", warn=True))
+    if used is not None and used.attrs["summary"].get("kind") == "pp":
+        sz = used.attrs["summary"]["sigma_z"]
+        items.append(
+            note(
+                f"Why a Laney p′ chart: with about {used['n'].mean():,.0f} pupils a half-term, the "
+                f"half-termly figures vary {sz:.1f} times as much as chance among pupils alone "
+                "would make them (cohorts differ), so ordinary limits would call that ordinary "
+                "variation a signal. The limits are widened by that factor."
+            )
+        )
     for g in ("focus", "comparison", "all"):
         if charts[g] is not None and (g != "all" or len(groups) < 2 or goal.group == "all"):
             items.append(

@@ -128,13 +128,16 @@ def test_reading_gap_narrows_in_intervention_schools(store):
 
 
 def test_persistent_absence_is_a_p_chart(store):
-    """Persistent absence is charted as a p chart: p̄ = Σ count / Σ n, limits vary with n."""
+    """Persistent absence is a p chart (or Laney p′): p̄ = Σ count / Σ n, limits vary with n."""
     goal = store.plan().goal("G3")
     res = monitor.goal_charts(store, goal, "NLT07")["focus"]
-    assert res.attrs["summary"]["kind"] == "p"
+    kind = res.attrs["summary"]["kind"]
+    assert kind in ("p", "pp")
+    sigma_z = res.attrs["summary"]["sigma_z"] if kind == "pp" else 1.0
+    assert (kind == "pp") == (sigma_z >= 1.5 and res["n"].mean() >= 100)
     pbar = res["count"].sum() / res["n"].sum()
     i = 5
-    half = 3 * np.sqrt(pbar * (1 - pbar) / res["n"].iloc[i])
+    half = 3 * sigma_z * np.sqrt(pbar * (1 - pbar) / res["n"].iloc[i])
     assert res["centre"].iloc[i] == pytest.approx(100 * pbar)
     assert res["upper"].iloc[i] == pytest.approx(100 * (pbar + half))
     assert monitor.chart_kind(goal.metric) == "p"
@@ -414,3 +417,25 @@ def test_monitor_notebook_runs_with_papermill(school, tmp_path, sample_store_dir
             "attendance (%) for disadvantaged pupils has been below its average (87.3) for 9 "
             "half-terms in a row, since 2024/25 HT4" in text
         )
+
+
+def test_persistent_absence_uses_laney_p_prime_on_the_trust(store):
+    """Trust persistent absence (about 1,000 pupils a half-term) is charted as Laney p′."""
+    from cilib import metrics
+
+    goal = next(
+        g for g in store.plan().goals if (g.metric or {}).get("measure") == "persistent_absence"
+    )
+    charts = monitor.goal_charts(store, goal)
+    own = charts["own"] if charts["own"] is not None else charts["all"]
+    assert own.attrs["summary"]["kind"] == "pp"
+    assert own.attrs["summary"]["sigma_z"] > 1.5
+    assert not own["rules"].str.contains("outside").any()
+    # independently: binomial p-chart limits on the same counts put many half-terms outside
+    r = metrics.compute_metric(store.tables_dict(), goal.metric, periods=store.periods)
+    r = r.loc[r["group"] == "focus"]
+    pbar = r["numerator"].sum() / r["denominator"].sum()
+    half = 3 * np.sqrt(pbar * (1 - pbar) / r["denominator"])
+    outside = (abs(r["numerator"] / r["denominator"] - pbar) > half).sum()
+    assert outside >= 3
+    assert monitor.chart_name(own) == "Laney p′ chart"
