@@ -35,16 +35,18 @@ from cilib import (
     spc,
     store,
     survey,
+    trend,
     widgets,
 )
 from cilib.config import load_config
-from cilib.equity import funnel, gap, gap_trend, group_summary, suppress
+from cilib.equity import funnel, gap, group_summary, suppress
 from cilib.errors import CilibError, ConfigError, DataError, PlanError
 from cilib.impact import estimate_impact, months_progress
 from cilib.metrics import compute_metric, metric_by_school
 from cilib.pipeline import open_store, prepare
 from cilib.plan import load_plan
 from cilib.survey import response_rates, scale_reliability
+from cilib.trend import gap_trend
 
 __version__ = "0.1.0"
 
@@ -85,5 +87,6 @@ __all__ = [
     "store",
     "suppress",
     "survey",
+    "trend",
     "widgets",
 ]
