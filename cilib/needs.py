@@ -16,6 +16,7 @@ from cilib.config import academic_year_of
 from cilib.metrics import persistently_absent
 from cilib.plots import COLOURS, new_axes
 from cilib.store import Store
+from cilib.trend import gap_trend
 
 #: Persistent absence: missing 10% or more of possible sessions (the DfE definition).
 LENS_LABELS = {
@@ -228,7 +229,11 @@ def gap_over_time(
     by: list[str] | None = None,
     scale: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the focus group's gap per period and its trend (:func:`cilib.equity.gap_trend`)."""
+    """Return the focus group's gap per period and its trend.
+
+    With pupil-level rows (a ``pupil_id`` column) the trend is :func:`cilib.trend.gap_trend`'s,
+    with pupil-clustered inference; otherwise the gap-level :func:`cilib.equity.gap_trend`.
+    """
     by = by or []
     g = equity.gap(
         df,
@@ -242,7 +247,23 @@ def gap_over_time(
     )
     g = g.loc[g["period"].isin(periods)].copy()
     order = [p for p in periods if p in set(g["period"])]
-    trend = equity.gap_trend(g, "period", order=order) if len(order) else pd.DataFrame()
+    if not len(order):
+        trend = pd.DataFrame()
+    elif "pupil_id" in df.columns and weight is None:
+        # pupil-level rows: the same pupils repeat across periods, so pupil-clustered inference
+        trend = gap_trend(
+            df.loc[df["period"].isin(order)],
+            "period",
+            value=value,
+            group=focus_column,
+            focus=focus_value,
+            pupil="pupil_id",
+            by=by or None,
+            order=order,
+            threshold=threshold,
+        )
+    else:
+        trend = equity.gap_trend(g, "period", order=order)
     for c in ["focus", "comparison", "gap", "gap_ci_low", "gap_ci_high", "gap_se"]:
         if c in g.columns:
             g[c] = g[c] * scale
