@@ -9,7 +9,6 @@ stops the others.
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 import time
@@ -85,12 +84,51 @@ def available_notebooks(notebook_dir: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (notebook_dir or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
+#: Keys of papermill's notebook and cell metadata that change from run to run (times, paths).
+_RUN_SPECIFIC = ("start_time", "end_time", "duration", "input_path", "output_path")
+
+
+def normalise_notebook(nb) -> None:
+    """Remove everything run-specific from an executed notebook, in place.
+
+    Papermill and the kernel stamp start and end times, durations, paths and random cell ids into
+    the notebook; left in, they make the kept notebook and the HTML (which carries cell ids)
+    differ on every run. Cell ids become ``cell-<n>``; outputs keep only
+    :data:`cilib.report.SAFE_MIMETYPES` (no scripts, widget views or SVG reach a report).
+    """
+    from cilib.report import SAFE_MIMETYPES
+
+    meta = nb.metadata
+    meta.pop("widgets", None)
+    for key in _RUN_SPECIFIC:
+        meta.get("papermill", {}).pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        for key in _RUN_SPECIFIC:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        for out in cell.get("outputs", []):
+            if "data" in out:
+                for mime in [m for m in out["data"] if m not in SAFE_MIMETYPES]:
+                    del out["data"][mime]
+                out.get("metadata", {}).clear()
+
+
 def render_html(ipynb: Path, out_html: Path) -> None:
-    """Render an executed notebook to HTML with no code, through the offline template."""
+    """Render an executed notebook to HTML with no code, through the offline template.
+
+    The notebook is first normalised (:func:`normalise_notebook`) and written back, so the kept
+    notebook and the page are the same for the same data; the page gets its
+    Content-Security-Policy (:func:`cilib.report.add_csp`).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
+    from cilib.report import add_csp
+
     nb = nbformat.read(ipynb, as_version=4)
+    normalise_notebook(nb)
+    nbformat.write(nb, ipynb)
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -100,7 +138,7 @@ def render_html(ipynb: Path, out_html: Path) -> None:
         embed_images=True,
     )
     body, _ = exporter.from_notebook_node(nb)
-    out_html.write_text(body, encoding="utf-8")
+    out_html.write_text(add_csp(body), encoding="utf-8")
 
 
 def _short_error(exc: Exception) -> str:
@@ -189,11 +227,22 @@ def plan_jobs(
     return jobs
 
 
+def _job_order(j: Job) -> tuple:
+    """Sort key of jobs in the index and manifest: the trust first, then schools, by notebook."""
+    return (j.school_id is not None, j.school_id or "", j.notebook)
+
+
 def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) -> Path:
-    """Write ``index.html``: every report by school and phase, with status and data quality."""
-    esc = html.escape
+    """Write ``index.html``: every report by school and phase, with status and data quality.
+
+    Every value is escaped through :func:`cilib.report.esc` and tables are built by
+    :func:`cilib.report.html_table`; the page carries the reports' Content-Security-Policy and no
+    wall-clock time (that is in ``run-log.json``).
+    """
+    from cilib.report import add_csp, esc, html_table, quarantine_counts
+
     groups: dict[str, list[Job]] = {}
-    for j in sorted(jobs, key=lambda j: (j.school_id is not None, j.school_id or "", j.notebook)):
+    for j in sorted(jobs, key=_job_order):
         groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -205,8 +254,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
         "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
         ".failed{color:#a00;font-weight:bold}.ok{color:#060}</style></head><body>",
         f"<h1>{esc(store.meta['trust_name'])}</h1>",
-        f"<p>Reports for <b>{esc(store.period)}</b>, prepared "
-        f"{esc(manifest['finished'][:16].replace('T', ' '))} UTC. "
+        f"<p>Reports for <b>{esc(store.period)}</b>. "
         f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
         + (
             f"; <span class='failed'>{manifest['counts']['failed']} failed</span>"
@@ -231,7 +279,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
             )
             parts.append(
                 f"<tr><td>{esc(phase)}</td><td>{link}</td>"
-                f"<td class='{j.status}'>{esc(status)}</td></tr>"
+                f"<td class='{'ok' if j.status == 'ok' else 'failed'}'>{esc(status)}</td></tr>"
             )
         parts.append("</table>")
     dq = store.data_quality
@@ -239,21 +287,70 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
         "<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>"
     )
     parts.append(
-        dq.rename(
-            columns={
-                "table": "Table",
-                "rows_in": "Rows in",
-                "rows_clean": "Clean",
-                "rows_quarantined": "Set aside",
-                "top_rule": "Most common rule broken",
-                "rows_after_period": "After this period",
-            }
-        ).to_html(index=False, border=0)
+        html_table(
+            dq.rename(
+                columns={
+                    "table": "Table",
+                    "rows_in": "Rows in",
+                    "rows_clean": "Clean",
+                    "rows_quarantined": "Set aside",
+                    "top_rule": "Most common rule broken",
+                    "rows_after_period": "After this period",
+                }
+            )
+        )
     )
-    parts.append("<p>Run details: <a href='manifest.json'>manifest.json</a>.</p></body></html>")
+    qs = quarantine_counts(store.quarantine_summary)
+    if len(qs):
+        parts.append("<p><b>Why rows were set aside</b></p>")
+        parts.append(
+            html_table(
+                qs.rename(
+                    columns={"table": "Table", "rule": "Rule", "rows": "Rows", "meaning": "Meaning"}
+                )
+            )
+        )
+    parts.append(
+        "<p>Run details: <a href='manifest.json'>manifest.json</a> (the same for the same inputs) "
+        "and <a href='run-log.json'>run-log.json</a> (times of this run).</p></body></html>"
+    )
     path = out_dir / "index.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text(add_csp("\n".join(parts)), encoding="utf-8")
     return path
+
+
+def manifest_content(
+    config: TrustConfig, period: str, store: Store, final_dir: Path, done: list[Job]
+) -> dict:
+    """Return the run's manifest: what went in and what came out, with no wall-clock time.
+
+    The same inputs and config give the same manifest byte for byte: notebooks are listed in a
+    fixed order (trust first, then schools, by notebook) and run times live in ``run-log.json``.
+    """
+    ordered = sorted(done, key=_job_order)
+    failed = [j for j in ordered if j.status != "ok"]
+    return {
+        "trust": config.name,
+        "period": period,
+        "config": store.meta["config"],
+        "inputs": store.meta["inputs"],
+        "packages": package_versions(),
+        "rows": store.data_quality.to_dict("records"),
+        "counts": {"total": len(ordered), "ok": len(ordered) - len(failed), "failed": len(failed)},
+        "notebooks": [
+            {k: v for k, v in asdict(j).items() if k not in ("store", "source", "seconds")}
+            | {
+                "out_html": Path(j.out_html).relative_to(final_dir).as_posix(),
+                "out_ipynb": Path(j.out_ipynb).relative_to(final_dir).as_posix(),
+            }
+            for j in ordered
+        ],
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as indented JSON with sorted keys, ending in a newline."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def run_batch(
@@ -330,29 +427,22 @@ def run_batch(
     if final_dir.exists():
         shutil.rmtree(final_dir)
     work_dir.rename(final_dir)
-    failed = [j for j in done if j.status != "ok"]
-    manifest = {
-        "trust": config.name,
-        "period": period,
+    manifest = manifest_content(config, period, store, final_dir, done)
+    write_json(final_dir / "manifest.json", manifest)
+    run_log = {
+        "note": "Times of this run; unlike manifest.json and the reports, not reproducible.",
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 1),
-        "config": store.meta["config"],
-        "inputs": store.meta["inputs"],
-        "packages": package_versions(),
-        "rows": store.data_quality.to_dict("records"),
-        "counts": {"total": len(done), "ok": len(done) - len(failed), "failed": len(failed)},
+        "prepared_at": store.meta.get("prepared_at"),
         "notebooks": [
-            {k: v for k, v in asdict(j).items() if k not in ("store", "source")}
-            | {
-                "out_html": Path(j.out_html).relative_to(final_dir).as_posix(),
-                "out_ipynb": Path(j.out_ipynb).relative_to(final_dir).as_posix(),
-            }
-            for j in done
+            {"notebook": j.notebook, "school_id": j.school_id, "seconds": j.seconds}
+            for j in sorted(done, key=_job_order)
         ],
     }
-    (final_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_json(final_dir / "run-log.json", run_log)
     index = write_index(final_dir, store, done, manifest)
     manifest["index"] = str(index)
-    say(f"{manifest['counts']['ok']} of {len(done)} reports rendered in {manifest['seconds']}s")
+    manifest["run_log"] = run_log
+    say(f"{manifest['counts']['ok']} of {len(done)} reports rendered in {run_log['seconds']}s")
     return manifest

@@ -590,11 +590,9 @@ def effects_table(a: Analysis, store: Store) -> pd.DataFrame:
 
 
 def _heading(text: str):
-    import html
+    from cilib.report import esc, raw_html
 
-    from IPython.display import HTML
-
-    return HTML(f"<h3>{html.escape(text)}</h3>")
+    return raw_html(f"<h3>{esc(text)}</h3>")
 
 
 def effects_section(store: Store, school_id: str | None = None, intervention: str = "") -> list:

@@ -14,7 +14,6 @@ the list of displayable objects a notebook shows with :func:`cilib.report.show_a
 from __future__ import annotations
 
 import datetime as dt
-import html
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from cilib import plan as cp
 from cilib.errors import DataError, PlanError
 from cilib.metrics import compute_metric, describe_metric, metric_by_school, period_key
 from cilib.plots import COLOURS, new_axes
+from cilib.report import esc, raw_html
 from cilib.store import Store
 
 #: Phases of the improvement cycle, in order (the roadmap is shown in this order).
@@ -70,14 +70,9 @@ _COLLECTIONS = ("attendance", "assessments", "pupil survey")
 # small helpers
 
 
-def _html(text: str):
-    from IPython.display import HTML
-
-    return HTML(text)
-
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x))
+# hand-built fragments escape every value through the reports' one escaping function
+_html = raw_html
+_esc = esc
 
 
 def _plan(store: Store) -> cp.Plan | None:

@@ -364,8 +364,10 @@ def _png(fig):
     import matplotlib.pyplot as plt
     from IPython.display import Image
 
+    from cilib.report import PNG_METADATA
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     return Image(data=buf.getvalue(), format="png")
 

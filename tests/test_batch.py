@@ -14,6 +14,7 @@ from cilib.batch import NOTEBOOK_DIR, available_notebooks, notebook_scope, run_b
 from cilib.cli import main
 from cilib.config import load_config
 from tests.conftest import SAMPLE_CONFIG
+from tests.test_report_safety import check_page
 
 pytestmark = pytest.mark.slow
 PERIOD = "2025/26 HT6"
@@ -67,13 +68,21 @@ def test_run_succeeds_and_writes_index(run):
 
 
 def test_manifest_records_inputs_versions_and_accounting(run):
-    """The manifest has hashes, versions, per-notebook times and row accounting that adds up."""
+    """The manifest has hashes, versions and row accounting that adds up, notebooks in a fixed
+    order and no times; the run's times are in run-log.json."""
     _, folder = run
     m = json.loads((folder / "manifest.json").read_text())
     assert len(m["config"]["sha256"]) == 64
     assert all(len(v["sha256"]) == 64 for v in m["inputs"].values())
     assert m["packages"]["pandas"] == "3.1.1"
-    assert all(n["seconds"] > 0 for n in m["notebooks"])
+    keys = [(n["school_id"] is not None, n["school_id"] or "", n["notebook"])
+            for n in m["notebooks"]]
+    assert keys == sorted(keys)  # not the order the workers finished in
+    assert not {"started", "finished", "seconds"} & set(m)
+    assert all("seconds" not in n for n in m["notebooks"])
+    log = json.loads((folder / "run-log.json").read_text())
+    assert log["started"] <= log["finished"] and len(log["notebooks"]) == len(m["notebooks"])
+    assert all(n["seconds"] > 0 for n in log["notebooks"])
     for row in m["rows"]:
         assert row["rows_in"] == row["rows_clean"] + row["rows_quarantined"]
     assert sum(r["rows_quarantined"] for r in m["rows"]) > 0  # the sample's dirty rows
@@ -87,6 +96,7 @@ def test_reports_are_offline_code_free_and_hold_no_pupil_ids(run):
     assert len(pages) >= 2
     for page in pages:
         text = page.read_text()
+        check_page(text, page.name)  # CSP meta, no script, nothing loaded from outside
         assert not URL.search(text), f"{page.name} has an external URL: {URL.search(text).group(0)}"
         assert "<script src" not in text
         assert "hl-ipython3" not in text and "jp-CodeMirrorEditor" not in text, f"code in {page}"

@@ -1,5 +1,9 @@
 """Report building blocks: tables with suppression, the data-quality note, changes in words."""
 
+import base64
+import hashlib
+import re
+
 import pandas as pd
 
 from cilib import report
@@ -29,3 +33,85 @@ def test_fmt_change_words():
     assert report.fmt_change(93.4, 92.2) == "up 1.2 points"
     assert report.fmt_change(90.0, 92.5) == "down 2.5 points"
     assert report.fmt_change(float("nan"), 1.0) == "no earlier figure to compare"
+
+
+HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)"]
+
+
+def test_table_escapes_every_cell_and_column_name():
+    """Hostile text in cells and headers is shown as text; the markup holds no tag of its own."""
+    df = pd.DataFrame({"school": HOSTILE, HOSTILE[1]: [1, 2, 3], "suppressed": [False] * 3})
+    out = report.table(df, caption=HOSTILE[0], threshold=5).data
+    assert "<script" not in out and "<img" not in out
+    assert out.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # the cell and the caption
+    assert out.count("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;") == 2  # a cell and a header
+    assert re.sub(r"<(/?)(table|thead|tbody|tr|th|td|p|b)( class=\"[a-z-]+\")?>", "", out).count(
+        "<"
+    ) == 0
+
+
+def test_table_markup_has_no_random_ids():
+    """The same frame gives the same markup, with no Styler ids (T_xxxxx) in it."""
+    df = pd.DataFrame({"group": ["a", "b"], "value": [1.25, 2.5]})
+    first, second = report.table(df).data, report.table(df).data
+    assert first == second and "id=" not in first and "T_" not in first
+    assert '<td class="cilib-text">a</td><td>1.2</td>' in first  # text left, numbers right
+
+
+def test_hand_built_fragments_escape_values():
+    """Header, headlines, notes and the phase modules' own fragments escape every value."""
+    from cilib import planning
+
+    assert report.esc(HOSTILE[1]) == "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
+    for out in (
+        report.headlines(HOSTILE, title=HOSTILE[0]).data,
+        report.note(HOSTILE[0]).data,
+        planning.checklist_html(
+            pd.DataFrame(
+                {"ok": [False], "label": [HOSTILE[0]], "failing": [HOSTILE[1]],
+                 "passed": [0], "items": [1]}
+            )
+        ).data,
+    ):
+        assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
+    assert planning._esc is report.esc  # one escaping function
+
+
+def test_data_quality_shows_counts_and_meanings_never_row_values(sample_store):
+    """The per-rule table shows a rule's meaning, not a row's reason (which quotes its value)."""
+    full = report.data_quality(sample_store).data
+    examples = sample_store.quarantine_summary["example_reason"]
+    assert "'X' is not one of" in " ".join(examples)  # the store keeps them for the data team
+    for reason in examples:
+        assert report.esc(reason) not in full, reason
+    assert "Meaning" in full and "Example" not in full
+    assert report.RULE_MEANINGS["allowed_values"] in full
+    assert report.rule_meaning("range; attended_le_possible").count(";") == 1
+
+
+def test_csp_meta_hashes_inline_scripts_and_forbids_the_rest():
+    """No script: script-src 'none'; an inline script is allowed by its SHA-256 hash only."""
+    page = "<html><head><title>t</title></head><body><p>x</p></body></html>"
+    out = report.add_csp(page)
+    assert out.startswith('<html><head><meta http-equiv="Content-Security-Policy"')
+    assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'" in out
+    scripted = page.replace("<p>x</p>", "<script>let a = 1;</script>")
+    digest = base64.b64encode(hashlib.sha256(b"let a = 1;").digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in report.csp_meta(scripted)
+
+
+def test_png_charts_carry_no_software_chunk():
+    """Charts are PNGs whose bytes depend on the chart alone (no library version stamped in)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata=report.PNG_METADATA)
+    plt.close(fig)
+    assert b"Software" not in buf.getvalue() and b"matplotlib" not in buf.getvalue()
