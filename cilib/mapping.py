@@ -44,7 +44,7 @@ import pandas as pd
 import yaml
 
 from cilib.errors import ConfigError, DataError
-from cilib.readers import SOURCE_ROW, parse_dates, read_file
+from cilib.readers import SOURCE_ROW, parse_dates, read_file, set_aside_rows
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 #: Text read as True / False by the ``booleans`` step (compared case-insensitively).
@@ -73,6 +73,8 @@ STEPS = (
     "encoding",
     "sep",
     "expected",
+    # how numbers are written: "." or "," as the decimal mark (cilib.load reads numbers)
+    "decimal",
 )
 
 
@@ -241,21 +243,30 @@ def map_frame(
     *,
     table: str,
     frames: dict[str, pd.DataFrame] | None = None,
+    set_aside: list[dict] | None = None,
 ) -> MappingResult:
-    """Like :func:`apply_mapping`, returning a :class:`MappingResult` with row accounting."""
+    """Like :func:`apply_mapping`, returning a :class:`MappingResult` with row accounting.
+
+    ``set_aside`` lists rows already quarantined before mapping (quarantine dicts, e.g. lines
+    :func:`cilib.readers.read_file` could not read); by default those of ``raw``
+    (:func:`cilib.readers.set_aside_rows`). They count as rows read and rows quarantined.
+    """
     spec = dict(spec or {})
     _check_spec(spec, table)
     if SOURCE_ROW not in raw.columns:
         raise DataError(f"{table}: the frame has no {SOURCE_ROW} column; read it with read_file.")
-    rows_read = len(raw)
+    aside = set_aside_rows(raw) if set_aside is None else list(set_aside)
+    rows_read = len(raw) + len(aside)
     q = _Quarantine(table)
+    if aside:
+        q.parts.append(pd.DataFrame(aside, columns=QUARANTINE_COLUMNS))
     df = raw.copy()
 
     if spec.get("melt"):
         df = _melt(df, spec["melt"], table)
     df = df.reset_index(drop=True)
     df[_ROW] = np.arange(len(df))
-    rows_in = len(df)
+    rows_in = len(df) + len(aside)
     for j in spec.get("join") or []:
         df = _join(df, j, frames or {}, q, table)
 
@@ -297,7 +308,7 @@ def map_frame(
         _need(df, keep, table, "keep")
         df = df[[SOURCE_ROW, _ROW] + [c for c in keep if c != SOURCE_ROW]]
     clean = df.loc[~df[_ROW].isin(q.bad)].drop(columns=[_ROW]).reset_index(drop=True)
-    return MappingResult(table, clean, q.frame(), rows_read, rows_in, len(q.bad))
+    return MappingResult(table, clean, q.frame(), rows_read, rows_in, len(q.bad) + len(aside))
 
 
 def _join(df: pd.DataFrame, j: dict, frames: dict, q: _Quarantine, table: str) -> pd.DataFrame:
@@ -584,7 +595,8 @@ def load_mapped(
         }
         opts.update(spec.get("read") or {})
         parts = [read(f, opts).assign(_source_file=f) for f in files]
+        aside = [a for f in files for a in set_aside_rows(read(f, opts))]
         raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frames = {j["file"]: read(j["file"], j.get("read") or {}) for j in spec.get("join") or []}
-        out[table] = map_frame(raw, spec, table=table, frames=frames)
+        out[table] = map_frame(raw, spec, table=table, frames=frames, set_aside=aside)
     return out
