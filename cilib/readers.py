@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 
 def _sample(text: str | bytes, n: int = 40) -> str:
-    """A short escaped sample of file content for a message (repr of at most ``n`` chars)."""
+    """Return a short escaped sample of file content (repr of at most ``n`` chars)."""
     return repr(text[:n])
 
 
@@ -93,7 +93,9 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
         try:
             return _split(data.decode("utf-16")), set()
         except UnicodeDecodeError as exc:
-            raise DataError(f"{path} starts as UTF-16 but is not valid UTF-16: {exc.reason}.") from exc
+            raise DataError(
+                f"{path} starts as UTF-16 but is not valid UTF-16: {exc.reason}."
+            ) from exc
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:65536]:
         raise DataError(
             f"{path} is a binary file, not text (it starts {_sample(data, 8)}). If it is a "
@@ -140,7 +142,7 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
 
 
 def _split(text: str) -> list[str]:
-    """Physical lines of a text (``\\r\\n``, ``\\n`` or ``\\r`` ends; no final empty line)."""
+    """Return the physical lines of a text (CR LF, LF or CR ends; no final empty line)."""
     lines = re.split(r"\r\n|\n|\r", text)
     if lines and lines[-1] == "":
         lines.pop()
@@ -237,9 +239,8 @@ def _read_excel(
 
 def _sheet_has_data(ws) -> bool:
     """Whether a worksheet holds any non-blank cell."""
-    return any(
-        v is not None and str(v).strip() != "" for row in ws.iter_rows(values_only=True) for v in row
-    )
+    rows = ws.iter_rows(values_only=True)
+    return any(v is not None and str(v).strip() != "" for row in rows for v in row)
 
 
 def _fields(line: str, delimiter: str) -> tuple[list[str], bool]:
@@ -309,9 +310,11 @@ def _read_csv(
         raise DataError(f"header_row={h} is past the end of {path} ({len(nonblank)} rows).")
     if h > 0:
         log.warning("%s: the header is on row %d; skipped %d row(s) above it.", path, h + 1, h)
-    header = head[h] if h < len(head) else [
-        v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]
-    ]
+    header = (
+        head[h]
+        if h < len(head)
+        else [v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]]
+    )
     width = len(header)
     body: list[list[str | None]] = []
     numbers: list[int] = []
@@ -375,8 +378,10 @@ def _aside(number: int, rule: str, reason: str) -> dict:
 
 
 def set_aside_rows(df: pd.DataFrame) -> list[dict]:
-    """Rows :func:`read_file` set aside (quarantine dicts: source_row, rule, column, reason,
-    record); empty if none."""
+    """Return the rows :func:`read_file` set aside; empty if none.
+
+    Each is a quarantine dict: ``source_row``, ``rule``, ``column``, ``reason``, ``record``.
+    """
     return list(df.attrs.get(SET_ASIDE) or [])
 
 

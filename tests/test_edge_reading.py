@@ -26,9 +26,8 @@ def test_join_on_pupil_id_quarantine_has_no_raw_id(tiny_trust):
     raw = raw.drop(columns=["ethnicity"])
     raw.loc[3, "UPN"] = "P00001"
     raw.to_csv(folder / "pupils.csv", index=False)
-    pd.DataFrame({"UPN": ["A1", "A2", "A3"], "ethnicity": ["white_british", "asian", "black"]}).to_csv(
-        folder / "roster.csv", index=False
-    )
+    roster = {"UPN": ["A1", "A2", "A3"], "ethnicity": ["white_british", "asian", "black"]}
+    pd.DataFrame(roster).to_csv(folder / "roster.csv", index=False)
     cfg = write_config(
         folder,
         TINY_CONFIG
@@ -56,7 +55,8 @@ def test_pseudonym_same_with_and_without_mapping(tiny_trust):
     folder = tiny_trust.parent
     raw = pd.read_csv(folder / "pupils.csv", dtype=str).rename(columns={"pupil_id": "UPN"})
     raw.to_csv(folder / "pupils.csv", index=False)
-    cfg2 = write_config(folder, TINY_CONFIG + "mappings:\n  pupils:\n    columns: {UPN: pupil_id}\n")
+    mapping = "mappings:\n  pupils:\n    columns: {UPN: pupil_id}\n"
+    cfg2 = write_config(folder, TINY_CONFIG + mapping)
     assert load_table("pupils", load_config(cfg2)).frame["pupil_id"].tolist() == direct
 
 
