@@ -394,12 +394,13 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
     if table.pupil_level:
         key = config.pseudonym_key()
         pupil_src = {s for s, d in sources.items() if d in ID_COLUMNS}
-        renames = spec.get("columns") or {}
-        keep_names = set(table.names)
+        # a join key used by no later step is only a link (an admission number, say): hash it
+        # on both sides too, so that an unmatched row's reason cannot show it
+        later = json.dumps({k: v for k, v in spec.items() if k != "join"}, default=str)
         for j in spec.get("join") or []:
             on = j.get("keys", j.get("on", j.get(True)))
             for k in [on] if isinstance(on, str) else list(on or []):
-                if k in pupil_src or (k not in renames and k not in keep_names):
+                if k not in table.names and k not in later:
                     pupil_src.add(k)
         raw = _hash_columns(raw, pupil_src, key)
         frames = {f: _hash_columns(fr, pupil_src, key) for f, fr in frames.items()}

@@ -15,7 +15,9 @@ file, see ``docs/own-data.md``). Steps run in this fixed order; each is optional
 6. ``booleans``: list of columns holding Y/N, yes/no, true/false, 1/0, T/F; anything else is
    quarantined.
 7. ``dates``: ``{column: {dayfirst: true}}``; ISO or dd/mm/yyyy (see
-   :func:`cilib.readers.parse_dates`); unparseable dates are quarantined.
+   :func:`cilib.readers.parse_dates`); unparseable dates are quarantined (rule ``bad_date``),
+   including a date valid only the other way round (``09/25/2024`` in a day-first file),
+   which is never swapped, with a logged warning.
 8. ``derive``: ordered ``{new_column: {op...}}``, each one of
    ``template: "{a}-{b}"`` (string from other columns, e.g. ids),
    ``any_of: [a, b]`` / ``all_of: [a, b]`` (boolean OR / AND, e.g. disadvantaged = fsm OR
@@ -28,13 +30,19 @@ file, see ``docs/own-data.md``). Steps run in this fixed order; each is optional
 10. ``required``: columns that must not be missing (rule ``missing_value``).
 11. ``keep``: columns to keep (default: all).
 
-Every output row keeps ``_source_row``. Rows read (after melt) = rows mapped + rows
-quarantined, always (:attr:`MappingResult.balanced`).
+Read options may sit beside the steps: ``sheet``, ``header_row``, ``encoding``, ``sep``,
+``expected`` (see :func:`cilib.readers.read_file`) and ``decimal`` (``"."`` or ``","``: the
+decimal mark of numbers; see :func:`cilib.load.parse_numbers`).
+
+Rows :func:`cilib.readers.read_file` set aside (``unparseable_line``, ``mixed_encoding``) are
+quarantined first and count as rows read. Every output row keeps ``_source_row``. Rows read
+(after melt) = rows mapped + rows quarantined, always (:attr:`MappingResult.balanced`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +54,7 @@ import yaml
 from cilib.errors import ConfigError, DataError
 from cilib.readers import SOURCE_ROW, parse_dates, read_file, set_aside_rows
 
+log = logging.getLogger(__name__)
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 #: Text read as True / False by the ``booleans`` step (compared case-insensitively).
 TRUE_CODES = ("y", "yes", "true", "t", "1")
@@ -283,17 +292,39 @@ def map_frame(
         df[col] = _booleans(df, col, q, table)
     for col, opts in (spec.get("dates") or {}).items():
         _need(df, [col], table, "dates")
-        parsed = parse_dates(df[col], dayfirst=(opts or {}).get("dayfirst", True))
+        dayfirst = (opts or {}).get("dayfirst", True)
+        parsed = parse_dates(df[col], dayfirst=dayfirst)
         bad = parsed.isna() & df[col].notna()
+        # a date valid only the other way round (09/25/2024 in a day-first file) is never
+        # swapped per row: it is quarantined with a reason that says what it looks like
+        swapped = bad & parse_dates(df[col], dayfirst=not dayfirst).notna()
+        order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+        other = "mm/dd/yyyy" if dayfirst else "dd/mm/yyyy"
         q.add(
             df,
             bad,
             "bad_date",
             col,
-            lambda r, c=col: [
-                f"{table}.{c} '{v}' is not a date (yyyy-mm-dd or dd/mm/yyyy)" for v in r[c]
+            lambda r, c=col, sw_=swapped, o=order, x=other: [
+                f"{table}.{c} '{str(v)[:20]}' looks {x} in a {o} file; not swapped"
+                if sw
+                else f"{table}.{c} '{str(v)[:20]}' is not a date (yyyy-mm-dd or {o})"
+                for v, sw in zip(r[c], sw_[r.index], strict=True)
             ],
         )
+        if swapped.any():
+            log.warning(
+                "%s.%s: %d date(s) are valid only as %s in a %s file; they are quarantined. "
+                "If the whole column is %s, set dates: {%s: {dayfirst: %s}}.",
+                table,
+                col,
+                int(swapped.sum()),
+                other,
+                order,
+                other,
+                col,
+                str(not dayfirst).lower(),
+            )
         df[col] = parsed
     for col, op in (spec.get("derive") or {}).items():
         df[col] = _derive(df, col, op or {}, q, table)

@@ -48,6 +48,28 @@ def test_join_on_pupil_id_quarantine_has_no_raw_id(tiny_trust):
     assert not set(lt.frame["pupil_id"]) & {"A1", "A2", "A3"}
 
 
+def test_join_on_link_key_hides_it(tiny_trust):
+    """A join on an admission number (a link used by no later step) does not show it either."""
+    folder = tiny_trust.parent
+    raw = pd.read_csv(folder / "pupils.csv", dtype=str).drop(columns=["pupil_id"])
+    raw.insert(0, "AdNo", ["ADN-1001", "ADN-1002", "ADN-1003", "ADN-9999"])
+    raw.to_csv(folder / "pupils.csv", index=False)
+    roster = {"AdNo": ["ADN-1001", "ADN-1002", "ADN-1003"], "UPN": ["A1", "A2", "A3"]}
+    pd.DataFrame(roster).to_csv(folder / "roster.csv", index=False)
+    mapping = """\
+        mappings:
+          pupils:
+            join: [{file: roster.csv, keys: AdNo}]
+            columns: {UPN: pupil_id}
+        """
+    cfg = write_config(folder, TINY_CONFIG + textwrap.dedent(mapping))
+    lt = load_table("pupils", load_config(cfg))
+    text = lt.mapping_quarantine.to_csv(index=False)
+    assert lt.mapping_quarantine["rule"].tolist() == ["join_unmatched"]
+    assert "ADN-" not in text and len(lt.frame) == 3
+    assert not set(lt.frame["pupil_id"]) & {"A1", "A2", "A3"}
+
+
 def test_pseudonym_same_with_and_without_mapping(tiny_trust):
     """A pupil id renamed by the mapping gets the same pseudonym as one named pupil_id."""
     cfg = load_config(tiny_trust)
@@ -215,3 +237,18 @@ def test_one_cp1252_byte_quarantines_its_line_only(tmp_path):
     aside = set_aside_rows(df)
     assert df["name"].tolist() == ["Zoë", "Ann"]
     assert [(a["source_row"], a["rule"]) for a in aside] == [(2, "mixed_encoding")]
+
+
+# ------------------------------------------------------------------ dates
+
+
+def test_month_first_date_in_day_first_file_quarantined(caplog):
+    """09/25/2024 in a day-first column is quarantined (bad_date, says mm/dd), never swapped."""
+    raw = pd.DataFrame(
+        {SOURCE_ROW: [1, 2, 3], "d": ["03/09/2024", "09/25/2024", "2024-10-01"]}
+    ).astype({"d": "str"})
+    with caplog.at_level(logging.WARNING):
+        r = map_frame(raw, {"dates": {"d": {"dayfirst": True}}}, table="attendance")
+    assert r.quarantine["rule"].tolist() == ["bad_date"]
+    assert "mm/dd/yyyy" in r.quarantine["reason"][0] and "mm/dd/yyyy" in caplog.text
+    assert r.data["d"].dt.strftime("%Y-%m-%d").tolist() == ["2024-09-03", "2024-10-01"]
