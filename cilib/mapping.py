@@ -131,6 +131,11 @@ def _records(rows: pd.DataFrame) -> list[str]:
     return out
 
 
+def _short(v: object, n: int = 40) -> str:
+    """Return a cell value for a message: escaped (``repr``) and at most ``n`` characters."""
+    return repr(str(v)[:n])
+
+
 def _isna(v: object) -> bool:
     try:
         return bool(pd.isna(v))
@@ -306,9 +311,9 @@ def map_frame(
             "bad_date",
             col,
             lambda r, c=col, sw_=swapped, o=order, x=other: [
-                f"{table}.{c} '{str(v)[:20]}' looks {x} in a {o} file; not swapped"
+                f"{table}.{c} {_short(v)} looks {x} in a {o} file; not swapped"
                 if sw
-                else f"{table}.{c} '{str(v)[:20]}' is not a date (yyyy-mm-dd or {o})"
+                else f"{table}.{c} {_short(v)} is not a date (yyyy-mm-dd or {o})"
                 for v, sw in zip(r[c], sw_[r.index], strict=True)
             ],
         )
@@ -401,7 +406,7 @@ def _recode(df, src: str, col: str, codes: dict, q: _Quarantine, table: str) -> 
         unknown,
         "unknown_code",
         col,
-        lambda r: [f"{table}.{col} code '{v}' is not one of {allowed}" for v in r[src]],
+        lambda r: [f"{table}.{col} code {_short(v)} is not one of {allowed}" for v in r[src]],
     )
     values = list(codes.values())
     mapped = df[src].astype("str").map(codes)
@@ -421,7 +426,7 @@ def _booleans(df, col: str, q: _Quarantine, table: str) -> pd.Series:
         "unknown_code",
         col,
         lambda r: [
-            f"{table}.{col} code '{v}' is not a yes/no value (Y/N, yes/no, true/false, 1/0)"
+            f"{table}.{col} code {_short(v)} is not a yes/no value (Y/N, yes/no, true/false, 1/0)"
             for v in r[col]
         ],
     )
@@ -444,7 +449,7 @@ def _numbers(df, col: str, rng: dict, q: _Quarantine, table: str) -> pd.Series:
         bad,
         "not_a_number",
         col,
-        lambda r: [f"{table}.{col} '{v}' is not a number" for v in r[col]],
+        lambda r: [f"{table}.{col} {_short(v)} is not a number" for v in r[col]],
     )
     lo, hi = rng.get("min"), rng.get("max")
     out = pd.Series(False, index=df.index)
@@ -540,7 +545,7 @@ def _calendar(df, src: str, col: str, calendar: dict, q: _Quarantine, table: str
         "missing_value",
         col,
         lambda r: [
-            f"{table}.{col}: {src} '{v}' is blank or unreadable, so no period" for v in r[src]
+            f"{table}.{col}: {src} {_short(v)} is blank or unreadable, so no period" for v in r[src]
         ],
     )
     q.add(
