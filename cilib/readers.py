@@ -17,8 +17,10 @@ for, each of these:
 - a column present twice: kept once if both copies are identical, otherwise a
   :class:`~cilib.errors.DataError` naming the column;
 - a physical line the CSV parser would merge with others (a stray ``"`` in a free-text
-  field) or cannot split into the header's number of fields: the line is *set aside* with rule
-  ``unparseable_line`` and its line number, and the other lines are read normally;
+  field, or a quote never closed) or that splits into more fields than the header (the extra
+  ones not blank): the line is *set aside* with rule ``unparseable_line`` and its line number,
+  and the other lines are read normally. A line with fewer fields than the header is read
+  with the missing trailing cells blank (exports often leave them out);
 - a line whose bytes are not UTF-8 in an otherwise UTF-8 file (one cp1252 byte): the line is
   set aside with rule ``mixed_encoding``; only a file with no valid multi-byte UTF-8 at all and
   several non-UTF-8 bytes is read as a whole as Windows-1252;
@@ -320,6 +322,7 @@ def _read_csv(
     numbers: list[int] = []
     aside: list[dict] = []
     n = 0
+    short = 0
     i = nonblank[h] + 1
     while i < len(lines):
         line = lines[i]
@@ -337,6 +340,9 @@ def _read_csv(
         used = 1
         if still_open:
             fields, used = _multiline(lines, i, delimiter, width, bad)
+        if fields is not None and len(fields) < width:
+            short += 1  # trailing empty cells left out by the export: padded below
+            fields = fields + [""] * (width - len(fields))
         if fields is None or not _fits(fields, width):
             got = "an unclosed quote" if fields is None else f"{len(fields)} fields"
             aside.append(
@@ -356,9 +362,13 @@ def _read_csv(
             body.append(cells)
             numbers.append(n)
         i += used
+    if short:
+        log.info(
+            "%s: %d row(s) have fewer fields than the header; padded with blanks.", path, short
+        )
     if aside:
         log.warning(
-            "%s: %d line(s) could not be read and are quarantined (%s).",
+            "%s: %d line(s) could not be read and are set aside for the quarantine (%s).",
             path,
             len(aside),
             ", ".join(sorted({a["rule"] for a in aside})),

@@ -174,14 +174,16 @@ def test_stray_quote_does_not_merge_lines(tmp_path):
 
 
 def test_unclosed_quote_at_end_and_wrong_field_count(tmp_path):
-    """An unclosed quote on the last line and a short line are each set aside."""
+    """An unclosed quote on the last line and a line with too many fields are each set aside;
+    a short line is padded; a blank line is ignored."""
     p = tmp_path / "b.csv"
-    p.write_text('id,note,score\n1,a,1\n2,b\n\n3,c,3\n4,"never closed,4\n')
+    p.write_text('id,note,score\n1,a,1\n2,b,2,extra\n\n3,c\n4,"never closed,4\n')
     df = read_file(p)
     aside = set_aside_rows(df)
-    assert df["id"].tolist() == ["1", "3"]
+    assert df["id"].tolist() == ["1", "3"] and pd.isna(df["score"][1])
     assert [a["source_row"] for a in aside] == [2, 4]
     assert all(a["rule"] == "unparseable_line" for a in aside)
+    assert "line 3 " in aside[0]["reason"] and "line 6 " in aside[1]["reason"]
 
 
 def test_quoted_newline_is_one_row(tmp_path):
