@@ -101,7 +101,8 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:65536]:
         raise DataError(
             f"{path} is a binary file, not text (it starts {_sample(data, 8)}). If it is a "
-            "workbook, give it its .xlsx name; otherwise export the table again as CSV."
+            "workbook, give it its .xlsx name; if it is UTF-16 without a byte-order mark, pass "
+            "its encoding; otherwise export the table again as CSV."
         )
     try:
         return _split(data.decode("utf-8-sig")), set()

@@ -173,6 +173,18 @@ def test_stray_quote_does_not_merge_lines(tmp_path):
     assert result.rows_in == 20 and result.balanced and len(result.data) == 19
 
 
+def test_load_counts_every_physical_line(tiny_trust):
+    """load_table: rows_read = data lines; a stray-quote line is in the mapping quarantine."""
+    folder = tiny_trust.parent
+    text = textwrap.dedent(TINY_FILES["attendance.csv"]).replace("A2,S1", '"A2,S1')
+    (folder / "attendance.csv").write_text(text)
+    lt = load_table("attendance", load_config(tiny_trust))
+    assert lt.rows_read == 4 and len(lt.frame) == 3
+    q = lt.mapping_quarantine
+    assert q[["source_row", "rule"]].values.tolist() == [[2, "unparseable_line"]]
+    assert "A2" not in q.to_csv(index=False) and "line 3" in q["reason"][0]
+
+
 def test_unclosed_quote_at_end_and_wrong_field_count(tmp_path):
     """An unclosed quote on the last line and a line with too many fields are each set aside;
     a short line is padded; a blank line is ignored."""
