@@ -5,6 +5,13 @@ byte-order mark; Excel; parquet), applies the config's column mapping, converts 
 its canonical dtype (pandas 3) and pseudonymises pupil ids with a keyed hash. Values that cannot
 be converted are never silently dropped: they are listed as *type failures* so that validation
 puts their rows in the quarantine with a reason.
+
+Ids are pseudonymised at the edge, right after reading and before any mapping step, so no
+quarantine reason or record shows a raw pupil id; rows with a blank or null-word id are
+quarantined first (rule ``invalid_id``). Numbers are read as written (:func:`parse_numbers`):
+rule ``ambiguous_number`` for ``1,234`` when the decimal mark is neither declared
+(``decimal:`` in the mapping) nor detected. Lines the reader could not read
+(``unparseable_line``, ``mixed_encoding``) are quarantined too, so rows read = data lines.
 """
 
 from __future__ import annotations

@@ -97,6 +97,17 @@ def test_null_word_ids_are_invalid_id(tiny_trust, word):
     assert len(lt.frame) == 3 and lt.rows_read == 4
 
 
+def test_null_word_school_id_is_invalid_id(tiny_trust):
+    """school_id 'null' in pupils is invalid_id; the reason shows the word, not a pupil id."""
+    folder = tiny_trust.parent
+    text = textwrap.dedent(TINY_FILES["pupils.csv"]).replace("A3,S2", "A3,null")
+    (folder / "pupils.csv").write_text(text)
+    lt = load_table("pupils", load_config(tiny_trust))
+    q = lt.mapping_quarantine
+    assert q[["source_row", "rule", "column"]].values.tolist() == [[3, "invalid_id", "school_id"]]
+    assert "A3" not in q.to_csv(index=False)
+
+
 # ------------------------------------------------------------------ fault 4: numbers
 
 
