@@ -15,7 +15,9 @@ file, see ``docs/own-data.md``). Steps run in this fixed order; each is optional
 6. ``booleans``: list of columns holding Y/N, yes/no, true/false, 1/0, T/F; anything else is
    quarantined.
 7. ``dates``: ``{column: {dayfirst: true}}``; ISO or dd/mm/yyyy (see
-   :func:`cilib.readers.parse_dates`); unparseable dates are quarantined.
+   :func:`cilib.readers.parse_dates`); unparseable dates are quarantined (rule ``bad_date``),
+   including a date valid only the other way round (``09/25/2024`` in a day-first file),
+   which is never swapped, with a logged warning.
 8. ``derive``: ordered ``{new_column: {op...}}``, each one of
    ``template: "{a}-{b}"`` (string from other columns, e.g. ids),
    ``any_of: [a, b]`` / ``all_of: [a, b]`` (boolean OR / AND, e.g. disadvantaged = fsm OR
@@ -28,13 +30,19 @@ file, see ``docs/own-data.md``). Steps run in this fixed order; each is optional
 10. ``required``: columns that must not be missing (rule ``missing_value``).
 11. ``keep``: columns to keep (default: all).
 
-Every output row keeps ``_source_row``. Rows read (after melt) = rows mapped + rows
-quarantined, always (:attr:`MappingResult.balanced`).
+Read options may sit beside the steps: ``sheet``, ``header_row``, ``encoding``, ``sep``,
+``expected`` (see :func:`cilib.readers.read_file`) and ``decimal`` (``"."`` or ``","``: the
+decimal mark of numbers; see :func:`cilib.load.parse_numbers`).
+
+Rows :func:`cilib.readers.read_file` set aside (``unparseable_line``, ``mixed_encoding``) are
+quarantined first and count as rows read. Every output row keeps ``_source_row``. Rows read
+(after melt) = rows mapped + rows quarantined, always (:attr:`MappingResult.balanced`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +52,9 @@ import pandas as pd
 import yaml
 
 from cilib.errors import ConfigError, DataError
-from cilib.readers import SOURCE_ROW, parse_dates, read_file
+from cilib.readers import SOURCE_ROW, parse_dates, read_file, set_aside_rows
 
+log = logging.getLogger(__name__)
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 #: Text read as True / False by the ``booleans`` step (compared case-insensitively).
 TRUE_CODES = ("y", "yes", "true", "t", "1")
@@ -73,6 +82,8 @@ STEPS = (
     "encoding",
     "sep",
     "expected",
+    # how numbers are written: "." or "," as the decimal mark (cilib.load reads numbers)
+    "decimal",
 )
 
 
@@ -118,6 +129,11 @@ def _records(rows: pd.DataFrame) -> list[str]:
     for r in rows.to_dict("records"):
         out.append(json.dumps({k: (None if _isna(v) else str(v)) for k, v in r.items()}))
     return out
+
+
+def _short(v: object, n: int = 40) -> str:
+    """Return a cell value for a message: escaped (``repr``) and at most ``n`` characters."""
+    return repr(str(v)[:n])
 
 
 def _isna(v: object) -> bool:
@@ -241,21 +257,30 @@ def map_frame(
     *,
     table: str,
     frames: dict[str, pd.DataFrame] | None = None,
+    set_aside: list[dict] | None = None,
 ) -> MappingResult:
-    """Like :func:`apply_mapping`, returning a :class:`MappingResult` with row accounting."""
+    """Like :func:`apply_mapping`, returning a :class:`MappingResult` with row accounting.
+
+    ``set_aside`` lists rows already quarantined before mapping (quarantine dicts, e.g. lines
+    :func:`cilib.readers.read_file` could not read); by default those of ``raw``
+    (:func:`cilib.readers.set_aside_rows`). They count as rows read and rows quarantined.
+    """
     spec = dict(spec or {})
     _check_spec(spec, table)
     if SOURCE_ROW not in raw.columns:
         raise DataError(f"{table}: the frame has no {SOURCE_ROW} column; read it with read_file.")
-    rows_read = len(raw)
+    aside = set_aside_rows(raw) if set_aside is None else list(set_aside)
+    rows_read = len(raw) + len(aside)
     q = _Quarantine(table)
+    if aside:
+        q.parts.append(pd.DataFrame(aside, columns=QUARANTINE_COLUMNS))
     df = raw.copy()
 
     if spec.get("melt"):
         df = _melt(df, spec["melt"], table)
     df = df.reset_index(drop=True)
     df[_ROW] = np.arange(len(df))
-    rows_in = len(df)
+    rows_in = len(df) + len(aside)
     for j in spec.get("join") or []:
         df = _join(df, j, frames or {}, q, table)
 
@@ -272,17 +297,39 @@ def map_frame(
         df[col] = _booleans(df, col, q, table)
     for col, opts in (spec.get("dates") or {}).items():
         _need(df, [col], table, "dates")
-        parsed = parse_dates(df[col], dayfirst=(opts or {}).get("dayfirst", True))
+        dayfirst = (opts or {}).get("dayfirst", True)
+        parsed = parse_dates(df[col], dayfirst=dayfirst)
         bad = parsed.isna() & df[col].notna()
+        # a date valid only the other way round (09/25/2024 in a day-first file) is never
+        # swapped per row: it is quarantined with a reason that says what it looks like
+        swapped = bad & parse_dates(df[col], dayfirst=not dayfirst).notna()
+        order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+        other = "mm/dd/yyyy" if dayfirst else "dd/mm/yyyy"
         q.add(
             df,
             bad,
             "bad_date",
             col,
-            lambda r, c=col: [
-                f"{table}.{c} '{v}' is not a date (yyyy-mm-dd or dd/mm/yyyy)" for v in r[c]
+            lambda r, c=col, sw_=swapped, o=order, x=other: [
+                f"{table}.{c} {_short(v)} looks {x} in a {o} file; not swapped"
+                if sw
+                else f"{table}.{c} {_short(v)} is not a date (yyyy-mm-dd or {o})"
+                for v, sw in zip(r[c], sw_[r.index], strict=True)
             ],
         )
+        if swapped.any():
+            log.warning(
+                "%s.%s: %d date(s) are valid only as %s in a %s file; they are quarantined. "
+                "If the whole column is %s, set dates: {%s: {dayfirst: %s}}.",
+                table,
+                col,
+                int(swapped.sum()),
+                other,
+                order,
+                other,
+                col,
+                str(not dayfirst).lower(),
+            )
         df[col] = parsed
     for col, op in (spec.get("derive") or {}).items():
         df[col] = _derive(df, col, op or {}, q, table)
@@ -297,7 +344,7 @@ def map_frame(
         _need(df, keep, table, "keep")
         df = df[[SOURCE_ROW, _ROW] + [c for c in keep if c != SOURCE_ROW]]
     clean = df.loc[~df[_ROW].isin(q.bad)].drop(columns=[_ROW]).reset_index(drop=True)
-    return MappingResult(table, clean, q.frame(), rows_read, rows_in, len(q.bad))
+    return MappingResult(table, clean, q.frame(), rows_read, rows_in, len(q.bad) + len(aside))
 
 
 def _join(df: pd.DataFrame, j: dict, frames: dict, q: _Quarantine, table: str) -> pd.DataFrame:
@@ -359,7 +406,7 @@ def _recode(df, src: str, col: str, codes: dict, q: _Quarantine, table: str) -> 
         unknown,
         "unknown_code",
         col,
-        lambda r: [f"{table}.{col} code '{v}' is not one of {allowed}" for v in r[src]],
+        lambda r: [f"{table}.{col} code {_short(v)} is not one of {allowed}" for v in r[src]],
     )
     values = list(codes.values())
     mapped = df[src].astype("str").map(codes)
@@ -379,7 +426,7 @@ def _booleans(df, col: str, q: _Quarantine, table: str) -> pd.Series:
         "unknown_code",
         col,
         lambda r: [
-            f"{table}.{col} code '{v}' is not a yes/no value (Y/N, yes/no, true/false, 1/0)"
+            f"{table}.{col} code {_short(v)} is not a yes/no value (Y/N, yes/no, true/false, 1/0)"
             for v in r[col]
         ],
     )
@@ -402,7 +449,7 @@ def _numbers(df, col: str, rng: dict, q: _Quarantine, table: str) -> pd.Series:
         bad,
         "not_a_number",
         col,
-        lambda r: [f"{table}.{col} '{v}' is not a number" for v in r[col]],
+        lambda r: [f"{table}.{col} {_short(v)} is not a number" for v in r[col]],
     )
     lo, hi = rng.get("min"), rng.get("max")
     out = pd.Series(False, index=df.index)
@@ -498,7 +545,7 @@ def _calendar(df, src: str, col: str, calendar: dict, q: _Quarantine, table: str
         "missing_value",
         col,
         lambda r: [
-            f"{table}.{col}: {src} '{v}' is blank or unreadable, so no period" for v in r[src]
+            f"{table}.{col}: {src} {_short(v)} is blank or unreadable, so no period" for v in r[src]
         ],
     )
     q.add(
@@ -584,7 +631,8 @@ def load_mapped(
         }
         opts.update(spec.get("read") or {})
         parts = [read(f, opts).assign(_source_file=f) for f in files]
+        aside = [a for f in files for a in set_aside_rows(read(f, opts))]
         raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frames = {j["file"]: read(j["file"], j.get("read") or {}) for j in spec.get("join") or []}
-        out[table] = map_frame(raw, spec, table=table, frames=frames)
+        out[table] = map_frame(raw, spec, table=table, frames=frames, set_aside=aside)
     return out
