@@ -58,7 +58,7 @@ def test_half_term_labels():
         (("  schools: schools.csv\n", ""), "data.schools is required"),
         (("name: Tiny Trust\n", ""), "'name' is required"),
         (
-            ("  sample_key: true", "  sample_key: true\n  secret: abc"),
+            ("  key_env: CILIB_TEST_KEY", "  key_env: CILIB_TEST_KEY\n  secret: abc"),
             "unknown key 'pseudonymisation.secret'",
         ),
     ],
@@ -95,16 +95,17 @@ def test_period_not_in_calendar(tiny_trust):
 def test_pseudonym_key_sources(tiny_trust, tmp_path, monkeypatch):
     """The key comes from the environment first, then a key file; real configs have no default."""
     monkeypatch.delenv("CILIB_PSEUDONYM_KEY", raising=False)
-    cfg = load_config(tiny_trust)
+    sample = TINY_CONFIG.replace("key_env: CILIB_TEST_KEY", "sample_key: true")
+    cfg = load_config(write_config(tmp_path, sample))
     assert b"NOT-FOR-REAL-DATA" in cfg.pseudonym_key()
     monkeypatch.setenv("CILIB_PSEUDONYM_KEY", "s3cret")
     assert cfg.pseudonym_key() == b"s3cret"
     monkeypatch.delenv("CILIB_PSEUDONYM_KEY")
     key = tmp_path / "key.txt"
     key.write_text("from-file\n")
-    p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", f"key_file: {key}"))
+    p = write_config(tmp_path, sample.replace("sample_key: true", f"key_file: {key}"))
     assert load_config(p).pseudonym_key() == b"from-file"
-    p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", "key_env: MY_KEY"))
+    p = write_config(tmp_path, sample.replace("sample_key: true", "key_env: MY_KEY"))
     with pytest.raises(
         ConfigError, match="No pseudonymisation key: set the environment variable MY_KEY"
     ):
