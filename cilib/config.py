@@ -153,9 +153,7 @@ class TrustConfig:
 
     def uses_sample_key(self) -> bool:
         """Return True if :meth:`pseudonym_key` would fall back to the public sample key."""
-        return (
-            self.sample_key and os.environ.get(self.key_env) is None and self.key_file is None
-        )
+        return self.sample_key and os.environ.get(self.key_env) is None and self.key_file is None
 
 
 def is_sample_data(schools: pd.DataFrame) -> bool:
@@ -178,6 +176,7 @@ def is_sample_data(schools: pd.DataFrame) -> bool:
         schools["school_id"].astype(str),
         schools["school_name"].astype(str),
         schools["trust_id"].astype(str),
+        strict=True,
     )
     return all(r in known for r in rows)
 
@@ -268,8 +267,10 @@ def _bool(value: Any, where: str, path: Path) -> bool:
 
 
 def _focus(section: dict, path: Path) -> FocusGroup:
-    """Check the ``focus_group`` section (its column and value are checked against the data
-    by :func:`check_against_pupils`)."""
+    """Check the ``focus_group`` section's kinds of value.
+
+    Its column and value are checked against the data by :func:`check_against_pupils`.
+    """
     for key in ("column", "label", "comparison_label"):
         if key in section and not (isinstance(section[key], str) and section[key].strip()):
             raise ConfigError(f"{path.name}: focus_group.{key} must be non-empty text.")
@@ -303,7 +304,7 @@ def _suppression(raw: dict, path: Path) -> tuple[int, str | None]:
         raise ConfigError(
             f"{path.name}: suppression_threshold {threshold} is below {MIN_SUPPRESSION}, which "
             "risks identifying pupils in small groups. Use 5 or more, or add "
-            "suppression_override: \"<why this is safe, who agreed it>\"."
+            'suppression_override: "<why this is safe, who agreed it>".'
         )
     return threshold, override.strip() if override else None
 
@@ -485,9 +486,7 @@ def load_config(path: str | Path) -> TrustConfig:
         schools = [str(s) for s in schools]
 
     lenses = raw.get("lenses", ["disadvantaged", "sen", "eal", "gender"])
-    if not isinstance(lenses, list) or not all(
-        isinstance(x, str) and x.strip() for x in lenses
-    ):
+    if not isinstance(lenses, list) or not all(isinstance(x, str) and x.strip() for x in lenses):
         raise ConfigError(
             f"{path.name}: lenses must be a list of pupil characteristics, e.g. [sen, eal]."
         )

@@ -531,10 +531,7 @@ def read_mapping_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"Mapping file not found: {path}.")
-    try:
-        doc = safe_yaml.load_file(path, "mapping file") or {}  # duplicate keys, aliases refused
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    doc = safe_yaml.load_file(path, "mapping file") or {}  # refuses duplicate keys and aliases
     if not isinstance(doc.get("mappings"), dict):
         raise ConfigError(f"{path} has no mappings: section (table name -> mapping).")
     return doc

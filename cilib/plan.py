@@ -27,8 +27,8 @@ import pandas as pd
 import yaml
 
 from cilib.errors import ConfigError, PlanError
-from cilib.safe_yaml import StrictLoader, decode_utf8
 from cilib.metrics import compute_metric, describe_metric, period_key, validate_metric
+from cilib.safe_yaml import StrictLoader, decode_utf8
 
 #: The trust improvement model: domain -> {component id: title}.
 IMPROVEMENT_MODEL: dict[str, dict[str, str]] = {
@@ -426,7 +426,9 @@ def _parse(text: str, source: str) -> tuple[Any, _Doc]:
             if "alias" in str(exc.problem)
             else "; check the indentation and that text with a colon is quoted"
         )
-        raise PlanError(f"{source} line {line}: the YAML cannot be read ({exc.problem}){hint}") from exc
+        raise PlanError(
+            f"{source} line {line}: the YAML cannot be read ({exc.problem}){hint}"
+        ) from exc
     except yaml.YAMLError as exc:
         raise PlanError(f"{source}: the YAML cannot be read ({exc})") from exc
     if node is None:

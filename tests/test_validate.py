@@ -648,6 +648,7 @@ def test_random_dirty_data_every_row_accounted_for(seed):
         q = res.quarantine[t]
         assert (q["reason"].str.len() > 0).all()
         assert (q["rule"].str.count("; ") <= q["reason"].str.count("; ")).all()
+
     # references hold against clean or set-aside parents
     def known(t: str, col: str) -> set:
         aside = res.set_aside.get(t)
