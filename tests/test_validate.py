@@ -763,3 +763,52 @@ def test_empty_tables_validate_to_empty_results():
     assert res.summary[["rows_in", "rows_clean", "rows_quarantined"]].to_numpy().sum() == 0
     assert all(q.empty for q in res.quarantine.values())
     assert res.quarantine["pupils"]["source_row"].dtype == "Int64"
+
+
+def test_bad_school_cell_does_not_cascade_to_pupils(tmp_path):
+    """One unreadable pupils_on_roll quarantines that school row only (issue 11, fault 7).
+
+    Before, the school's 795 pupils and 5,954 assessments were quarantined too (or the run
+    stopped with "Unknown school"). The school is still listed, by name, for its reports.
+    """
+    import textwrap
+
+    from cilib.config import load_config
+    from cilib.pipeline import prepare
+    from tests.conftest import SAMPLE_CONFIG
+
+    src = SAMPLE_CONFIG.parent
+    schools = (src / "schools.csv").read_text(encoding="utf-8")
+    row = "NLT03,Hollins Lane Primary,primary,NLT,East,"
+    bad = schools.replace(row + "210,", row + "abc,")
+    assert bad != schools
+    (tmp_path / "schools.csv").write_text(bad, encoding="utf-8")
+    for name in ("pupils.csv", "assessments.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    cfg = tmp_path / "trust.yml"
+    cfg.write_text(
+        textwrap.dedent("""\
+            name: Northfield Learning Trust (synthetic sample)
+            trust_id: NLT
+            data: {schools: schools.csv, pupils: pupils.csv, assessments: assessments.csv}
+            calendar: {academic_years: ["2023/24", "2024/25", "2025/26"]}
+            schools: [NLT01, NLT02, NLT03, NLT04, NLT05, NLT06, NLT07, NLT08]
+            lenses: [disadvantaged, sen, eal, gender, prior_attainment]
+            pseudonymisation: {sample_key: true}
+            """),
+        encoding="utf-8",
+    )
+    store = prepare(load_config(cfg), "2025/26 HT6", store_dir=tmp_path / "store")
+    dq = store.data_quality.set_index("table")
+    counts = dq[["rows_in", "rows_clean", "rows_quarantined"]].to_dict("index")
+    assert counts == {
+        "schools": {"rows_in": 8, "rows_clean": 7, "rows_quarantined": 1},
+        "pupils": {"rows_in": 11495, "rows_clean": 11489, "rows_quarantined": 6},
+        "assessments": {"rows_in": 96308, "rows_clean": 96304, "rows_quarantined": 4},
+    }
+    q = pd.read_csv(store.folder / "quarantine" / "schools.csv")
+    assert q["rule"].tolist() == ["type"]
+    assert "pupils_on_roll 'abc'" in q["reason"].iloc[0]
+    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
+    assert names["NLT03"] == "Hollins Lane Primary"
+    assert "NLT03" in store.meta["selected_schools"]
