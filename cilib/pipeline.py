@@ -294,7 +294,7 @@ def open_store(
         import subprocess
         import sys
 
-        subprocess.run(
+        done = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -306,6 +306,10 @@ def open_store(
                 period,
                 "--quiet",
             ],
-            check=True,
+            capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:  # e.g. "cilib validate: error: <what to fix>"
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise DataError(f"Preparing the store failed: {lines[-1]}")
     return Store(folder)
