@@ -191,13 +191,13 @@ def prepare(
 
     # a school set aside for a bad non-key cell (e.g. pupils_on_roll "abc") is quarantined in
     # the schools table, but its pupils stay clean and its reports still name it
-    sch = pd.concat(
+    all_schools = pd.concat(
         [clean["schools"], result.set_aside.get("schools", clean["schools"].iloc[:0])],
         ignore_index=True,
     ).drop_duplicates("school_id")
-    known = sorted(sch["school_id"].astype(str))
+    known = sorted(all_schools["school_id"].astype(str))
     selected = check_schools(config, schools, known)
-    sch = sch.set_index("school_id")
+    sch = all_schools.set_index("school_id")
     inputs = {
         name: {"path": str(p), "sha256": file_sha256(p)}
         for name, p in {**config.tables, "plan": config.plan, "roadmap": config.roadmap}.items()
@@ -240,7 +240,7 @@ def prepare(
     extras = {}
     from cilib.benchmark import prepare_benchmarks
 
-    bench = prepare_benchmarks(config, schools=clean["schools"])
+    bench = prepare_benchmarks(config, schools=all_schools)
     if bench is not None:
         say(f"Published benchmarks: {len(bench):,} rows")
         extras["benchmarks.parquet"] = bench.to_parquet(index=False)
