@@ -196,3 +196,27 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert code == 2 and "--seed" in err
     code, err = _err(["sample", "--output", str(f)], capsys)
     assert code == 2 and "is a file" in err
+
+
+def test_sample_key_warns_on_every_run(tmp_path, capsys, monkeypatch):
+    """With the sample's schools, `sample_key: true` runs but warns on stderr each time."""
+    from tests.conftest import SAMPLE_CONFIG
+
+    monkeypatch.delenv("CILIB_PSEUDONYM_KEY", raising=False)
+    src = SAMPLE_CONFIG.parent
+    (tmp_path / "schools.csv").write_bytes((src / "schools.csv").read_bytes())
+    head = (src / "pupils.csv").read_text(encoding="utf-8").splitlines()[:40]
+    (tmp_path / "pupils.csv").write_text("\n".join(head) + "\n", encoding="utf-8")
+    cfg = write_config(
+        tmp_path,
+        """\
+        name: Northfield Learning Trust (synthetic sample)
+        data: {schools: schools.csv, pupils: pupils.csv}
+        calendar: {academic_years: ["2023/24"]}
+        pseudonymisation: {sample_key: true}
+        """,
+    )
+    for _ in range(2):
+        code, err = _err(["validate", "--config", str(cfg), "--quiet"], capsys)
+        assert code == 0
+        assert err.count("cilib: warning: trust.yml uses the public sample pseudonymisation") == 1
