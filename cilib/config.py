@@ -165,6 +165,10 @@ def is_sample_data(schools: pd.DataFrame) -> bool:
     …), and at least one row must be there. File hashes would be more exact but break whenever
     the generator runs with another seed or pandas version; the school names are fixed in the
     generator's code and are fictional, so they identify its output whatever the seed.
+
+    This guards against the accident the key is exposed to (a real trust's config started from
+    the sample's, still saying ``sample_key: true``), not against someone who copies the sample's
+    schools table beside real pupils on purpose.
     """
     from cilib.sample import SCHOOLS, TRUST_ID
 
@@ -376,7 +380,7 @@ def check_against_pupils(config: TrustConfig, pupils: pd.DataFrame) -> None:
     if col not in pupils.columns:
         raise ConfigError(
             f"{name}: focus_group.column {col!r} is not a column of pupils. Columns: "
-            f"{', '.join(cols)}."
+            f"{', '.join(cols)} (a further column of your export must also be listed in lenses)."
         )
     values = pupils[col].dropna()
     try:
