@@ -7,6 +7,7 @@ unknown config key, bad data) print one clear message and exit with status 2, wi
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,8 @@ def _cmd_run(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CilibError("--jobs must be at least 1.")
+    if args.output is not None and args.output.exists() and not args.output.is_dir():
+        raise CilibError(f"--output {args.output} is a file; give a folder for the reports.")
     cfg = load_config(args.config)
     manifest = run_batch(
         cfg,
@@ -115,14 +118,33 @@ def _cmd_validate(args) -> int:
 def _cmd_sample(args) -> int:
     from cilib.sample import DEFAULT_SEED, generate
 
+    if args.seed is not None and args.seed < 0:
+        raise CilibError("--seed must be a whole number of 0 or more.")
+    if args.output.exists() and not args.output.is_dir():
+        raise CilibError(f"--output {args.output} is a file; give a folder to write the trust to.")
     paths = generate(args.output, seed=DEFAULT_SEED if args.seed is None else args.seed)
     print(f"Wrote {len(paths)} files to {Path(args.output).resolve()}")
     return 0
 
 
+class _StderrHandler(logging.Handler):
+    """Print a log record as ``cilib: warning: ...`` on the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"cilib: {record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
+
+
+def _show_warnings() -> None:
+    """Print cilib's logged warnings (e.g. the public sample key is in use) on stderr."""
+    logger = logging.getLogger("cilib")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler(logging.WARNING))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cilib`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    _show_warnings()
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample}
     try:
         return handlers[args.command](args)

@@ -49,8 +49,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from cilib import safe_yaml
 from cilib.errors import ConfigError, DataError
 from cilib.readers import SOURCE_ROW, parse_dates, read_file, set_aside_rows
 
@@ -578,10 +578,7 @@ def read_mapping_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"Mapping file not found: {path}.")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    doc = safe_yaml.load_file(path, "mapping file") or {}  # refuses duplicate keys and aliases
     if not isinstance(doc.get("mappings"), dict):
         raise ConfigError(f"{path} has no mappings: section (table name -> mapping).")
     return doc

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cilib.config import TrustConfig, academic_year_of
+from cilib.config import TrustConfig, academic_year_of, check_against_pupils, check_sample_key
 from cilib.errors import ConfigError, DataError
 from cilib.load import load_tables
 from cilib.readers import SOURCE_ROW
@@ -82,6 +82,11 @@ def up_to_period(
     return out, later
 
 
+def _text_or(value: object, default: str) -> str:
+    """``value`` as text, or ``default`` when it is missing (a set-aside row's blank cell)."""
+    return default if pd.isna(value) else str(value)
+
+
 def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for table, q in quarantine.items():
@@ -137,6 +142,8 @@ def prepare(
     t0 = time.perf_counter()
     say(f"Loading {len(config.tables)} tables from {config.data_dir}")
     loaded = load_tables(config)
+    check_sample_key(config, loaded["schools"].frame)
+    check_against_pupils(config, loaded["pupils"].frame)
     say(f"Validating with Great Expectations ({sum(t.rows_read for t in loaded.values()):,} rows)")
     from cilib.validate import validate  # imports Great Expectations: only here, once per run
 
@@ -182,9 +189,15 @@ def prepare(
         row["rows_after_period"] = later.get(row["table"], 0)
     data_quality = pd.DataFrame(dq_rows)
 
-    known = sorted(clean["schools"]["school_id"].astype(str)) if "schools" in clean else []
+    # a school set aside for a bad non-key cell (e.g. pupils_on_roll "abc") is quarantined in
+    # the schools table, but its pupils stay clean and its reports still name it
+    all_schools = pd.concat(
+        [clean["schools"], result.set_aside.get("schools", clean["schools"].iloc[:0])],
+        ignore_index=True,
+    ).drop_duplicates("school_id")
+    known = sorted(all_schools["school_id"].astype(str))
     selected = check_schools(config, schools, known)
-    sch = clean["schools"].set_index("school_id")
+    sch = all_schools.set_index("school_id")
     inputs = {
         name: {"path": str(p), "sha256": file_sha256(p)}
         for name, p in {**config.tables, "plan": config.plan, "roadmap": config.roadmap}.items()
@@ -203,11 +216,12 @@ def prepare(
             "comparison_label": config.focus.comparison_label,
         },
         "suppression_threshold": config.suppression_threshold,
+        "suppression_override": config.suppression_override,
         "schools": [
             {
                 "school_id": s,
-                "school_name": str(sch.loc[s, "school_name"]),
-                "phase": str(sch.loc[s, "phase"]),
+                "school_name": _text_or(sch.loc[s, "school_name"], s),
+                "phase": _text_or(sch.loc[s, "phase"], "unknown"),
             }
             for s in known
         ],
@@ -226,7 +240,7 @@ def prepare(
     extras = {}
     from cilib.benchmark import prepare_benchmarks
 
-    bench = prepare_benchmarks(config, schools=clean["schools"])
+    bench = prepare_benchmarks(config, schools=all_schools)
     if bench is not None:
         say(f"Published benchmarks: {len(bench):,} rows")
         extras["benchmarks.parquet"] = bench.to_parquet(index=False)
@@ -280,7 +294,7 @@ def open_store(
         import subprocess
         import sys
 
-        subprocess.run(
+        done = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -292,6 +306,10 @@ def open_store(
                 period,
                 "--quiet",
             ],
-            check=True,
+            capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:  # e.g. "cilib validate: error: <what to fix>"
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise DataError(f"Preparing the store failed: {lines[-1]}")
     return Store(folder)

@@ -26,8 +26,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from cilib.errors import PlanError
+from cilib.errors import ConfigError, PlanError
 from cilib.metrics import compute_metric, describe_metric, period_key, validate_metric
+from cilib.safe_yaml import StrictLoader, decode_utf8
 
 #: The trust improvement model: domain -> {component id: title}.
 IMPROVEMENT_MODEL: dict[str, dict[str, str]] = {
@@ -462,13 +463,18 @@ class _Doc:
 def _parse(text: str, source: str) -> tuple[Any, _Doc]:
     doc = _Doc(source)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # StrictLoader refuses aliases (*name), so an alias bomb cannot expand in build()
+        node = yaml.compose(text, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
+        hint = (
+            ""
+            if "alias" in str(exc.problem)
+            else "; check the indentation and that text with a colon is quoted"
+        )
         raise PlanError(
-            f"{source} line {line}: the YAML cannot be read ({exc.problem}); check the "
-            f"indentation and that text with a colon is quoted"
+            f"{source} line {line}: the YAML cannot be read ({exc.problem}){hint}"
         ) from exc
     except yaml.YAMLError as exc:
         raise PlanError(f"{source}: the YAML cannot be read ({exc})") from exc
@@ -813,7 +819,13 @@ def load_plan(path: str | Path, *, calendar: Sequence[str] | None = None) -> Pla
     path = Path(path)
     if not path.exists():
         raise PlanError(f"plan file {path} not found; copy cilib/resources/sample_plan.yml")
-    return loads_plan(path.read_text(encoding="utf-8"), source=path.name, calendar=calendar)
+    if path.is_dir():
+        raise PlanError(f"plan file {path} is a folder; name the plan's YAML file")
+    try:
+        text = decode_utf8(path.read_bytes(), path.name)
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
+    return loads_plan(text, source=path.name, calendar=calendar)
 
 
 def loads_plan(

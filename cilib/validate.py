@@ -23,7 +23,16 @@ the suites never drift. The rules, in the order they are applied:
 - ``attended_le_possible``: ``attended_sessions > possible_sessions`` (GX column pair);
 - ``response_in_item_range``: a survey response outside its item's min and max (pandas, after a
   join with clean ``survey_items``);
-- ``reference``: no matching row in the *clean* parent table (pandas).
+- ``reference``: no matching row in the parent table (pandas): among its clean rows, or its
+  set-aside rows (below).
+
+No cascades: a parent row (e.g. a school) quarantined only for a bad value in a non-key cell
+(rules ``type``, ``not_null``, ``allowed_values``, ``range``) is *set aside*: it is quarantined
+like any other row, but its key still counts as known, so one unreadable ``pupils_on_roll`` does
+not quarantine the school's pupils and all their assessments. The set-aside rows (bad cells
+blank) are returned in ``ValidationResult.set_aside`` so that reports can still name the school.
+A row whose key is at fault, duplicated or conflicting, or that itself references an unknown
+parent, is not set aside: its children are quarantined as before.
 
 GX flags the rows that share a key; pandas then tells exact duplicates from conflicts.
 Referential checks and the survey range check are done in pandas after GX (see
@@ -81,6 +90,9 @@ _TYPE_WORDS = {
     "str": "text",
 }
 #: Order of rules within a quarantined row that broke several.
+#: Rules about one cell's value: a row quarantined only for these, outside its key columns,
+#: is set aside and its key still counts for the references of child tables.
+CELL_RULES = frozenset({"type", "not_null", "allowed_values", "range"})
 RULE_ORDER = (
     "type",
     "not_null",
@@ -114,6 +126,10 @@ class ValidationResult:
     issues : DataFrame
         Long form of the quarantine: one row per (row, rule, column) with ``table,
         source_row, rule, column, reason``. :func:`quarantine_report` counts from it.
+    set_aside : dict of str to DataFrame
+        Per table, quarantined rows whose key is sound and whose only faults are bad values in
+        non-key cells (those cells blank): their keys still count for children's references.
+        These rows are also in ``quarantine`` (rows in = clean + quarantined still holds).
     """
 
     clean: dict[str, pd.DataFrame]
@@ -122,6 +138,7 @@ class ValidationResult:
     issues: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=_ISSUE_COLUMNS), repr=False
     )
+    set_aside: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- suites
@@ -560,10 +577,12 @@ def validate(
     _check_required(runner, frames, suites)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
+    set_aside: dict[str, pd.DataFrame] = {}
+    known: dict[str, pd.DataFrame] = {}  # clean + set-aside rows: what children may reference
     issues_all: list[pd.DataFrame] = []
     summary_rows = []
     for t in order:
-        clean[t], quarantine[t], issues, rows_in = _validate_table(
+        clean[t], quarantine[t], issues, rows_in, set_aside[t] = _validate_table(
             t,
             frames[t],
             suites[t],
@@ -571,6 +590,12 @@ def validate(
             periods=list(periods),
             type_failures=type_failures.get(t),
             clean=clean,
+            known=known,
+        )
+        known[t] = (
+            pd.concat([clean[t], set_aside[t]], ignore_index=True)
+            if len(set_aside[t])
+            else clean[t]
         )
         issues_all.append(issues)
         summary_rows.append(
@@ -608,7 +633,13 @@ def validate(
         if issues_all
         else pd.DataFrame({c: pd.Series(dtype="str") for c in _ISSUE_COLUMNS})
     )
-    return ValidationResult(clean=clean, quarantine=quarantine, summary=summary, issues=issues_df)
+    return ValidationResult(
+        clean=clean,
+        quarantine=quarantine,
+        summary=summary,
+        issues=issues_df,
+        set_aside={t: df for t, df in set_aside.items() if len(df)},
+    )
 
 
 def _check_required(
@@ -665,8 +696,9 @@ def _validate_table(
     periods: list[str],
     type_failures: pd.DataFrame | None,
     clean: dict[str, pd.DataFrame],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Validate one table; return its clean rows, quarantine, long issues and rows in."""
+    known: dict[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, pd.DataFrame]:
+    """Validate one table; return clean rows, quarantine, long issues, rows in, set-aside rows."""
     table = schema.TABLES[t]
     exps = [
         e
@@ -707,7 +739,7 @@ def _validate_table(
         )
     if t == "survey_responses" and "survey_items" in clean:
         issues.extend(_response_range_issues(df, clean["survey_items"]))
-    issues.extend(_reference_issues(table, df, clean))
+    issues.extend(_reference_issues(table, df, known))
 
     q_pos, q_frame, issue_frame = _assemble(t, df, issues, orphans)
     keep = np.ones(len(df), dtype=bool)
@@ -718,7 +750,31 @@ def _validate_table(
     clean_df = df.loc[keep, canon].reset_index(drop=True)
     rows_in = len(df) + len(orphans)
     assert rows_in == len(clean_df) + len(q_frame), f"row counts do not add up for {t}"
-    return clean_df, q_frame, issue_frame, rows_in
+    return clean_df, q_frame, issue_frame, rows_in, _set_aside(table, df, issues, canon)
+
+
+def _set_aside(
+    table: schema.Table,
+    df: pd.DataFrame,
+    issues: list[tuple[int, str, str, str]],
+    canon: list[str],
+) -> pd.DataFrame:
+    """Quarantined rows whose only faults are bad values in non-key cells (cells blanked).
+
+    Their keys stay known to child tables (see the module docstring: no cascades).
+    """
+    if not issues:
+        return df.loc[[], canon].reset_index(drop=True)
+    long = pd.DataFrame(issues, columns=["pos", "rule", "column", "reason"])
+    key = set(table.key)
+    ok = long["rule"].isin(CELL_RULES) & ~long["column"].isin(key)
+    fine = ok.groupby(long["pos"]).all()
+    pos = fine.index[fine.to_numpy()].to_numpy(dtype=np.int64)
+    rows = df.iloc[pos][canon].copy()
+    for p, c in long.loc[long["pos"].isin(pos), ["pos", "column"]].itertuples(index=False):
+        if c in rows.columns:
+            rows.loc[rows.index[np.searchsorted(pos, p)], c] = pd.NA
+    return rows.reset_index(drop=True)
 
 
 def _response_range_issues(
@@ -743,18 +799,18 @@ def _response_range_issues(
 
 
 def _reference_issues(
-    table: schema.Table, df: pd.DataFrame, clean: dict[str, pd.DataFrame]
+    table: schema.Table, df: pd.DataFrame, known: dict[str, pd.DataFrame]
 ) -> list[tuple[int, str, str, str]]:
-    """Values with no match in the *clean* parent table (pandas ``isin``).
+    """Values with no match in the parent table's clean or set-aside rows (pandas ``isin``).
 
     A reference to a table that was not given is not checked.
     """
     out = []
     for col, (parent, pcol) in table.references.items():
-        if parent not in clean or col not in df.columns:
+        if parent not in known or col not in df.columns:
             continue
         values = df[col]
-        bad = values.notna().to_numpy() & ~values.isin(clean[parent][pcol]).to_numpy()
+        bad = values.notna().to_numpy() & ~values.isin(known[parent][pcol]).to_numpy()
         out.extend(
             (int(p), "reference", col, _reference_reason(table.name, col, parent, values.iat[p]))
             for p in np.flatnonzero(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -46,8 +47,12 @@ TINY_CONFIG = textwrap.dedent("""\
     lenses: [disadvantaged, sen]
     suppression_threshold: 5
     pseudonymisation:
-      sample_key: true
+      key_env: CILIB_TEST_KEY
     """)
+
+# The tiny trust is not the synthetic sample, so it cannot use the public sample key; its tests
+# read a throwaway key from this variable (subprocesses inherit it).
+os.environ.setdefault("CILIB_TEST_KEY", "tiny-trust-test-key-not-secret")
 
 
 @pytest.fixture

@@ -128,3 +128,95 @@ def test_sample_command_writes_the_trust(tmp_path, capsys):
     assert "Wrote 11 files" in capsys.readouterr().out
     cfg = load_config(tmp_path / "s" / "trust.yml")
     assert all(p.exists() for p in cfg.tables.values()) and len(cfg.tables) == 8
+
+
+# ------------------------------------------------------------- issue 11: messages, not tracebacks
+
+
+def test_config_folder_exits_2(tiny_trust, capsys):
+    """--config pointing at a folder is a one-line error naming the folder."""
+    code, err = _err(["validate", "--config", str(tiny_trust.parent)], capsys)
+    assert code == 2 and "is a folder" in err and "Traceback" not in err
+
+
+def test_cp1252_config_exits_2(tiny_trust, capsys):
+    """A config saved as cp1252 says to save it as UTF-8."""
+    tiny_trust.write_bytes(
+        tiny_trust.read_text().replace("Tiny Trust", "Tiny Trust – Thérèse").encode("cp1252")
+    )
+    code, err = _err(["validate", "--config", str(tiny_trust)], capsys)
+    assert code == 2 and "Save the file as UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("focus_group:\n  column: pupil_premium\n", "focus_group.column 'pupil_premium'"),
+        ("focus_group:\n  value: 'yes'\n", "focus_group.value 'yes' never occurs"),
+        ("focus_group:\n  column: sen\n  value: ehcp_plan\n", "'ehcp_plan' never occurs in"),
+    ],
+)
+def test_focus_group_checked_at_validate(tiny_trust, capsys, section, message):
+    """A focus column or value that is not in the pupils table stops `cilib validate` (exit 2)."""
+    tiny_trust.write_text(tiny_trust.read_text() + section)
+    code, err = _err(["validate", "--config", str(tiny_trust), "--quiet"], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_unknown_lens_checked_at_validate(tiny_trust, capsys):
+    """Every lens must be a column of pupils."""
+    text = tiny_trust.read_text().replace("lenses: [disadvantaged, sen]", "lenses: [sen, ks2]")
+    tiny_trust.write_text(text)
+    code, err = _err(["validate", "--config", str(tiny_trust), "--quiet"], capsys)
+    assert code == 2 and "lenses names 'ks2', which is not a column of pupils" in err
+
+
+def test_bad_decision_rule_exits_2(tiny_trust, capsys):
+    """decision_rule is checked when the config loads, not inside the monitor notebook."""
+    tiny_trust.write_text(tiny_trust.read_text() + "decision_rule:\n  stop_if_harmful: maybe\n")
+    code, err = _err(["validate", "--config", str(tiny_trust), "--quiet"], capsys)
+    assert code == 2 and "decision_rule.stop_if_harmful must be true or false" in err
+
+
+def test_sample_key_with_other_data_exits_2(tiny_trust, capsys, monkeypatch):
+    """The public sample key is refused for data that is not the synthetic sample."""
+    monkeypatch.delenv("CILIB_PSEUDONYM_KEY", raising=False)
+    text = tiny_trust.read_text().replace("key_env: CILIB_TEST_KEY", "sample_key: true")
+    tiny_trust.write_text(text)
+    code, err = _err(["validate", "--config", str(tiny_trust), "--quiet"], capsys)
+    assert code == 2 and "sample_key is only for the synthetic sample" in err
+    assert not (tiny_trust.parent / "store").exists()
+
+
+def test_bad_arguments_exit_2(tmp_path, capsys):
+    """A negative --seed or an --output that is a file is a one-line error."""
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    code, err = _err(["sample", "--output", str(tmp_path / "s"), "--seed", "-1"], capsys)
+    assert code == 2 and "--seed" in err
+    code, err = _err(["sample", "--output", str(f)], capsys)
+    assert code == 2 and "is a file" in err
+
+
+def test_sample_key_warns_on_every_run(tmp_path, capsys, monkeypatch):
+    """With the sample's schools, `sample_key: true` runs but warns on stderr each time."""
+    from tests.conftest import SAMPLE_CONFIG
+
+    monkeypatch.delenv("CILIB_PSEUDONYM_KEY", raising=False)
+    src = SAMPLE_CONFIG.parent
+    (tmp_path / "schools.csv").write_bytes((src / "schools.csv").read_bytes())
+    head = (src / "pupils.csv").read_text(encoding="utf-8").splitlines()[:40]
+    (tmp_path / "pupils.csv").write_text("\n".join(head) + "\n", encoding="utf-8")
+    cfg = write_config(
+        tmp_path,
+        """\
+        name: Northfield Learning Trust (synthetic sample)
+        data: {schools: schools.csv, pupils: pupils.csv}
+        calendar: {academic_years: ["2023/24"]}
+        pseudonymisation: {sample_key: true}
+        """,
+    )
+    for _ in range(2):
+        code, err = _err(["validate", "--config", str(cfg), "--quiet"], capsys)
+        assert code == 0
+        assert err.count("cilib: warning: trust.yml uses the public sample pseudonymisation") == 1

@@ -58,7 +58,7 @@ def test_half_term_labels():
         (("  schools: schools.csv\n", ""), "data.schools is required"),
         (("name: Tiny Trust\n", ""), "'name' is required"),
         (
-            ("  sample_key: true", "  sample_key: true\n  secret: abc"),
+            ("  key_env: CILIB_TEST_KEY", "  key_env: CILIB_TEST_KEY\n  secret: abc"),
             "unknown key 'pseudonymisation.secret'",
         ),
     ],
@@ -95,17 +95,178 @@ def test_period_not_in_calendar(tiny_trust):
 def test_pseudonym_key_sources(tiny_trust, tmp_path, monkeypatch):
     """The key comes from the environment first, then a key file; real configs have no default."""
     monkeypatch.delenv("CILIB_PSEUDONYM_KEY", raising=False)
-    cfg = load_config(tiny_trust)
+    sample = TINY_CONFIG.replace("key_env: CILIB_TEST_KEY", "sample_key: true")
+    cfg = load_config(write_config(tmp_path, sample))
     assert b"NOT-FOR-REAL-DATA" in cfg.pseudonym_key()
     monkeypatch.setenv("CILIB_PSEUDONYM_KEY", "s3cret")
     assert cfg.pseudonym_key() == b"s3cret"
     monkeypatch.delenv("CILIB_PSEUDONYM_KEY")
     key = tmp_path / "key.txt"
     key.write_text("from-file\n")
-    p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", f"key_file: {key}"))
+    p = write_config(tmp_path, sample.replace("sample_key: true", f"key_file: {key}"))
     assert load_config(p).pseudonym_key() == b"from-file"
-    p = write_config(tmp_path, TINY_CONFIG.replace("sample_key: true", "key_env: MY_KEY"))
+    p = write_config(tmp_path, sample.replace("sample_key: true", "key_env: MY_KEY"))
     with pytest.raises(
         ConfigError, match="No pseudonymisation key: set the environment variable MY_KEY"
     ):
         load_config(p).pseudonym_key()
+
+
+# ------------------------------------------------------------------ issue 11: safeguards
+
+
+def test_duplicate_key_names_the_key_and_line(tmp_path):
+    """A key given twice is an error naming it and both lines (PyYAML keeps the last)."""
+    text = TINY_CONFIG + "suppression_threshold: 2\n"
+    line = text.count("\n")
+    with pytest.raises(ConfigError, match=rf"'suppression_threshold' appears twice.*{line}"):
+        load_config(write_config(tmp_path, text))
+    nested = TINY_CONFIG.replace("  schools: schools.csv", "  schools: schools.csv\n  schools: x")
+    with pytest.raises(ConfigError, match="'schools' appears twice"):
+        load_config(write_config(tmp_path, nested))
+
+
+def test_duplicate_key_in_mapping_file(tmp_path):
+    """Mapping files are read with the same strict loader."""
+    from cilib.mapping import read_mapping_file
+
+    p = tmp_path / "map.yml"
+    p.write_text("mappings:\n  pupils:\n    file: a.csv\n    file: b.csv\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match="map.yml is not valid YAML at line 4: the key 'file' appears twice"
+    ):
+        read_mapping_file(p)
+
+
+BOMB = "".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *[
+            f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ],
+    ]
+)
+
+
+def test_alias_bomb_fails_fast(tmp_path):
+    """A "billion laughs" alias bomb is refused at once, not expanded until memory runs out."""
+    import time
+
+    from cilib.mapping import read_mapping_file
+
+    p = write_config(tmp_path, TINY_CONFIG + BOMB.replace("a: &a", "x_a: &a"))
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"alias \*a is not allowed"):
+        load_config(p)
+    m = tmp_path / "map.yml"
+    m.write_text("mappings: {}\n" + BOMB, encoding="utf-8")
+    with pytest.raises(ConfigError, match="alias"):
+        read_mapping_file(m)
+    assert time.perf_counter() - t0 < 2
+
+
+@pytest.mark.parametrize("threshold", [1, 3, 4])
+def test_suppression_below_five_needs_an_override(tmp_path, threshold):
+    """A threshold under 5 is refused unless suppression_override says why."""
+    text = TINY_CONFIG.replace("suppression_threshold: 5", f"suppression_threshold: {threshold}")
+    with pytest.raises(ConfigError, match="suppression_threshold .* below 5.*suppression_override"):
+        load_config(write_config(tmp_path, text))
+    ok = text + 'suppression_override: "Agreed by the DPO, 2026-11-02: internal use only"\n'
+    cfg = load_config(write_config(tmp_path, ok))
+    assert cfg.suppression_threshold == threshold
+    assert cfg.suppression_override.startswith("Agreed by the DPO")
+    with pytest.raises(ConfigError, match="suppression_override must be text"):
+        load_config(write_config(tmp_path, text + 'suppression_override: "  "\n'))
+
+
+def test_empty_key_is_an_error(tiny_trust, tmp_path, monkeypatch):
+    """An empty or whitespace-only key, from the environment or a key file, is refused."""
+    cfg = load_config(tiny_trust)
+    monkeypatch.setenv("CILIB_TEST_KEY", "   ")
+    with pytest.raises(ConfigError, match="CILIB_TEST_KEY is set but empty"):
+        cfg.pseudonym_key()
+    monkeypatch.delenv("CILIB_TEST_KEY")
+    key = tmp_path / "key.txt"
+    key.write_text(" \n\t\n")
+    p = write_config(tmp_path, TINY_CONFIG.replace("key_env: CILIB_TEST_KEY", f"key_file: {key}"))
+    with pytest.raises(ConfigError, match="key_file .* is empty"):
+        load_config(p).pseudonym_key()
+
+
+def test_sample_key_refused_for_other_data_and_warned_for_the_sample(caplog):
+    """The public sample key is allowed only with the sample's schools, with a warning."""
+    import logging
+
+    import pandas as pd
+
+    from cilib.config import check_sample_key, is_sample_data
+
+    sample_schools = pd.read_csv(SAMPLE_CONFIG.parent / "schools.csv", dtype=str)
+    assert is_sample_data(sample_schools)
+    cfg = load_config(SAMPLE_CONFIG)
+    with caplog.at_level(logging.WARNING, logger="cilib"):
+        check_sample_key(cfg, sample_schools)
+    assert "public sample pseudonymisation key" in caplog.text
+    real = sample_schools.copy()
+    real.loc[2, "school_name"] = "St Mary's Primary"
+    assert not is_sample_data(real)
+    assert not is_sample_data(sample_schools.iloc[:0])
+    with pytest.raises(ConfigError, match="sample_key is only for the synthetic sample"):
+        check_sample_key(cfg, real)
+    with pytest.raises(ConfigError, match="not the sample's"):
+        check_sample_key(cfg, sample_schools.assign(trust_id="T"))
+
+
+def test_cp1252_config_says_save_as_utf8(tmp_path):
+    """A config saved as cp1252 (Windows "ANSI") is a ConfigError saying to save it as UTF-8."""
+    p = tmp_path / "trust.yml"
+    p.write_bytes(TINY_CONFIG.replace("Tiny Trust", "Tiny Trust – Sainte-Thérèse").encode("cp1252"))
+    with pytest.raises(ConfigError, match="line 1 is not UTF-8.*Save the file as UTF-8"):
+        load_config(p)
+
+
+def test_config_folder_is_an_error(tiny_trust):
+    """--config pointing at a folder names the folder and suggests the file inside."""
+    with pytest.raises(ConfigError, match="is a folder.*trust.yml"):
+        load_config(tiny_trust.parent)
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("decision_rule:\n  small_efect: 0.2\n", "unknown key 'decision_rule.small_efect'"),
+        ("decision_rule:\n  small_effect: big\n", "decision_rule.small_effect must be a number"),
+        ("decision_rule:\n  small_effect: -0.1\n", "decision_rule.small_effect must be above 0"),
+        ("decision_rule:\n  stop_if_harmful: 1\n", "stop_if_harmful must be true or false"),
+        ("decision_rule:\n  stop_after_reviews: 1.5\n", "stop_after_reviews must be a whole"),
+        ("decision_rule:\n  stop_after_reviews: 0\n", "stop_after_reviews must be a whole"),
+        ("decision_rule:\n  equivalence_level: 90\n", "equivalence_level must lie between"),
+        ("decision_rule: [1, 2]\n", "decision_rule must be a mapping"),
+        ("focus_group:\n  value: [true, false]\n", "focus_group.value must be one value"),
+        ("focus_group:\n  column: ''\n", "focus_group.column must be non-empty"),
+        ("pseudonymisation:\n  sample_key: 'yes'\n", "sample_key must be true or false"),
+    ],
+)
+def test_sections_checked_on_load(tmp_path, section, message):
+    """decision_rule, focus_group and sample_key values are checked when the config loads."""
+    text = TINY_CONFIG
+    if section.startswith("pseudonymisation"):
+        text = text.replace("pseudonymisation:\n  key_env: CILIB_TEST_KEY\n", "")
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, text + section))
+
+
+def test_valid_decision_rule_loads(tmp_path):
+    """Keys of plan.DEFAULT_RULE with values of the right kind are accepted."""
+    section = (
+        "decision_rule:\n  small_effect: 0.2\n  stop_after_reviews: 3\n"
+        "  stop_if_harmful: false\n  equivalence_level: 0.95\n"
+    )
+    cfg = load_config(write_config(tmp_path, TINY_CONFIG + section))
+    assert cfg.decision_rule == {
+        "small_effect": 0.2,
+        "stop_after_reviews": 3,
+        "stop_if_harmful": False,
+        "equivalence_level": 0.95,
+    }

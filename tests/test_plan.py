@@ -608,3 +608,33 @@ def test_one_applies_rule_for_strategies():
     assert not plan.strategy_applies_to(s_some, "P2")  # not in the intervention
     assert plan.strategy_applies_to(s_none, "SEC1")
     assert all(plan.strategy_applies_to(s, None) for s in plan.strategies)
+
+
+# ------------------------------------------------------------------ issue 11: safe YAML
+
+
+def test_plan_alias_bomb_fails_fast(tmp_path):
+    """A "billion laughs" alias bomb in plan.yml is a PlanError at once, not a MemoryError."""
+    import time
+
+    lines = ['vision: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"x{c}: &{c} [{', '.join([f'*{p}'] * 9)}]")
+    t0 = time.perf_counter()
+    with pytest.raises(PlanError, match=r"plan.yml line 2: .*alias \*a is not allowed"):
+        load_plan(write(tmp_path, "\n".join(lines) + "\n"))
+    assert time.perf_counter() - t0 < 2
+
+
+def test_plan_saved_as_cp1252_says_save_as_utf8(tmp_path):
+    """A plan with non-UTF-8 bytes names the line and says to save it as UTF-8."""
+    p = tmp_path / "plan.yml"
+    p.write_bytes(BASE.replace("vision:", "# Thérèse's plan\nvision:", 1).encode("cp1252"))
+    with pytest.raises(PlanError, match="plan.yml line 1 is not UTF-8.*Save the file as UTF-8"):
+        load_plan(p)
+
+
+def test_plan_folder_is_an_error(tmp_path):
+    """data.plan naming a folder is a PlanError, not IsADirectoryError."""
+    with pytest.raises(PlanError, match="is a folder"):
+        load_plan(tmp_path)

@@ -217,10 +217,8 @@ EXPECTED = {
         "conflicting rows for the same key (pupil_id, academic_year): rows 5, 6",
     ),
     ("pupils", 7): ("reference", "pupils.school_id 'S9' not found in schools"),
-    ("pupils", 8): ("reference", "pupils.school_id 'S3' not found in schools"),
     ("pupils", 9): ("not_null", "pupils.gender is missing"),
     ("pupils", 10): ("range", "pupils.year_group 14 is above the maximum 13"),
-    ("assessments", 2): ("reference", "pupil not found in pupils"),
     ("assessments", 3): ("range", "assessments.score 101 is above the maximum 100"),
     ("assessments", 4): (
         "calendar_period",
@@ -305,7 +303,7 @@ def test_duplicate_keeps_first_copy(result):
     ids = result.clean["pupils"]["pupil_id"].tolist()
     assert ids.count("P03") == 1
     assert "P05" not in ids
-    assert sorted(ids) == ["P01", "P03", "P11", "P12"]
+    assert sorted(ids) == ["P01", "P03", "P08", "P11", "P12"]  # P08: its school is set aside
 
 
 def test_type_failure_is_not_also_reported_missing(result):
@@ -315,11 +313,24 @@ def test_type_failure_is_not_also_reported_missing(result):
     assert q.loc[5, "column"] == "score"
 
 
-def test_references_use_clean_parents(result):
-    """A child row whose parent was quarantined is quarantined too."""
-    assert "P02" not in set(result.clean["assessments"]["pupil_id"])
-    assert set(result.clean["attendance"]["pupil_id"]) <= set(result.clean["pupils"]["pupil_id"])
-    assert set(result.clean["pupils"]["school_id"]) <= set(result.clean["schools"]["school_id"])
+def test_references_use_clean_or_set_aside_parents(result):
+    """A child row whose parent was quarantined for its key or its own parent is quarantined;
+    a parent set aside only for a bad non-key cell keeps its children clean (no cascade)."""
+    aside = result.set_aside
+    assert sorted(aside["schools"]["school_id"]) == ["S3", "S4"]
+    sch = aside["schools"].set_index("school_id")  # the bad cells are blank, the rest kept
+    assert pd.isna(sch.loc["S3", "phase"]) and sch.loc["S3", "school_name"] == "Cedar"
+    assert pd.isna(sch.loc["S4", "pupils_on_roll"]) and sch.loc["S4", "phase"] == "primary"
+    assert sorted(aside["pupils"]["pupil_id"]) == ["P02", "P09", "P10"]
+    # P08 is in S3 (phase 'nursery'); P02's sen is 'X': their rows and children stay clean
+    assert "P08" in set(result.clean["pupils"]["pupil_id"])
+    assert "P02" in set(result.clean["assessments"]["pupil_id"])
+    # P05's rows conflict on the key and P07's school is unknown: not set aside
+    assert not {"P05", "P07"} & set(aside["pupils"]["pupil_id"])
+    known_pupils = set(result.clean["pupils"]["pupil_id"]) | set(aside["pupils"]["pupil_id"])
+    assert set(result.clean["attendance"]["pupil_id"]) <= known_pupils
+    known_schools = set(result.clean["schools"]["school_id"]) | {"S3", "S4"}
+    assert set(result.clean["pupils"]["school_id"]) <= known_schools
 
 
 def test_input_frames_not_mutated(dirty):
@@ -381,10 +392,9 @@ def test_optional_column_may_be_absent_or_present():
     a["max_score"] = F(100.0, -1.0)
     res = validate({"pupils": t["pupils"], "assessments": a}, periods=PERIODS)
     q = res.quarantine["assessments"]
-    assert q["reason"].tolist() == [
-        "assessments.max_score -1 is below the minimum 0; pupil not found in pupils"
-    ]
-    assert q["rule"].tolist() == ["range; reference"]
+    # (row 2's pupil P02 is set aside for sen 'X' but still known: no reference fault)
+    assert q["reason"].tolist() == ["assessments.max_score -1 is below the minimum 0"]
+    assert q["rule"].tolist() == ["range"]
 
 
 def test_wrong_dtype_raises():
@@ -638,9 +648,14 @@ def test_random_dirty_data_every_row_accounted_for(seed):
         q = res.quarantine[t]
         assert (q["reason"].str.len() > 0).all()
         assert (q["rule"].str.count("; ") <= q["reason"].str.count("; ")).all()
-    # references hold against clean parents
-    assert set(res.clean["pupils"]["school_id"]) <= set(res.clean["schools"]["school_id"])
-    assert set(res.clean["attendance"]["pupil_id"]) <= set(res.clean["pupils"]["pupil_id"])
+
+    # references hold against clean or set-aside parents
+    def known(t: str, col: str) -> set:
+        aside = res.set_aside.get(t)
+        return set(res.clean[t][col]) | (set(aside[col]) if aside is not None else set())
+
+    assert set(res.clean["pupils"]["school_id"]) <= known("schools", "school_id")
+    assert set(res.clean["attendance"]["pupil_id"]) <= known("pupils", "pupil_id")
     # exact copies never survive twice
     att = res.clean["attendance"]
     assert not att.duplicated().any()
@@ -748,3 +763,52 @@ def test_empty_tables_validate_to_empty_results():
     assert res.summary[["rows_in", "rows_clean", "rows_quarantined"]].to_numpy().sum() == 0
     assert all(q.empty for q in res.quarantine.values())
     assert res.quarantine["pupils"]["source_row"].dtype == "Int64"
+
+
+def test_bad_school_cell_does_not_cascade_to_pupils(tmp_path):
+    """One unreadable pupils_on_roll quarantines that school row only (issue 11, fault 7).
+
+    Before, the school's 795 pupils and 5,954 assessments were quarantined too (or the run
+    stopped with "Unknown school"). The school is still listed, by name, for its reports.
+    """
+    import textwrap
+
+    from cilib.config import load_config
+    from cilib.pipeline import prepare
+    from tests.conftest import SAMPLE_CONFIG
+
+    src = SAMPLE_CONFIG.parent
+    schools = (src / "schools.csv").read_text(encoding="utf-8")
+    row = "NLT03,Hollins Lane Primary,primary,NLT,East,"
+    bad = schools.replace(row + "210,", row + "abc,")
+    assert bad != schools
+    (tmp_path / "schools.csv").write_text(bad, encoding="utf-8")
+    for name in ("pupils.csv", "assessments.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    cfg = tmp_path / "trust.yml"
+    cfg.write_text(
+        textwrap.dedent("""\
+            name: Northfield Learning Trust (synthetic sample)
+            trust_id: NLT
+            data: {schools: schools.csv, pupils: pupils.csv, assessments: assessments.csv}
+            calendar: {academic_years: ["2023/24", "2024/25", "2025/26"]}
+            schools: [NLT01, NLT02, NLT03, NLT04, NLT05, NLT06, NLT07, NLT08]
+            lenses: [disadvantaged, sen, eal, gender, prior_attainment]
+            pseudonymisation: {sample_key: true}
+            """),
+        encoding="utf-8",
+    )
+    store = prepare(load_config(cfg), "2025/26 HT6", store_dir=tmp_path / "store")
+    dq = store.data_quality.set_index("table")
+    counts = dq[["rows_in", "rows_clean", "rows_quarantined"]].to_dict("index")
+    assert counts == {
+        "schools": {"rows_in": 8, "rows_clean": 7, "rows_quarantined": 1},
+        "pupils": {"rows_in": 11495, "rows_clean": 11489, "rows_quarantined": 6},
+        "assessments": {"rows_in": 96308, "rows_clean": 96304, "rows_quarantined": 4},
+    }
+    q = pd.read_csv(store.folder / "quarantine" / "schools.csv")
+    assert q["rule"].tolist() == ["type"]
+    assert "pupils_on_roll 'abc'" in q["reason"].iloc[0]
+    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
+    assert names["NLT03"] == "Hollins Lane Primary"
+    assert "NLT03" in store.meta["selected_schools"]
