@@ -21,7 +21,8 @@ from cilib.errors import ConfigError, DataError
 from cilib.load import load_tables
 from cilib.readers import SOURCE_ROW
 from cilib.schema import PERIOD_TABLES
-from cilib.store import Store, period_slug, write_store
+from cilib.paths import check_unique, inside, period_slug, within
+from cilib.store import Store, write_store
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 
@@ -41,9 +42,14 @@ def default_store_dir(config: TrustConfig, period: str) -> Path:
     The store holds pseudonymised pupil-level rows, so it lives beside the trust's data, never in
     the reports folder that leaders receive.
     """
-    base = config.raw.get("data", {}).get("store")
-    root = (config.path.parent / base) if base else (config.path.parent / "store")
-    return (root / period_slug(period)).resolve()
+    data = config.raw.get("data", {})
+    base = data.get("store")
+    root = (config.path.parent / str(base)) if base else (config.path.parent / "store")
+    root = within(
+        config.path.parent, root, "data.store", allow=data.get("allow_outside") is True,
+        error=ConfigError,
+    )
+    return inside(root, root / period_slug(period), "the store")
 
 
 def check_schools(config: TrustConfig, schools: list[str] | None, known: list[str]) -> list[str]:
@@ -134,6 +140,7 @@ def prepare(
     """
     say = progress or (lambda _msg: None)
     config.period_index(period)
+    folder = store_dir or default_store_dir(config, period)  # refuses an unsafe place early
     t0 = time.perf_counter()
     say(f"Loading {len(config.tables)} tables from {config.data_dir}")
     loaded = load_tables(config)
@@ -183,6 +190,7 @@ def prepare(
     data_quality = pd.DataFrame(dq_rows)
 
     known = sorted(clean["schools"]["school_id"].astype(str)) if "schools" in clean else []
+    check_unique(known, "school id")  # school ids name report folders
     selected = check_schools(config, schools, known)
     sch = clean["schools"].set_index("school_id")
     inputs = {
@@ -222,7 +230,6 @@ def prepare(
         "python": platform.python_version(),
         "validation_seconds": round(time.perf_counter() - t0, 2),
     }
-    folder = store_dir or default_store_dir(config, period)
     extras = {}
     from cilib.benchmark import prepare_benchmarks
 
