@@ -21,7 +21,7 @@ MAX_LEN = 120
 
 
 def shown(value: object, limit: int = 40) -> str:
-    """Return a short, escaped form of a value for an error message.
+    r"""Return a short, escaped form of a value for an error message.
 
     Examples
     --------
@@ -39,7 +39,7 @@ def safe_name(
     slash: str | None = None,
     error: type[CilibError] = DataError,
 ) -> str:
-    """Return ``label`` as a folder- or file-name part, or raise if it is not safe as one.
+    r"""Return ``label`` as a folder- or file-name part, or raise if it is not safe as one.
 
     Spaces become ``_``. A ``/`` becomes ``slash`` when given (period labels such as
     ``2025/26 HT6`` become ``2025-26_HT6``), else it is refused.
@@ -83,7 +83,7 @@ def safe_name(
         elif len(name) > MAX_LEN:
             problem = f"is longer than {MAX_LEN} characters"
         elif name.lower() in RESERVED:
-            problem = f"is reserved ({', '.join(sorted(RESERVED))} are folders or files of a report)"
+            problem = f"is reserved ({', '.join(sorted(RESERVED))} name parts of a report)"
     if problem:
         raise error(
             f"The {what} {shown(raw)} {problem}; it is used as a folder or file name. "

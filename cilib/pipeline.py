@@ -19,9 +19,9 @@ import pandas as pd
 from cilib.config import TrustConfig, academic_year_of
 from cilib.errors import ConfigError, DataError
 from cilib.load import load_tables
+from cilib.paths import check_unique, inside, period_slug, within
 from cilib.readers import SOURCE_ROW
 from cilib.schema import PERIOD_TABLES
-from cilib.paths import check_unique, inside, period_slug, within
 from cilib.store import Store, write_store
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]

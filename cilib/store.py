@@ -41,7 +41,7 @@ def _sha256(path: Path) -> str:
 
 
 def _looks_like_store(folder: Path) -> bool:
-    """True if ``folder`` is missing, empty, or an earlier store (so it may be replaced)."""
+    """Return whether ``folder`` is missing, empty or an earlier store (so may be replaced)."""
     if not folder.exists():
         return True
     if not folder.is_dir():

@@ -18,6 +18,17 @@ from cilib.store import write_store
 PERIOD = "2024/25 HT1"
 
 
+@pytest.fixture
+def trust(tiny_trust: Path) -> Path:
+    """The tiny trust moved one folder down, so its parent is a private root to watch."""
+    folder = tiny_trust.parent / "trust"
+    folder.mkdir()
+    for p in list(tiny_trust.parent.iterdir()):
+        if p.is_file():
+            p.rename(folder / p.name)
+    return folder / "trust.yml"
+
+
 def _snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes."""
     return {
@@ -75,15 +86,15 @@ def test_inside_refuses_paths_outside_the_root(tmp_path):
 
 
 @pytest.mark.parametrize("periods", [["2024/25 HT1", ".."], ["2024/25 HT1", "."]])
-def test_dot_period_in_calendar_is_refused_and_deletes_nothing(tiny_trust, capsys, periods):
+def test_dot_period_in_calendar_is_refused_and_deletes_nothing(trust, capsys, periods):
     """`cilib validate` and `cilib run` with a '..' or '.' period exit 2 and touch nothing."""
-    _set_calendar(tiny_trust, periods)
-    root = tiny_trust.parent.parent
+    _set_calendar(trust, periods)
+    root = trust.parent.parent
     before = _snapshot(root)
-    assert main(["validate", "--config", str(tiny_trust), "--quiet"]) == 2
+    assert main(["validate", "--config", str(trust), "--quiet"]) == 2
     assert "period label" in capsys.readouterr().err
-    code = main(["run", "--config", str(tiny_trust), "--period", periods[1],
-                 "--output", str(tiny_trust.parent / "reports"), "--quiet"])
+    code = main(["run", "--config", str(trust), "--period", periods[1],
+                 "--output", str(trust.parent / "reports"), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("cilib run: error:") and "period label" in err
@@ -95,53 +106,53 @@ def test_dot_period_in_calendar_is_refused_and_deletes_nothing(tiny_trust, capsy
     [("../../pwned", "separator"), ("trust", "reserved"), ("..", "starts with"),
      ("S\x01", "control")],
 )
-def test_hostile_school_id_is_refused(tiny_trust, capsys, school_id, why):
+def test_hostile_school_id_is_refused(trust, capsys, school_id, why):
     """A school id used as a folder name that would escape or clash: exit 2, nothing written."""
-    schools = tiny_trust.parent / "schools.csv"
+    schools = trust.parent / "schools.csv"
     schools.write_text(schools.read_text().replace("S2,Beta", f"{school_id},Beta"))
-    root = tiny_trust.parent.parent
+    root = trust.parent.parent
     before = _snapshot(root)
-    code = main(["run", "--config", str(tiny_trust), "--period", PERIOD,
-                 "--output", str(tiny_trust.parent / "reports"), "--quiet"])
+    code = main(["run", "--config", str(trust), "--period", PERIOD,
+                 "--output", str(trust.parent / "reports"), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
     assert "school id" in err and why in err
     assert _snapshot(root) == before
-    assert not (root / "pwned").exists() and not (tiny_trust.parent / "store").exists()
+    assert not (root / "pwned").exists() and not (trust.parent / "store").exists()
 
 
-def test_two_period_labels_sharing_a_folder_are_a_config_error(tiny_trust):
+def test_two_period_labels_sharing_a_folder_are_a_config_error(trust):
     """'2024/25 HT1' and '2024-25 HT1' would share one folder: the config is refused."""
-    _set_calendar(tiny_trust, ["2024/25 HT1", "2024-25 HT1"])
+    _set_calendar(trust, ["2024/25 HT1", "2024-25 HT1"])
     with pytest.raises(ConfigError, match="would share the folder"):
-        load_config(tiny_trust)
+        load_config(trust)
 
 
 @pytest.mark.parametrize("key", ["pupils: ../outside/pupils.csv", "directory: ..",
                                  "store: ../elsewhere"])
-def test_data_paths_outside_the_trust_folder_need_allow_outside(tiny_trust, capsys, key):
+def test_data_paths_outside_the_trust_folder_need_allow_outside(trust, capsys, key):
     """A data path outside the trust folder is refused unless data.allow_outside is set."""
-    outside = tiny_trust.parent.parent / "outside"
+    outside = trust.parent.parent / "outside"
     outside.mkdir()
-    (outside / "pupils.csv").write_bytes((tiny_trust.parent / "pupils.csv").read_bytes())
+    (outside / "pupils.csv").write_bytes((trust.parent / "pupils.csv").read_bytes())
     name = key.split(":")[0]
-    text = tiny_trust.read_text()
+    text = trust.read_text()
     if name == "pupils":
         text = text.replace("pupils: pupils.csv", key)
     else:
         text = text.replace("data:\n", f"data:\n  {key}\n")
         if name == "directory":
-            text = text.replace("directory: .\n", "")
-            folder = tiny_trust.parent.name
+            text = text.replace("  directory: .\n", "")
+            folder = trust.parent.name
             for t in ("schools", "pupils", "attendance"):
                 text = text.replace(f"{t}: {t}.csv", f"{t}: {folder}/{t}.csv")
-    tiny_trust.write_text(text)
-    assert main(["validate", "--config", str(tiny_trust), "--period", PERIOD, "--quiet"]) == 2
+    trust.write_text(text)
+    assert main(["validate", "--config", str(trust), "--period", PERIOD, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"data.{name}" in err and "allow_outside" in err
-    assert not (tiny_trust.parent.parent / "elsewhere").exists()
-    tiny_trust.write_text(text.replace("data:\n", "data:\n  allow_outside: true\n"))
-    assert main(["validate", "--config", str(tiny_trust), "--period", PERIOD, "--quiet"]) == 0
+    assert not (trust.parent.parent / "elsewhere").exists()
+    trust.write_text(text.replace("data:\n", "data:\n  allow_outside: true\n"))
+    assert main(["validate", "--config", str(trust), "--period", PERIOD, "--quiet"]) == 0
 
 
 def test_write_store_refuses_to_replace_a_folder_that_is_not_a_store(tmp_path):

@@ -104,4 +104,4 @@ def test_crash_while_writing_the_store_keeps_the_earlier_store(tiny_trust, tmp_p
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     assert after == before
     assert len(Store(folder).table("attendance")) == 4
-    assert sorted(p.name for p in (tmp_path / "stores").iterdir()) == ["st"]  # no half-written folder left
+    assert sorted(p.name for p in (tmp_path / "stores").iterdir()) == ["st"]  # nothing half-written
