@@ -269,7 +269,11 @@ def prepare(
 def open_store(
     store: str | Path | None = None, *, config: str | Path | None = None, period: str | None = None
 ) -> Store:
-    """Open a prepared store; with only ``config`` and ``period``, prepare it first if missing.
+    """Open a prepared store; with only ``config`` and ``period``, prepare it first if needed.
+
+    A store given by folder is checked against the hashes in its ``meta.json`` and refused
+    (:class:`DataError`) if a file is missing or changed. With ``config`` and ``period``, a store
+    that is missing or fails that check is prepared again.
 
     Notebooks call this with the ``store`` path the batch passes in. Run on their own (an analyst
     opening a notebook in JupyterLab), they pass the config and period instead, and the store is
@@ -283,7 +287,11 @@ def open_store(
 
     cfg = load_config(config)
     folder = default_store_dir(cfg, period)
-    if not (folder / "meta.json").exists():
+    try:
+        ready = Store(folder) is not None
+    except DataError:  # missing, or failed its hash check (e.g. a killed run): prepare again
+        ready = False
+    if not ready:
         import subprocess
         import sys
 
