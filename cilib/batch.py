@@ -29,7 +29,7 @@ from pathlib import Path
 
 from cilib.config import TrustConfig
 from cilib.errors import ConfigError, DataError
-from cilib.paths import inside, period_slug, safe_name
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name
 from cilib.pipeline import prepare
 from cilib.store import Store
 
@@ -483,7 +483,7 @@ def run_batch(
             f"Refusing to replace {final_dir}: it holds files but no manifest.json, so it is not "
             "a cilib reports folder. Choose another --output folder."
         )
-    work_dir = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.partial-", dir=root))
+    work_dir = make_temp_dir(root, f".{final_dir.name}.partial-")
     try:
         job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
         n_workers = max(1, min(jobs or config.jobs, len(job_list)))

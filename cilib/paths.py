@@ -9,6 +9,8 @@ or deleted, :func:`inside` checks that the path lies inside the folder it belong
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -140,6 +142,18 @@ def inside(root: Path, path: Path, what: str = "path") -> Path:
     if p == r or not p.is_relative_to(r):
         raise DataError(f"Refusing to write {what} {shown(p, 80)}: it is not inside {r}.")
     return p
+
+
+def make_temp_dir(parent: Path, prefix: str) -> Path:
+    """Create a fresh folder in ``parent`` with the usual permissions (umask), not 0700.
+
+    Used to write a store or a period's reports beside their final place before a rename.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    folder.chmod(0o777 & ~mask)
+    return folder
 
 
 def within(base: Path, target: Path, key: str, *, allow: bool, error: type[CilibError]) -> Path:

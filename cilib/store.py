@@ -25,7 +25,7 @@ import pandas as pd
 
 from cilib.config import FocusGroup
 from cilib.errors import DataError
-from cilib.paths import inside, period_slug, safe_name
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name
 
 __all__ = ["META", "Store", "period_slug", "write_store"]
 
@@ -76,7 +76,7 @@ def write_store(
         )
     inside(folder.parent, folder, "the store")  # never a file-system root
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.writing-", dir=folder.parent))
+    tmp = make_temp_dir(folder.parent, f".{folder.name}.writing-")
     try:
         for name, frame in clean.items():
             frame.to_parquet(tmp / f"{safe_name(name, 'table name')}.parquet", index=False)

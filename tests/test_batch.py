@@ -245,6 +245,9 @@ def test_partial_rerun_keeps_the_periods_other_reports(tiny_trust, tmp_path):
     index = (folder / "index.html").read_text()
     assert "S2/01_hello.html" in index and "S1/01_hello.html" in index
     assert [p.name for p in out.iterdir()] == ["2024-25_HT1"]  # no partial folder left
+    mask = os.umask(0)
+    os.umask(mask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~mask  # readable as any folder made here
 
 
 def test_run_refuses_to_replace_a_period_folder_that_is_not_reports(tiny_trust, tmp_path, capsys):
@@ -310,7 +313,7 @@ def _start_sleeping_batch(tiny_trust: Path, tmp_path: Path):
         [sys.executable, str(runner), str(nbdir), "run", "--config", str(tiny_trust),
          "--period", TINY_PERIOD, "--output", str(tmp_path / "out"), "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -334,12 +337,19 @@ def _wait_gone(pids, seconds: float) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
-def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path):
-    """SIGINT: exit 130 within seconds, one line on stderr, no worker or kernel left behind."""
+@pytest.mark.parametrize("to_group", [False, True], ids=["parent", "terminal"])
+def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path, to_group):
+    """SIGINT: exit 130 within seconds, one line on stderr, no worker or kernel left behind.
+
+    ``terminal`` sends it to the whole process group, as Ctrl-C in a terminal does.
+    """
     proc, tree = _start_sleeping_batch(tiny_trust, tmp_path)
     assert len(tree) >= 4  # two workers, two kernels
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    if to_group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
