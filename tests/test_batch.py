@@ -327,6 +327,19 @@ def _start_sleeping_batch(tiny_trust: Path, tmp_path: Path):
     raise AssertionError(f"kernels did not start: {proc.communicate()}")
 
 
+@pytest.fixture
+def reap():
+    """Pids to SIGKILL after the test if still alive, so a failing test leaves no orphans."""
+    pids: list[int] = []
+    yield pids
+    for p in pids:
+        if _alive(p):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def _wait_gone(pids, seconds: float) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -338,12 +351,13 @@ def _wait_gone(pids, seconds: float) -> list[int]:
 
 
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "terminal"])
-def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path, to_group):
+def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path, to_group, reap):
     """SIGINT: exit 130 within seconds, one line on stderr, no worker or kernel left behind.
 
     ``terminal`` sends it to the whole process group, as Ctrl-C in a terminal does.
     """
     proc, tree = _start_sleeping_batch(tiny_trust, tmp_path)
+    reap.extend([*tree, proc.pid])
     assert len(tree) >= 4  # two workers, two kernels
     t0 = time.monotonic()
     if to_group:
@@ -366,13 +380,12 @@ def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path, to_g
     assert not list((tmp_path / "out").glob(".*partial*"))  # partial results discarded
 
 
-def test_workers_and_kernels_die_with_a_killed_parent(tiny_trust, tmp_path):
+def test_workers_and_kernels_die_with_a_killed_parent(tiny_trust, tmp_path, reap):
     """kill -9 of `cilib run`: its workers and their kernels exit within a few seconds."""
     proc, tree = _start_sleeping_batch(tiny_trust, tmp_path)
+    reap.extend(tree)
     assert sum("ipykernel" in cmd for cmd in tree.values()) >= 2
     proc.kill()
-    proc.communicate(timeout=10)
+    proc.wait(timeout=10)
     left = _wait_gone(list(tree), 8)
-    for p in left:  # clean up before failing
-        os.kill(p, signal.SIGKILL)
     assert left == [], {p: tree[p] for p in left}
