@@ -9,21 +9,28 @@ stops the others.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import shutil
+import signal
+import sys
+import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from cilib.config import TrustConfig
-from cilib.errors import ConfigError
+from cilib.errors import ConfigError, DataError
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name
 from cilib.pipeline import prepare
-from cilib.store import Store, period_slug
+from cilib.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -148,6 +155,170 @@ def _short_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {last}"[:500]
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the batch: queued notebooks cancelled, running ones stopped."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(done, total)
+        self.done, self.total = done, total
+
+    def __str__(self) -> str:
+        return (
+            f"interrupted; {self.done} of {self.total} reports done, partial results discarded"
+        )
+
+
+def _children(pid: int) -> list[int]:
+    """Return the ids of ``pid``'s child processes (Linux ``/proc``; empty elsewhere)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _kill_kernels_and_exit(code: int = 143) -> None:
+    """Kill this worker's child processes (its Jupyter kernels, with their groups) and exit.
+
+    Kernels are started in their own session, so they would not get a signal sent to the
+    worker; they are killed here, each with its process group.
+    """
+    for pid in _children(os.getpid()):
+        for kill in (lambda p: os.killpg(p, signal.SIGKILL), lambda p: os.kill(p, signal.SIGKILL)):
+            try:
+                kill(pid)
+            except (OSError, ProcessLookupError):
+                pass
+    os._exit(code)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Set up a worker so that it dies with the batch and leaves no kernel behind.
+
+    Ctrl-C is for the parent (it cancels and stops the workers); SIGTERM kills the worker's
+    kernels and ends it; on Linux the kernel sends SIGTERM when the parent dies
+    (``PR_SET_PDEATHSIG``), and a watchdog thread polling the parent's id covers other systems
+    and a parent that died before the setting took effect.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: _kill_kernels_and_exit())
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watchdog() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                _kill_kernels_and_exit()
+            time.sleep(0.5)
+
+    threading.Thread(target=watchdog, name="cilib-watchdog", daemon=True).start()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued jobs, terminate the workers (and so their kernels) and wait briefly."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 5
+    for p in procs:
+        p.join(max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1)
+
+
+def _run_jobs(job_list: list[Job], n_workers: int, say: Callable[[str], None]) -> list[Job]:
+    """Run the jobs in worker processes; on Ctrl-C stop everything and raise BatchInterrupted."""
+    done: list[Job] = []
+    pool = ProcessPoolExecutor(
+        max_workers=n_workers, initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    try:
+        pending = {pool.submit(_execute, j) for j in job_list}
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                j = fut.result()
+                done.append(j)
+                who = "trust" if j.school_id is None else j.school_id
+                tail = "" if j.status == "ok" else f"  {j.error}"
+                say(
+                    f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: "
+                    f"{j.status} in {j.seconds:.1f}s{tail}"
+                )
+    except KeyboardInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        try:
+            _stop_pool(pool)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise BatchInterrupted(len(done), len(job_list)) from None
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    return done
+
+
+def _previous_reports(final_dir: Path, work_dir: Path, rerun: set[tuple]) -> list[Job]:
+    """Carry the period's earlier reports that this run does not redo into ``work_dir``.
+
+    Returns them as jobs, from the earlier ``manifest.json``; reports whose files are gone, or
+    whose paths would leave the period folder, are dropped.
+    """
+    path = final_dir / "manifest.json"
+    if not path.exists():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("notebooks", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    kept = []
+    for e in entries:
+        try:
+            key = (e["notebook"], e["school_id"])
+            if key in rerun:
+                continue
+            job = Job(**{k: e.get(k, "") for k in Job.__dataclass_fields__})
+            job.school_id = e["school_id"]
+            job.seconds = float(e.get("seconds") or 0.0)
+            for attr in ("out_html", "out_ipynb"):
+                src = inside(final_dir, final_dir / e[attr], "an earlier report")
+                dst = inside(work_dir, work_dir / e[attr], "an earlier report")
+                if src.is_file():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dst)
+                setattr(job, attr, str(dst))
+        except (KeyError, TypeError, DataError):
+            continue
+        if Path(job.out_html).exists() or Path(job.out_ipynb).exists():
+            kept.append(job)
+    return kept
+
+
+def _swap_in(work_dir: Path, final_dir: Path) -> None:
+    """Replace ``final_dir`` by ``work_dir`` whole (two renames; the old folder deleted last)."""
+    old = None
+    if final_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.old-", dir=final_dir.parent))
+        old.rmdir()
+        final_dir.rename(old)
+    work_dir.rename(final_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _execute(job: Job) -> Job:
     """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
     import papermill as pm
@@ -210,16 +381,19 @@ def plan_jobs(
             targets.append(None)
         if scope in ("both", "school"):
             targets.extend(schools)
+        safe_name(nb, "notebook name")
         for sid in targets:
-            folder = "trust" if sid is None else sid
+            folder = "trust" if sid is None else safe_name(sid, "school id")
             jobs.append(
                 Job(
                     notebook=nb,
                     school_id=sid,
                     school_name=store.school_name(sid),
                     source=str(src),
-                    out_ipynb=str(out_dir / "notebooks" / folder / f"{nb}.ipynb"),
-                    out_html=str(out_dir / folder / f"{nb}.html"),
+                    out_ipynb=str(
+                        inside(out_dir, out_dir / "notebooks" / folder / f"{nb}.ipynb", "a report")
+                    ),
+                    out_html=str(inside(out_dir, out_dir / folder / f"{nb}.html", "a report")),
                     store=str(store.folder),
                     period=period,
                 )
@@ -398,37 +572,60 @@ def run_batch(
     store = prepare(config, period, schools=schools, progress=say)
     selected = store.meta["selected_schools"]
     root = Path(output or config.report_output).resolve()
-    final_dir = root / period_slug(period)
-    work_dir = root / f".{period_slug(period)}.partial"
-    if work_dir.exists():
-        shutil.rmtree(work_dir)
-    work_dir.mkdir(parents=True)
-    job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
-    n_workers = max(1, min(jobs or config.jobs, len(job_list)))
-    say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
-    done: list[Job] = []
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        futures = {pool.submit(_execute, j): j for j in job_list}
-        for fut in as_completed(futures):
-            j = fut.result()
-            done.append(j)
-            who = "trust" if j.school_id is None else j.school_id
-            tail = "" if j.status == "ok" else f"  {j.error}"
-            say(
-                f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: "
-                f"{j.status} in {j.seconds:.1f}s{tail}"
-            )
-    order = {id(j): i for i, j in enumerate(job_list)}
-    done.sort(key=lambda j: order.get(id(j), 0))
-    # swap paths from the partial folder to the final one before writing the index
+    root.mkdir(parents=True, exist_ok=True)
+    final_dir = inside(root, root / period_slug(period), "the period's reports")
+    if final_dir.exists() and not (
+        (final_dir / "manifest.json").exists() or not any(final_dir.iterdir())
+    ):
+        raise DataError(
+            f"Refusing to replace {final_dir}: it holds files but no manifest.json, so it is not "
+            "a cilib reports folder. Choose another --output folder."
+        )
+    work_dir = make_temp_dir(root, f".{final_dir.name}.partial-")
+    try:
+        job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
+        n_workers = max(1, min(jobs or config.jobs, len(job_list)))
+        say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
+        done = _run_jobs(job_list, n_workers, say)
+        order = {id(j): i for i, j in enumerate(job_list)}
+        done.sort(key=lambda j: order.get(id(j), 0))
+        # a partial re-run (some schools or notebooks) keeps the period's other reports
+        done += _previous_reports(final_dir, work_dir, {(j.notebook, j.school_id) for j in done})
+        manifest = _write_manifest_and_index(
+            config, period, store, done, work_dir, started=started, t0=t0
+        )
+        _swap_in(work_dir, final_dir)  # the index and manifest are in place before the swap
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
     for j in done:
         for attr in ("out_ipynb", "out_html"):
             setattr(j, attr, str(final_dir / Path(getattr(j, attr)).relative_to(work_dir)))
-    if final_dir.exists():
-        shutil.rmtree(final_dir)
-    work_dir.rename(final_dir)
-    manifest = manifest_content(config, period, store, final_dir, done)
-    write_json(final_dir / "manifest.json", manifest)
+    manifest["index"] = str(final_dir / "index.html")
+    say(
+        f"{manifest['counts']['ok']} of {len(done)} reports rendered in "
+        f"{manifest['run_log']['seconds']}s"
+    )
+    return manifest
+
+
+def _write_manifest_and_index(
+    config: TrustConfig,
+    period: str,
+    store: Store,
+    done: list[Job],
+    folder: Path,
+    *,
+    started: datetime,
+    t0: float,
+) -> dict:
+    """Write ``manifest.json``, ``run-log.json`` and ``index.html`` into ``folder``.
+
+    Returns the manifest with the run log under ``run_log`` (the manifest file itself holds no
+    wall-clock time, so the same inputs give the same bytes).
+    """
+    manifest = manifest_content(config, period, store, folder, done)
+    write_json(folder / "manifest.json", manifest)
     run_log = {
         "note": "Times of this run; unlike manifest.json and the reports, not reproducible.",
         "started": started.isoformat(timespec="seconds"),
@@ -440,9 +637,8 @@ def run_batch(
             for j in sorted(done, key=_job_order)
         ],
     }
-    write_json(final_dir / "run-log.json", run_log)
-    index = write_index(final_dir, store, done, manifest)
-    manifest["index"] = str(index)
+    write_json(folder / "run-log.json", run_log)
+    write_index(folder, store, done, manifest)
     manifest["run_log"] = run_log
-    say(f"{manifest['counts']['ok']} of {len(done)} reports rendered in {run_log['seconds']}s")
+    return manifest
     return manifest

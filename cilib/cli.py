@@ -16,6 +16,7 @@ from cilib.errors import CilibError
 
 EXIT_USER_ERROR = 2
 EXIT_FAILED_NOTEBOOKS = 1
+EXIT_INTERRUPTED = 130
 
 
 def _progress(quiet: bool):
@@ -151,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     except CilibError as exc:
         print(f"cilib {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("cilib: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # one line, no traceback (a batch says how far it got)
+        print(f"cilib: {exc}" if str(exc) else "cilib: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

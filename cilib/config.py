@@ -18,6 +18,7 @@ import pandas as pd
 
 from cilib import safe_yaml
 from cilib.errors import ConfigError
+from cilib.paths import check_unique, within
 from cilib.schema import TABLES
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ TOP_KEYS = {
     "benchmarks",
     "decision_rule",
 }
-DATA_KEYS = {"directory", "plan", "roadmap", "store", *TABLES}
+DATA_KEYS = {"directory", "plan", "roadmap", "store", "allow_outside", *TABLES}
 CALENDAR_KEYS = {"academic_years", "periods_per_year", "period_prefix", "periods"}
 FOCUS_KEYS = {"column", "value", "label", "comparison_label"}
 PSEUDO_KEYS = {"key_env", "key_file", "sample_key"}
@@ -460,6 +461,7 @@ def load_config(path: str | Path) -> TrustConfig:
         )
     if len(set(periods)) != len(periods):
         raise ConfigError(f"{path.name}: calendar has a period label twice.")
+    check_unique(periods, "period label", slash="-", error=ConfigError)
 
     focus_raw = _mapping(raw.get("focus_group"), "focus_group", path)
     _check_keys(focus_raw, FOCUS_KEYS, "focus_group.", path)
@@ -506,6 +508,11 @@ def load_config(path: str | Path) -> TrustConfig:
 
     def _opt(key: str) -> Path | None:
         return (data_dir / str(data[key])).resolve() if data.get(key) else None
+
+    outside = data.get("allow_outside") is True  # data paths stay in the trust folder unless set
+    for key, p in {"directory": data_dir, **tables, "plan": _opt("plan"),
+                   "roadmap": _opt("roadmap")}.items():
+        within(path.parent, p or path.parent, f"data.{key}", allow=outside, error=ConfigError)
 
     return TrustConfig(
         path=path,

@@ -19,9 +19,10 @@ import pandas as pd
 from cilib.config import TrustConfig, academic_year_of, check_against_pupils, check_sample_key
 from cilib.errors import ConfigError, DataError
 from cilib.load import load_tables
+from cilib.paths import check_unique, inside, period_slug, within
 from cilib.readers import SOURCE_ROW
 from cilib.schema import PERIOD_TABLES
-from cilib.store import Store, period_slug, write_store
+from cilib.store import Store, write_store
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 
@@ -41,9 +42,14 @@ def default_store_dir(config: TrustConfig, period: str) -> Path:
     The store holds pseudonymised pupil-level rows, so it lives beside the trust's data, never in
     the reports folder that leaders receive.
     """
-    base = config.raw.get("data", {}).get("store")
-    root = (config.path.parent / base) if base else (config.path.parent / "store")
-    return (root / period_slug(period)).resolve()
+    data = config.raw.get("data", {})
+    base = data.get("store")
+    root = (config.path.parent / str(base)) if base else (config.path.parent / "store")
+    root = within(
+        config.path.parent, root, "data.store", allow=data.get("allow_outside") is True,
+        error=ConfigError,
+    )
+    return inside(root, root / period_slug(period), "the store")
 
 
 def check_schools(config: TrustConfig, schools: list[str] | None, known: list[str]) -> list[str]:
@@ -139,6 +145,7 @@ def prepare(
     """
     say = progress or (lambda _msg: None)
     config.period_index(period)
+    folder = store_dir or default_store_dir(config, period)  # refuses an unsafe place early
     t0 = time.perf_counter()
     say(f"Loading {len(config.tables)} tables from {config.data_dir}")
     loaded = load_tables(config)
@@ -196,6 +203,7 @@ def prepare(
         ignore_index=True,
     ).drop_duplicates("school_id")
     known = sorted(all_schools["school_id"].astype(str))
+    check_unique(known, "school id")  # school ids name report folders
     selected = check_schools(config, schools, known)
     sch = all_schools.set_index("school_id")
     inputs = {
@@ -236,7 +244,6 @@ def prepare(
         "python": platform.python_version(),
         "validation_seconds": round(time.perf_counter() - t0, 2),
     }
-    folder = store_dir or default_store_dir(config, period)
     extras = {}
     from cilib.benchmark import prepare_benchmarks
 
@@ -276,7 +283,11 @@ def prepare(
 def open_store(
     store: str | Path | None = None, *, config: str | Path | None = None, period: str | None = None
 ) -> Store:
-    """Open a prepared store; with only ``config`` and ``period``, prepare it first if missing.
+    """Open a prepared store; with only ``config`` and ``period``, prepare it first if needed.
+
+    A store given by folder is checked against the hashes in its ``meta.json`` and refused
+    (:class:`DataError`) if a file is missing or changed. With ``config`` and ``period``, a store
+    that is missing or fails that check is prepared again.
 
     Notebooks call this with the ``store`` path the batch passes in. Run on their own (an analyst
     opening a notebook in JupyterLab), they pass the config and period instead, and the store is
@@ -290,7 +301,11 @@ def open_store(
 
     cfg = load_config(config)
     folder = default_store_dir(cfg, period)
-    if not (folder / "meta.json").exists():
+    try:
+        ready = Store(folder) is not None
+    except DataError:  # missing, or failed its hash check (e.g. a killed run): prepare again
+        ready = False
+    if not ready:
         import subprocess
         import sys
 

@@ -13,7 +13,10 @@ Notebooks read the store and never the raw files, and never import Great Expecta
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,19 +27,29 @@ import pandas as pd
 
 from cilib.config import FocusGroup
 from cilib.errors import DataError
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name
+
+__all__ = ["META", "Store", "period_slug", "write_store"]
 
 META = "meta.json"
 
 
-def period_slug(period: str) -> str:
-    """Return a folder-safe form of a period label.
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
-    Examples
-    --------
-    >>> period_slug("2025/26 HT6")
-    '2025-26_HT6'
-    """
-    return str(period).replace("/", "-").replace(" ", "_")
+
+def _looks_like_store(folder: Path) -> bool:
+    """Return whether ``folder`` is missing, empty or an earlier store (so may be replaced)."""
+    if not folder.exists():
+        return True
+    if not folder.is_dir():
+        return False
+    names = {p.name for p in folder.iterdir()}
+    return not names or META in names
 
 
 def write_store(
@@ -49,30 +62,53 @@ def write_store(
     meta: dict,
     extras: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write a prepared store to ``folder`` (replacing any earlier store there).
+    """Write a prepared store to ``folder``, replacing any earlier store there as a whole.
 
-    ``extras`` are further files (name -> bytes) copied in as they are, e.g. the checked plan.
+    The store is written to a temporary sibling folder, ``meta.json`` last with the SHA-256 and
+    size of every file, and then renamed into place; a crash or kill part-way leaves the earlier
+    store as it was. ``folder`` must be missing, empty or an earlier store: any other folder is
+    refused rather than replaced. ``extras`` are further files (name -> bytes) copied in as they
+    are, e.g. the checked plan.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.parquet"):
-        old.unlink()
-    for name, frame in clean.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-    data_quality.to_csv(folder / "data_quality.csv", index=False)
-    quarantine_summary.to_csv(folder / "quarantine_summary.csv", index=False)
-    qdir = folder / "quarantine"
-    qdir.mkdir(exist_ok=True)
-    for old in qdir.glob("*.csv"):
-        old.unlink()
-    for name, frame in quarantine.items():
-        if len(frame):
-            frame.to_csv(qdir / f"{name}.csv", index=False)
-    for name in ("plan.yml", "roadmap.csv"):
-        (folder / name).unlink(missing_ok=True)
-    for name, data in (extras or {}).items():
-        (folder / name).write_bytes(data)
-    (folder / META).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    folder = Path(folder).resolve()
+    if not _looks_like_store(folder):
+        raise DataError(
+            f"Refusing to write the store to {folder}: it holds files but is not a cilib store "
+            "(no meta.json). Choose another data.store folder."
+        )
+    inside(folder.parent, folder, "the store")  # never a file-system root
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = make_temp_dir(folder.parent, f".{folder.name}.writing-")
+    try:
+        for name, frame in clean.items():
+            frame.to_parquet(tmp / f"{safe_name(name, 'table name')}.parquet", index=False)
+        data_quality.to_csv(tmp / "data_quality.csv", index=False)
+        quarantine_summary.to_csv(tmp / "quarantine_summary.csv", index=False)
+        qdir = tmp / "quarantine"
+        qdir.mkdir()
+        for name, frame in quarantine.items():
+            if len(frame):
+                frame.to_csv(qdir / f"{safe_name(name, 'table name')}.csv", index=False)
+        for name, data in (extras or {}).items():
+            (tmp / safe_name(name, "store file")).write_bytes(data)
+        files = {
+            p.relative_to(tmp).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        meta = {**meta, "files": files}
+        (tmp / META).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        old = None
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            old.rmdir()
+            folder.rename(old)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
@@ -90,6 +126,35 @@ class Store:
             raise DataError(
                 f"No prepared store at {self.folder}. Run 'cilib validate --config <trust.yml> "
                 "--period <period>' or 'cilib run' first."
+            )
+        self.check()
+
+    def check(self) -> None:
+        """Check that every file listed in ``meta.json`` is present with its size and SHA-256.
+
+        Raises
+        ------
+        DataError
+            If the store predates the check, or a file is missing or changed (e.g. a run that
+            was killed while writing, or a file edited by hand).
+        """
+        files = self.meta.get("files")
+        if not isinstance(files, dict) or not files:
+            bad = "it lists no file hashes (written by an older cilib)"
+        else:
+            bad = ""
+            for rel, info in sorted(files.items()):
+                p = self.folder / rel
+                if not p.is_file():
+                    bad = f"{rel} is missing"
+                elif p.stat().st_size != info.get("bytes") or _sha256(p) != info.get("sha256"):
+                    bad = f"{rel} has changed since the store was written"
+                if bad:
+                    break
+        if bad:
+            raise DataError(
+                f"The prepared store at {self.folder} cannot be used: {bad}. Re-run 'cilib "
+                "validate --config <trust.yml> --period <period>' to prepare it again."
             )
 
     @cached_property

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +18,7 @@ import pytest
 from cilib.batch import NOTEBOOK_DIR, available_notebooks, notebook_scope, run_batch
 from cilib.cli import main
 from cilib.config import load_config
+from cilib.errors import DataError
 from tests.conftest import SAMPLE_CONFIG
 from tests.test_report_safety import check_page
 
@@ -187,3 +193,209 @@ def test_failed_notebook_is_kept_and_does_not_stop_others(sample_copy, tmp_path)
     folder = tmp_path / "out" / "2025-26_HT6"
     assert (folder / broken["out_ipynb"]).exists()
     assert "failed" in (folder / "index.html").read_text()
+
+
+# --- tiny notebooks on the tiny trust: partial re-runs and interrupts -------------------------
+
+TINY_PERIOD = "2024/25 HT1"
+
+
+def _tiny_notebook(folder: Path, name: str, body: str) -> Path:
+    """Write a batch notebook (scope both) whose one cell after the parameters runs ``body``."""
+    def cell(source, tags=()):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "outputs": [],
+                "execution_count": None, "source": source}
+
+    nb = {
+        "cells": [
+            cell("store = None\nschool_id = None\nperiod = None", ["parameters"]),
+            cell(body),
+        ],
+        "metadata": {
+            "cilib": {"scope": "both"},
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+SAY = "from cilib.store import Store\nprint(Store(store).school_name(school_id), RUN)"
+
+
+def test_partial_rerun_keeps_the_periods_other_reports(tiny_trust, tmp_path):
+    """Re-running one school replaces only its reports; the others stay, in index and manifest."""
+    nbdir = tmp_path / "nbs"
+    _tiny_notebook(nbdir, "01_hello", "RUN = 'first'\n" + SAY)
+    cfg = load_config(tiny_trust)
+    out = tmp_path / "out"
+    m1 = run_batch(cfg, TINY_PERIOD, jobs=2, output=out, notebook_dir=nbdir)
+    assert m1["counts"] == {"total": 3, "ok": 3, "failed": 0}
+    folder = out / "2024-25_HT1"
+    s2 = (folder / "S2" / "01_hello.html").read_bytes()
+    trust = (folder / "trust" / "01_hello.html").read_bytes()
+    assert b"first" in s2
+    _tiny_notebook(nbdir, "01_hello", "RUN = 'second'\n" + SAY)
+    m2 = run_batch(cfg, TINY_PERIOD, schools=["S1"], jobs=2, output=out, notebook_dir=nbdir)
+    assert (folder / "S2" / "01_hello.html").read_bytes() == s2  # not re-run: kept as it was
+    assert (folder / "trust" / "01_hello.html").read_bytes() != trust  # re-run (scope both)
+    assert b"second" in (folder / "S1" / "01_hello.html").read_bytes()
+    assert (folder / "notebooks" / "S2" / "01_hello.ipynb").exists()
+    listed = {(n["notebook"], n["school_id"]) for n in m2["notebooks"]}
+    assert listed == {("01_hello", None), ("01_hello", "S1"), ("01_hello", "S2")}
+    assert m2["counts"]["total"] == 3
+    on_disk = json.loads((folder / "manifest.json").read_text())
+    assert {n["out_html"] for n in on_disk["notebooks"]} == {
+        "trust/01_hello.html", "S1/01_hello.html", "S2/01_hello.html"}
+    index = (folder / "index.html").read_text()
+    assert "S2/01_hello.html" in index and "S1/01_hello.html" in index
+    assert [p.name for p in out.iterdir()] == ["2024-25_HT1"]  # no partial folder left
+    mask = os.umask(0)
+    os.umask(mask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~mask  # readable as any folder made here
+
+
+def test_run_refuses_to_replace_a_period_folder_that_is_not_reports(tiny_trust, tmp_path, capsys):
+    """A folder of other files where the period's reports would go is refused, not deleted."""
+    nbdir = tmp_path / "nbs"
+    _tiny_notebook(nbdir, "01_hello", "RUN = 1\n" + SAY)
+    (tmp_path / "out" / "2024-25_HT1").mkdir(parents=True)
+    (tmp_path / "out" / "2024-25_HT1" / "precious.txt").write_text("keep")
+    with pytest.raises(DataError, match="not a cilib reports folder"):
+        run_batch(load_config(tiny_trust), TINY_PERIOD, output=tmp_path / "out",
+                  notebook_dir=nbdir)
+    assert (tmp_path / "out" / "2024-25_HT1" / "precious.txt").read_text() == "keep"
+
+
+RUNNER = """
+import sys
+from pathlib import Path
+import cilib.batch
+from cilib.cli import main
+cilib.batch.NOTEBOOK_DIR = Path(sys.argv[1])
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _tree(pid: int) -> dict[int, str]:
+    """Descendants of ``pid`` (Linux /proc) with their command lines."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    out, frontier = {}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, parent in parents.items():
+            if parent == p and child not in out:
+                try:
+                    out[child] = (Path(f"/proc/{child}/cmdline").read_bytes()
+                                  .replace(b"\0", b" ").decode())
+                except OSError:
+                    out[child] = ""
+                frontier.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _start_sleeping_batch(tiny_trust: Path, tmp_path: Path):
+    """Start `cilib run` on three 30-second notebooks with two workers; wait for both kernels."""
+    nbdir = tmp_path / "nbs"
+    _tiny_notebook(nbdir, "01_sleep", "import time\ntime.sleep(30)")
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    proc = subprocess.Popen(
+        [sys.executable, str(runner), str(nbdir), "run", "--config", str(tiny_trust),
+         "--period", TINY_PERIOD, "--output", str(tmp_path / "out"), "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        tree = _tree(proc.pid)
+        if sum("ipykernel" in cmd for cmd in tree.values()) >= 2:
+            time.sleep(1)  # let the kernels start running the cell
+            return proc, _tree(proc.pid)
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError(f"kernels did not start: {proc.communicate()}")
+
+
+@pytest.fixture
+def reap():
+    """Pids to SIGKILL after the test if still alive, so a failing test leaves no orphans."""
+    pids: list[int] = []
+    yield pids
+    for p in pids:
+        if _alive(p):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _wait_gone(pids, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = [p for p in pids if _alive(p)]
+        if not left:
+            return []
+        time.sleep(0.2)
+    return [p for p in pids if _alive(p)]
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["parent", "terminal"])
+def test_ctrl_c_stops_the_batch_quickly_with_one_line(tiny_trust, tmp_path, to_group, reap):
+    """SIGINT: exit 130 within seconds, one line on stderr, no worker or kernel left behind.
+
+    ``terminal`` sends it to the whole process group, as Ctrl-C in a terminal does.
+    """
+    proc, tree = _start_sleeping_batch(tiny_trust, tmp_path)
+    reap.extend([*tree, proc.pid])
+    assert len(tree) >= 4  # two workers, two kernels
+    t0 = time.monotonic()
+    if to_group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 130
+    assert elapsed < 10, elapsed
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert re.fullmatch(r"cilib: interrupted; 0 of 3 reports done, partial results discarded",
+                        lines[0]), lines
+    assert _wait_gone(list(tree), 5) == [], {p: tree[p] for p in tree if _alive(p)}
+    assert not list((tmp_path / "out").glob(".*partial*"))  # partial results discarded
+
+
+def test_workers_and_kernels_die_with_a_killed_parent(tiny_trust, tmp_path, reap):
+    """kill -9 of `cilib run`: its workers and their kernels exit within a few seconds."""
+    proc, tree = _start_sleeping_batch(tiny_trust, tmp_path)
+    reap.extend(tree)
+    assert sum("ipykernel" in cmd for cmd in tree.values()) >= 2
+    proc.kill()
+    proc.wait(timeout=10)
+    left = _wait_gone(list(tree), 8)
+    assert left == [], {p: tree[p] for p in left}

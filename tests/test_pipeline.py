@@ -58,3 +58,50 @@ def test_malformed_plan_stops_before_any_notebook(tiny_trust, tmp_path):
     tiny_trust.write_text(text)
     with pytest.raises(PlanError, match="line"):
         prepare(load_config(tiny_trust), "2024/25 HT1", store_dir=tmp_path / "st")
+
+
+def test_store_with_a_missing_or_changed_table_is_refused(tiny_trust, tmp_path):
+    """meta.json lists every file's hash: a deleted or edited table makes the store unusable."""
+    from cilib.pipeline import open_store
+    from cilib.store import Store
+
+    folder = prepare(load_config(tiny_trust), "2024/25 HT1", store_dir=tmp_path / "st").folder
+    files = Store(folder).meta["files"]
+    assert {"pupils.parquet", "attendance.parquet", "data_quality.csv"} <= set(files)
+    assert all(len(f["sha256"]) == 64 for f in files.values())
+    data = (folder / "pupils.parquet").read_bytes()
+    (folder / "pupils.parquet").unlink()
+    with pytest.raises(DataError, match=r"pupils.parquet is missing.*cilib validate"):
+        open_store(folder)
+    (folder / "pupils.parquet").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(DataError, match="pupils.parquet has changed"):
+        Store(folder)
+    (folder / "pupils.parquet").write_bytes(data)
+    assert len(Store(folder).table("pupils")) == 4
+
+
+def test_crash_while_writing_the_store_keeps_the_earlier_store(tiny_trust, tmp_path, monkeypatch):
+    """A failure after the first table is written leaves the earlier store whole and usable."""
+    from cilib.store import Store
+
+    cfg = load_config(tiny_trust)
+    folder = prepare(cfg, "2024/25 HT1", store_dir=tmp_path / "stores" / "st").folder
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    real = pd.DataFrame.to_parquet
+    calls = []
+
+    def crash_after_first(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt  # as a kill or Ctrl-C part-way through
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", crash_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(cfg, "2024/25 HT1", store_dir=tmp_path / "stores" / "st")
+    monkeypatch.undo()
+    assert len(calls) == 2
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert after == before
+    assert len(Store(folder).table("attendance")) == 4
+    assert sorted(p.name for p in (tmp_path / "stores").iterdir()) == ["st"]  # nothing half-written
