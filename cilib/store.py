@@ -29,7 +29,7 @@ from cilib.config import FocusGroup
 from cilib.errors import DataError
 from cilib.paths import inside, make_temp_dir, period_slug, safe_name
 
-__all__ = ["META", "Store", "period_slug", "write_store"]
+__all__ = ["META", "Store", "period_slug", "write_meta", "write_store"]
 
 META = "meta.json"
 
@@ -50,6 +50,24 @@ def _looks_like_store(folder: Path) -> bool:
         return False
     names = {p.name for p in folder.iterdir()}
     return not names or META in names
+
+
+def write_meta(folder: Path, meta: dict) -> Path:
+    """Write ``meta.json`` into a store folder, listing the SHA-256 and size of every file.
+
+    Written last, after every other file of the store; :class:`Store` checks the list on open.
+    """
+    folder = Path(folder)
+    files = {
+        p.relative_to(folder).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != META
+    }
+    path = folder / META
+    path.write_text(
+        json.dumps({**meta, "files": files}, indent=2, default=str), encoding="utf-8"
+    )
+    return path
 
 
 def write_store(
@@ -91,13 +109,7 @@ def write_store(
                 frame.to_csv(qdir / f"{safe_name(name, 'table name')}.csv", index=False)
         for name, data in (extras or {}).items():
             (tmp / safe_name(name, "store file")).write_bytes(data)
-        files = {
-            p.relative_to(tmp).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
-            for p in sorted(tmp.rglob("*"))
-            if p.is_file()
-        }
-        meta = {**meta, "files": files}
-        (tmp / META).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        write_meta(tmp, meta)
         old = None
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
@@ -139,7 +151,7 @@ class Store:
             was killed while writing, or a file edited by hand).
         """
         files = self.meta.get("files")
-        if not isinstance(files, dict) or not files:
+        if not isinstance(files, dict):
             bad = "it lists no file hashes (written by an older cilib)"
         else:
             bad = ""

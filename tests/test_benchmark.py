@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import textwrap
@@ -22,7 +21,7 @@ from cilib.benchmark import (
 )
 from cilib.config import load_config
 from cilib.errors import ConfigError
-from cilib.store import Store
+from cilib.store import Store, write_meta
 from tests.conftest import REAL, SAMPLE_CONFIG
 
 PERF = REAL / "dfe-performance-tables"
@@ -58,7 +57,7 @@ def bench_store(tmp_path_factory):
         "periods": cfg.periods,
         "schools": schools[["school_id", "school_name"]].to_dict("records"),
     }
-    (folder / "meta.json").write_text(json.dumps(meta))
+    write_meta(folder, meta)
     return Store(folder)
 
 
@@ -166,7 +165,7 @@ def test_schools_without_published_figures_are_named(bench_store):
 
 def test_no_benchmarks_file_gives_empty_section(tmp_path):
     """A store without benchmarks.parquet shows nothing; a config without the section: None."""
-    (tmp_path / "meta.json").write_text(json.dumps({"trust_name": "T", "schools": []}))
+    write_meta(tmp_path, {"trust_name": "T", "schools": []})
     assert benchmark_section(Store(tmp_path), None) == []
     assert prepare_benchmarks(load_config(SAMPLE_CONFIG)) is None
 

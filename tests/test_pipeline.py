@@ -105,3 +105,15 @@ def test_crash_while_writing_the_store_keeps_the_earlier_store(tiny_trust, tmp_p
     assert after == before
     assert len(Store(folder).table("attendance")) == 4
     assert sorted(p.name for p in (tmp_path / "stores").iterdir()) == ["st"]  # nothing half-written
+
+
+def test_store_without_file_hashes_is_refused(tmp_path):
+    """A meta.json that lists no file hashes (an older or hand-made store) is not trusted."""
+    import json
+
+    from cilib.store import Store
+
+    (tmp_path / "pupils.parquet").write_bytes(b"x")
+    (tmp_path / "meta.json").write_text(json.dumps({"trust_name": "T", "schools": []}))
+    with pytest.raises(DataError, match="no file hashes.*cilib validate"):
+        Store(tmp_path)
