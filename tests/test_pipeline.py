@@ -117,3 +117,15 @@ def test_store_without_file_hashes_is_refused(tmp_path):
     (tmp_path / "meta.json").write_text(json.dumps({"trust_name": "T", "schools": []}))
     with pytest.raises(DataError, match="no file hashes.*cilib validate"):
         Store(tmp_path)
+
+
+def test_open_store_with_config_prepares_a_broken_store_again(tiny_trust):
+    """open_store(config=, period=) re-prepares a store that fails its check, not uses it."""
+    from cilib.pipeline import default_store_dir, open_store
+
+    cfg = load_config(tiny_trust)
+    folder = prepare(cfg, "2024/25 HT1").folder
+    assert folder == default_store_dir(cfg, "2024/25 HT1")
+    (folder / "attendance.parquet").unlink()
+    store = open_store(config=tiny_trust, period="2024/25 HT1")
+    assert len(store.table("attendance")) == 4
