@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fast", action="store_true", help="skip the cases that run notebooks")
     p.add_argument("--fault", type=int, action="append", help="only cases of this fault")
     p.add_argument("--case", action="append", help="only the case with this name")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every case and its time")
     args = p.parse_args(argv)
     cases = [
         c
@@ -47,17 +48,23 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(tmp) / "base" / "trust"
         build_small_trust(base)
         for i, case in enumerate(cases):
+            t0 = time.perf_counter()
             run = run_case(case, Path(tmp) / f"case{i:03d}" / "root", base)
             r = check_case(case, run)
             results.append(r)
+            if args.verbose:
+                status = "ok  " if r.ok else "FAIL"
+                print(f"{status}  {time.perf_counter() - t0:5.1f}s  {case.name}", flush=True)
             if not r.ok:
                 first = r.problems[0].replace("\n", " ")
                 more = f" (+{len(r.problems) - 1} more)" if len(r.problems) > 1 else ""
                 print(f"FAIL  fault {case.fault}  {case.name}: {first[:220]}{more}", flush=True)
     malformed = [r for r in results if r.fault]
     print()
-    print(f"inputs tried:          {len(results)} ({len(malformed)} malformed, "
-          f"{len(results) - len(malformed)} controls)")
+    print(
+        f"inputs tried:          {len(results)} ({len(malformed)} malformed, "
+        f"{len(results) - len(malformed)} controls)"
+    )
     print(f"outcomes as expected:  {sum(r.outcome_ok for r in results)} of {len(results)}")
     print(f"cases passing all:     {sum(r.ok for r in results)} of {len(results)}")
     print(f"rows lost:             {sum(r.rows_lost for r in results)}")

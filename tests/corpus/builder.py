@@ -129,9 +129,7 @@ def build_small_trust(dest: Path, source: Path = SAMPLE) -> Path:
     for name in ("plan.yml", "roadmap.csv"):
         shutil.copyfile(source / name, dest / name)
     text = (source / "trust.yml").read_text(encoding="utf-8")
-    text = re.sub(
-        r"(?m)^schools: \[.*\]$", f"schools: [{', '.join(KEEP_SCHOOLS)}]", text, count=1
-    )
+    text = re.sub(r"(?m)^schools: \[.*\]$", f"schools: [{', '.join(KEEP_SCHOOLS)}]", text, count=1)
     # a real key in a file outside the trust folder, as a trust would have it: the public
     # sample key is only for the unmodified sample (issue 11, fault 6)
     text = re.sub(
@@ -311,7 +309,7 @@ def run_argv(argv: list[str], cwd: Path, env: dict[str, str] | None = None):
 
 
 def run_subprocess(
-    argv: list[str], cwd: Path, *, memory_mb: int = 3000, timeout: float = 120
+    argv: list[str], cwd: Path, *, memory_mb: int = 800, timeout: float = 60
 ) -> tuple[int | None, str, str, str | None]:
     """Run ``python -m cilib argv`` in a child with its address space capped at ``memory_mb``.
 

@@ -286,13 +286,28 @@ def _mixed_dates(trust: Path) -> dict:
         out.append([v for k, v in enumerate(r) if k != p] + [d])
     new_header = [h for k, h in enumerate(header) if k != p] + ["week_start"]
     m.write_csv(trust, "attendance.csv", new_header, out)
-    starts = "\n".join(f'        "{k}": {v}' for k, v in HALF_TERM_STARTS.items())
+    starts = "\n".join(f'          "{k}": {v}' for k, v in HALF_TERM_STARTS.items())
     m.append(
         "mappings:\n  attendance:\n    dates:\n      week_start: {dayfirst: true}\n"
         "    derive:\n      period:\n        from: week_start\n        calendar:\n"
         f"{starts}\n"
     )(trust)
     return {"per_period": counts}
+
+
+def _one_bad_date(trust: Path) -> dict:
+    """The mixed-dates file without its month-first rows, and one impossible date."""
+    facts = _mixed_dates(trust)
+    header, rows = m.read_csv(trust, "attendance.csv")
+    w = header.index("week_start")
+    for r in rows:
+        if r[w] == "11/10/2025":
+            r[w] = "10/11/2025"
+        elif r[w] == "09/15/2025":
+            r[w] = "15/09/2025"
+    rows[7][w] = "31/02/2026"
+    m.write_csv(trust, "attendance.csv", header, rows)
+    return facts
 
 
 def _check_no_row_moved(run: CaseRun) -> list[str]:
@@ -534,8 +549,18 @@ CASES: list[Case] = [
         Exit2(("school",)),
         mutate=m.rename_school("NLT06", "../../pwned"),
         argv=(
-            "run", "--config", "{config}", "--period", "2025/26 HT6", "--notebooks",
-            "01_assess_needs", "--schools", "../../pwned", "--jobs", "1", "--quiet",
+            "run",
+            "--config",
+            "{config}",
+            "--period",
+            "2025/26 HT6",
+            "--notebooks",
+            "01_assess_needs",
+            "--schools",
+            "../../pwned",
+            "--jobs",
+            "1",
+            "--quiet",
         ),
         slow=True,
     ),
@@ -846,6 +871,23 @@ CASES: list[Case] = [
             Accounted(rules={"attendance": ("bad_date",)}, check=_check_no_row_moved),
         ),
         mutate=_with_sidecar(_mixed_dates),
+    ),
+    Case(
+        "mapping_calendar_empty",
+        8,
+        "a mapping derives period from a date with an empty calendar:",
+        Exit2(("calendar",)),
+        mutate=m.append(
+            "mappings:\n  attendance:\n    derive:\n      period:\n        from: period\n"
+            "        calendar:\n"
+        ),
+    ),
+    Case(
+        "bad_date_derived_period",
+        7,
+        "one unreadable week date ('31/02/2026') in a file whose period is derived from it",
+        Accounted(rules={"attendance": ("bad_date",)}),
+        mutate=_with_sidecar(_one_bad_date),
     ),
     Case(
         "empty_file",

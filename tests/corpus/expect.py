@@ -42,10 +42,13 @@ class Exit2:
 
     def problems(self, run: CaseRun) -> list[str]:
         """Return what is wrong with ``run`` for this expectation (empty if it holds)."""
-        out = []
-        if run.exit_code != 2:
-            out.append(f"expected exit 2, got {run.exit_code}")
         errors = [ln for ln in run.stderr.splitlines() if re.match(r"cilib( \w+)?: error: ", ln)]
+        if run.exit_code != 2:
+            return [
+                f"expected exit 2, got {run.exit_code}"
+                + (f": {errors[0][:200]!r}" if errors else "")
+            ]
+        out = []
         usage = "usage:" in run.stderr
         if not errors and not usage:
             out.append("no 'cilib <cmd>: error: ...' line on stderr")
@@ -71,8 +74,9 @@ class Accounted:
     def problems(self, run: CaseRun) -> list[str]:
         """Return what is wrong with ``run`` for this expectation (empty if it holds)."""
         if run.exit_code != 0:
-            tail = run.stderr.strip().splitlines()[-1:] or [""]
-            return [f"expected exit 0, got {run.exit_code}: {tail[0][:300]!r}"]
+            errors = [ln for ln in run.stderr.splitlines() if ": error: " in ln]
+            said = f": {errors[0][:300]!r}" if errors else ""
+            return [f"expected exit 0, got {run.exit_code}{said}"]
         store = run.store()
         if store is None:
             return ["exit 0 but no store with data_quality.csv was written"]
@@ -268,7 +272,7 @@ def check_case(case, run: CaseRun) -> CaseResult:
     if not outcome_ok and len(options) > 1:
         problems = ["none of the accepted outcomes: " + " | ".join("; ".join(p) for p in options)]
     g = global_problems(run, case.forbidden)
-    all_problems = list(problems) + g["crash"] + g["leak"] + g["outside"]
+    all_problems = g["crash"] + list(problems) + g["leak"] + g["outside"]
     return CaseResult(
         name=case.name,
         fault=case.fault,
