@@ -150,6 +150,9 @@ class _Quarantine:
         self.table = table
         self.parts: list[pd.DataFrame] = []
         self.bad: set[int] = set()
+        # a row set aside by two steps keeps the record it had when first set aside, so that its
+        # entries collapse to one line (a later step sees values an earlier step changed)
+        self.first_record: dict[int, str] = {}
 
     def add(self, df: pd.DataFrame, mask: pd.Series, rule: str, column: str, reasons) -> None:
         mask = mask.fillna(False).astype(bool)
@@ -164,7 +167,10 @@ class _Quarantine:
                     "rule": rule,
                     "column": column,
                     "reason": reasons,
-                    "record": _records(rows),
+                    "record": [
+                        self.first_record.setdefault(rid, rec)
+                        for rid, rec in zip(rows[_ROW].tolist(), _records(rows), strict=True)
+                    ],
                 }
             )
         )
@@ -516,6 +522,11 @@ def _derive(df, col: str, op: dict, q: _Quarantine, table: str) -> pd.Series:
             out = out.where(out.notna(), df[c])
         return out
     if "calendar" in op:
+        if not isinstance(op["calendar"], dict) or not op["calendar"]:
+            raise ConfigError(
+                f"{table}: derive.{col}.calendar must map each period label to its start date, "
+                "e.g. {'2024/25 HT1': 2024-09-02, '2024/25 HT2': 2024-11-04}."
+            )
         return _calendar(df, src, col, op["calendar"], q, table)
     raise ConfigError(
         f"{table}: derive {col!r} needs one of template, any_of, all_of, map, scale, rescale, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -93,6 +94,23 @@ def _text_or(value: object, default: str) -> str:
     return default if pd.isna(value) else str(value)
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def without_values(reason: str) -> str:
+    """Return a quarantine reason with every quoted cell value replaced by ``'…'``.
+
+    The summary of rules shows what kind of fault each rule is, never a row's value (a value can
+    be a pupil's data, or hostile text).
+
+    Examples
+    --------
+    >>> without_values("gender '<img src=x>' is not one of female, male, other")
+    "gender '…' is not one of female, male, other"
+    """
+    return _QUOTED.sub("'…'", str(reason))
+
+
 def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for table, q in quarantine.items():
@@ -104,7 +122,7 @@ def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     "table": table,
                     "rule": rule,
                     "rows": len(g),
-                    "example_reason": g["reason"].iloc[0],
+                    "example_reason": without_values(g["reason"].iloc[0]),
                 }
             )
     return pd.DataFrame(rows, columns=["table", "rule", "rows", "example_reason"])

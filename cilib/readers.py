@@ -73,7 +73,7 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
     """Return the file's physical lines and the 1-based numbers of lines not in its encoding.
 
     Unless ``encoding`` is given: UTF-16 with a byte-order mark; else UTF-8 (with or without a
-    byte-order mark). A file with no valid multi-byte UTF-8 and two or more bytes that are not
+    byte-order mark). A file with no valid multi-byte UTF-8 and any bytes that are not
     UTF-8 is read as Windows-1252 with a warning; otherwise lines that are not UTF-8 are
     returned (decoded with replacement characters) among the bad line numbers.
 
@@ -125,7 +125,7 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
             bad.add(i)
             n_bad_bytes += text.count("\ufffd")
         lines.append(text)
-    if not multibyte and n_bad_bytes >= 2:
+    if not multibyte and n_bad_bytes >= 1:
         log.warning(
             "%s is not UTF-8; read it as Windows-1252 (cp1252). Check accented names look "
             "right, or save the export as UTF-8.",
