@@ -413,7 +413,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
     :func:`cilib.report.html_table`; the page carries the reports' Content-Security-Policy and no
     wall-clock time (that is in ``run-log.json``).
     """
-    from cilib.report import add_csp, esc, html_table, quarantine_counts
+    from cilib.report import DATA_QUALITY_COLUMNS, add_csp, esc, html_table, quarantine_counts
 
     groups: dict[str, list[Job]] = {}
     for j in sorted(jobs, key=_job_order):
@@ -462,16 +462,7 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
     )
     parts.append(
         html_table(
-            dq.rename(
-                columns={
-                    "table": "Table",
-                    "rows_in": "Rows in",
-                    "rows_clean": "Clean",
-                    "rows_quarantined": "Set aside",
-                    "top_rule": "Most common rule broken",
-                    "rows_after_period": "After this period",
-                }
-            )
+            dq.rename(columns=DATA_QUALITY_COLUMNS)
         )
     )
     qs = quarantine_counts(store.quarantine_summary)

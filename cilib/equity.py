@@ -785,6 +785,25 @@ def gap_trend(
     return pd.DataFrame(rows)
 
 
+def trend_verdict(low: float, high: float, first: float, last: float) -> str:
+    """Name a gap's trend from its slope's interval and the fitted first and last gaps.
+
+    ``"no clear change"`` when the interval includes 0 (or is not finite); otherwise
+    ``"reversed"`` when the fitted gaps have opposite signs, ``"narrowing"`` when the last is
+    closer to 0, else ``"widening"``.
+
+    Examples
+    --------
+    >>> trend_verdict(0.2, 1.1, -6.0, -2.0), trend_verdict(-0.1, 0.5, -6.0, -2.0)
+    ('narrowing', 'no clear change')
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return "no clear change"
+    if first * last < 0:
+        return "reversed"
+    return "narrowing" if abs(last) < abs(first) else "widening"
+
+
 def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
     k = len(s)
     res: dict[str, Any] = {
@@ -812,15 +831,7 @@ def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
     phi = max(1.0, float(np.sum(w * resid**2) / (k - 2))) if k > 2 else 1.0
     se = np.sqrt(phi / sxx)
     lo, hi = slope - z * se, slope + z * se
-    f_first, f_last = intercept + slope * x[0], intercept + slope * x[-1]
-    if lo <= 0 <= hi:
-        trend = "no clear change"
-    elif f_first * f_last < 0:
-        trend = "reversed"
-    elif abs(f_last) < abs(f_first):
-        trend = "narrowing"
-    else:
-        trend = "widening"
+    trend = trend_verdict(lo, hi, intercept + slope * x[0], intercept + slope * x[-1])
     res.update(
         slope=slope, slope_se=se, slope_ci_low=lo, slope_ci_high=hi, dispersion=phi, trend=trend
     )

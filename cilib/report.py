@@ -27,6 +27,16 @@ import pandas as pd
 from cilib.equity import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 from cilib.store import Store
 
+#: Column headings of the data-quality table (reports and the index).
+DATA_QUALITY_COLUMNS = {
+    "table": "Table",
+    "rows_in": "Rows in",
+    "rows_clean": "Clean",
+    "rows_quarantined": "Set aside",
+    "top_rule": "Most common rule broken",
+    "rows_after_period": "After this period",
+}
+
 
 def suppression_footnote(threshold: int) -> str:
     """Return the footnote explaining suppressed cells (``equity.SUPPRESSION_FOOTNOTE``)."""
@@ -281,14 +291,7 @@ def data_quality(store: Store, *, brief: bool = False):
     parts += [
         table(
             dq,
-            rename={
-                "table": "Table",
-                "rows_in": "Rows in",
-                "rows_clean": "Clean",
-                "rows_quarantined": "Set aside",
-                "top_rule": "Most common rule broken",
-                "rows_after_period": "After this period",
-            },
+            rename=DATA_QUALITY_COLUMNS,
             digits=0,
         ).data,
     ]

@@ -17,7 +17,7 @@ for a focus pupil and ``-c_t / n_C,t`` for a comparison pupil, so its cluster-ro
 ``V = G/(G - 1) · (N - 1)/(N - K) · Σ_i (Σ_t a_it e_it)²`` with ``e_it`` the pupil's
 deviation from their group's mean in that period, ``G`` pupils, ``N`` rows and ``K`` group-period
 means (the CR1 correction of Stata and statsmodels' ``cov_type="cluster"``). The interval is
-``b ± z·sqrt(V)``. The verdict follows :func:`cilib.equity.gap_trend`.
+``b ± z·sqrt(V)``. The verdict is :func:`cilib.equity.trend_verdict`'s.
 
 Limits: shocks that move a whole group in one half-term (a cohort effect, the season) are not
 pupil-level noise and are not in ``V``; read a trend over few half-terms as a guide.
@@ -177,15 +177,7 @@ def _clustered_slope(
     factor = g / (g - 1) * (n - 1) / (n - kk) if g > 1 and n > kk else np.nan
     se = float(np.sqrt(factor * np.sum(u**2)))
     lo, hi = slope - z * se, slope + z * se
-    f_first, f_last = intercept + slope * x[0], intercept + slope * x[-1]
-    if not np.isfinite(se) or lo <= 0 <= hi:
-        trend = "no clear change"
-    elif f_first * f_last < 0:
-        trend = "reversed"
-    elif abs(f_last) < abs(f_first):
-        trend = "narrowing"
-    else:
-        trend = "widening"
+    trend = equity.trend_verdict(lo, hi, intercept + slope * x[0], intercept + slope * x[-1])
     res.update(
         n_periods=k,
         n_pupils=g,
