@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from cilib.config import TrustConfig
 from cilib.errors import ConfigError, DataError
-from cilib.paths import inside, make_temp_dir, period_slug, safe_name
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name, swap_in
 from cilib.pipeline import prepare
 from cilib.store import Store
 
@@ -307,18 +306,6 @@ def _previous_reports(final_dir: Path, work_dir: Path, rerun: set[tuple]) -> lis
     return kept
 
 
-def _swap_in(work_dir: Path, final_dir: Path) -> None:
-    """Replace ``final_dir`` by ``work_dir`` whole (two renames; the old folder deleted last)."""
-    old = None
-    if final_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.old-", dir=final_dir.parent))
-        old.rmdir()
-        final_dir.rename(old)
-    work_dir.rename(final_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _execute(job: Job) -> Job:
     """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
     import papermill as pm
@@ -585,7 +572,7 @@ def run_batch(
         manifest = _write_manifest_and_index(
             config, period, store, done, work_dir, started=started, t0=t0
         )
-        _swap_in(work_dir, final_dir)  # the index and manifest are in place before the swap
+        swap_in(work_dir, final_dir)  # the index and manifest are in place before the swap
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise

@@ -10,6 +10,7 @@ or deleted, :func:`inside` checks that the path lies inside the folder it belong
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -169,3 +170,18 @@ def within(base: Path, target: Path, key: str, *, allow: bool, error: type[Cilib
             "into the trust folder, or set data.allow_outside: true in the config."
         )
     return t
+
+
+def swap_in(new: Path, final: Path) -> None:
+    """Replace the folder ``final`` by ``new`` whole: two renames, the old folder deleted last.
+
+    Readers see either the old folder or the new one, never a half-written one.
+    """
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        old.rmdir()
+        final.rename(old)
+    new.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

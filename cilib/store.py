@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,7 +26,7 @@ import pandas as pd
 
 from cilib.config import FocusGroup
 from cilib.errors import DataError
-from cilib.paths import inside, make_temp_dir, period_slug, safe_name
+from cilib.paths import inside, make_temp_dir, period_slug, safe_name, swap_in
 
 __all__ = ["META", "Store", "period_slug", "write_meta", "write_store"]
 
@@ -110,17 +109,10 @@ def write_store(
         for name, data in (extras or {}).items():
             (tmp / safe_name(name, "store file")).write_bytes(data)
         write_meta(tmp, meta)
-        old = None
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-            old.rmdir()
-            folder.rename(old)
-        tmp.rename(folder)
+        swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
