@@ -6,7 +6,6 @@ prepared store that :func:`prepare` writes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import re
@@ -23,18 +22,9 @@ from cilib.load import load_tables
 from cilib.paths import check_unique, inside, period_slug, within
 from cilib.readers import SOURCE_ROW
 from cilib.schema import PERIOD_TABLES
-from cilib.store import Store, write_store
+from cilib.store import Store, file_sha256, write_store
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
-
-
-def file_sha256(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_store_dir(config: TrustConfig, period: str) -> Path:

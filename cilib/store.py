@@ -28,12 +28,13 @@ from cilib.config import FocusGroup
 from cilib.errors import DataError
 from cilib.paths import inside, make_temp_dir, period_slug, safe_name, swap_in
 
-__all__ = ["META", "Store", "period_slug", "write_meta", "write_store"]
+__all__ = ["META", "Store", "file_sha256", "period_slug", "write_meta", "write_store"]
 
 META = "meta.json"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -58,7 +59,7 @@ def write_meta(folder: Path, meta: dict) -> Path:
     """
     folder = Path(folder)
     files = {
-        p.relative_to(folder).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+        p.relative_to(folder).as_posix(): {"sha256": file_sha256(p), "bytes": p.stat().st_size}
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != META
     }
@@ -151,7 +152,7 @@ class Store:
                 p = self.folder / rel
                 if not p.is_file():
                     bad = f"{rel} is missing"
-                elif p.stat().st_size != info.get("bytes") or _sha256(p) != info.get("sha256"):
+                elif p.stat().st_size != info.get("bytes") or file_sha256(p) != info.get("sha256"):
                     bad = f"{rel} has changed since the store was written"
                 if bad:
                     break
