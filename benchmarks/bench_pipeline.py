@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cilib.config import load_config
-from cilib.pipeline import prepare
+from cilib.data.config import load_config
+from cilib.data.prepare import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

@@ -1,4 +1,4 @@
-"""Time cilib.spc on many series: 10,000 series of 36 points, XmR and p charts.
+"""Time cilib.stats.spc on many series: 10,000 series of 36 points, XmR and p charts.
 
 Run: ``.venv/bin/python benchmarks/bench_spc.py [n_series] [n_points]``
 """
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cilib import spc
+from cilib.stats import spc
 
 
 def make_data(n_series: int, n_points: int, seed: int = 1) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 No true change in the gap; pupils carry a lasting effect plus AR(1) noise between half-terms.
 Prints, for each autocorrelation, the share of simulated trusts in which a trend is declared at a
 nominal 5%: the pupil-clustered trend (cilib.gap_trend with pupil=) and the gap-level trend that
-treats each half-term's gap as independent (cilib.equity.gap_trend on a frame of gaps).
+treats each half-term's gap as independent (cilib.stats.equity.gap_trend on a frame of gaps).
 
 Run: .venv/bin/python benchmarks/sim_gap_trend.py [reps]
 """
@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cilib import equity, trend
+from cilib.stats import equity, trend
 
 
 def panel(rng, n_pupils=300, periods=8, rho=0.8, lasting=5.0, share=0.3):

@@ -1,52 +1,50 @@
 """Continuous-improvement analytics for groups of schools.
 
-The public API, in one readable list. Modules, one job each:
+The library is in layers; a module imports only from layers above it in this list (a test,
+``tests/test_layers.py``, keeps it so):
 
-- ``config`` (trust config and calendar), ``load`` (tidy loaders), ``readers`` and ``mapping``
-  (real exports onto the data contract), ``published`` (DfE and NYC published data),
-  ``validate`` (Great Expectations with quarantine; imported only by the batch), ``store``
-  (prepared parquet store), ``pipeline`` (load, validate and store once per run);
-- ``equity`` (summaries, gaps, trends, funnels, suppression), ``impact`` (effect of an
-  intervention with validity checks: :func:`cilib.estimate_impact`), ``survey`` (scale
-  reliability, response bias), ``spc`` (run and control charts), ``plan`` and ``metrics`` (the
-  improvement plan and its measures);
-- ``needs``, ``planning``, ``monitor``, ``evaluate``, ``overview`` (the report of each phase:
-  Assess Needs, Strategic Plan and Implement Plan, Monitor and Adjust, Analyse Impact, Trust
-  overview), ``benchmark`` (published benchmarks in reports), ``widgets`` (the explorer);
-- ``plots`` (style), ``report`` (HTML building blocks), ``batch`` (the half-term run), ``cli``,
-  ``sample`` (the synthetic trust).
+- ``core``: the data contract (``schema``), errors, safe paths and YAML, the school calendar and
+  pupil groups;
+- ``stats``: DataFrame in, DataFrame out, no store, HTML or drawing: ``equity`` (gaps, funnels,
+  suppression), ``trend`` (gap trends), ``impact`` (:func:`cilib.estimate_impact`), ``survey``,
+  ``spc`` (run and control charts);
+- ``measures``: the measures a plan can name and how each is computed;
+- ``cycle``: the improvement plan, its progress and the decision rule;
+- ``data``: the trust config, readers and mapping for real exports, loaders, published tables,
+  Great Expectations validation with quarantine, the prepared store;
+- ``report``: HTML building blocks (``html``), the plot ``style``, charts, the explorer widgets,
+  and ``sections``, one module per notebook;
+- ``run``: the half-term batch, kernels and the ``cilib`` command;
+- ``sample``: the synthetic trust.
+
+The report sections are also reachable as ``cilib.assess_needs``, ``cilib.planning``,
+``cilib.monitor_adjust``, ``cilib.analyse_impact``, ``cilib.trust_overview``,
+``cilib.benchmarks`` and ``cilib.explore``, which is how the notebooks use them.
 """
 
-from cilib import (
-    benchmark,
-    config,
-    equity,
-    evaluate,
-    impact,
-    load,
-    metrics,
-    monitor,
-    needs,
-    overview,
-    plan,
+from cilib import report
+from cilib.core.errors import CilibError, ConfigError, DataError, PlanError
+from cilib.cycle import plan
+from cilib.cycle.plan import load_plan
+from cilib.data import config, load, store
+from cilib.data.config import load_config
+from cilib.data.prepare import open_store, prepare
+from cilib.measures import metrics
+from cilib.measures.metrics import compute_metric, metric_by_school
+from cilib.report import explore, style
+from cilib.report.sections import (
+    analyse_impact,
+    assess_needs,
+    benchmarks,
+    monitor_adjust,
     planning,
-    plots,
-    report,
-    spc,
-    store,
-    survey,
-    trend,
-    widgets,
+    trust_overview,
 )
-from cilib.config import load_config
-from cilib.equity import funnel, gap, group_summary, suppress
-from cilib.errors import CilibError, ConfigError, DataError, PlanError
-from cilib.impact import estimate_impact, months_progress
-from cilib.metrics import compute_metric, metric_by_school
-from cilib.pipeline import open_store, prepare
-from cilib.plan import load_plan
-from cilib.survey import response_rates, scale_reliability
-from cilib.trend import gap_trend
+from cilib.stats import equity, impact, spc, survey, trend
+from cilib.stats.equity import funnel, gap, group_summary, suppress
+from cilib.stats.impact import estimate_impact, months_progress
+from cilib.stats.survey import response_rates, scale_reliability
+from cilib.stats.trend import gap_trend
 
 __version__ = "0.1.0"
 
@@ -55,12 +53,14 @@ __all__ = [
     "ConfigError",
     "DataError",
     "PlanError",
-    "benchmark",
+    "analyse_impact",
+    "assess_needs",
+    "benchmarks",
     "compute_metric",
     "config",
     "equity",
     "estimate_impact",
-    "evaluate",
+    "explore",
     "funnel",
     "gap",
     "gap_trend",
@@ -71,22 +71,20 @@ __all__ = [
     "load_plan",
     "metric_by_school",
     "metrics",
-    "monitor",
+    "monitor_adjust",
     "months_progress",
-    "needs",
     "open_store",
-    "overview",
     "plan",
     "planning",
-    "plots",
     "prepare",
     "report",
     "response_rates",
     "scale_reliability",
     "spc",
     "store",
+    "style",
     "suppress",
     "survey",
     "trend",
-    "widgets",
+    "trust_overview",
 ]

@@ -2,6 +2,6 @@
 
 import sys
 
-from cilib.cli import main
+from cilib.run.cli import main
 
 sys.exit(main())

@@ -78,8 +78,8 @@ PERIOD = "2025/26 HT6"
 @pytest.fixture(scope="session")
 def sample_store_dir(tmp_path_factory) -> Path:
     """The sample trust prepared once per test session (load, validate, store) in a temp folder."""
-    from cilib.config import load_config
-    from cilib.pipeline import prepare
+    from cilib.data.config import load_config
+    from cilib.data.prepare import prepare
 
     folder = tmp_path_factory.mktemp("sample_store")
     prepare(load_config(SAMPLE_CONFIG), PERIOD, store_dir=folder)
@@ -92,8 +92,8 @@ def run_notebook(name: str, out_dir: Path, **parameters) -> dict:
 
     import papermill as pm
 
-    from cilib.batch import NOTEBOOK_DIR
-    from cilib.kernel import QuietKernelManager
+    from cilib.run.batch import NOTEBOOK_DIR
+    from cilib.run.kernel import QuietKernelManager
 
     out = Path(out_dir) / f"{name}.ipynb"
     pm.execute_notebook(
@@ -118,6 +118,6 @@ def run_notebook(name: str, out_dir: Path, **parameters) -> dict:
 @pytest.fixture(scope="session")
 def sample_store(sample_store_dir):
     """The session's prepared sample store, opened (read it; copy it before changing it)."""
-    from cilib.store import Store
+    from cilib.data.store import Store
 
     return Store(sample_store_dir)

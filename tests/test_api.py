@@ -18,9 +18,9 @@ def test_contract_functions_are_callable():
              "scale_reliability")
     for name in names:
         assert callable(getattr(cilib, name)), name
-    assert callable(cilib.spc.chart) and callable(cilib.spc.plot)
-    assert callable(cilib.load.performance_tables)
-    assert not callable(cilib.impact)  # the module is a module
+    assert callable(cilib.stats.spc.chart) and callable(cilib.stats.spc.plot)
+    assert callable(cilib.data.load.performance_tables)
+    assert not callable(cilib.stats.impact)  # the module is a module
 
 
 def test_import_does_not_load_great_expectations():

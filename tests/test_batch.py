@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.batch import NOTEBOOK_DIR, available_notebooks, notebook_scope, run_batch
-from cilib.cli import main
-from cilib.config import load_config
-from cilib.errors import DataError
+from cilib.core.errors import DataError
+from cilib.data.config import load_config
+from cilib.run.batch import NOTEBOOK_DIR, available_notebooks, notebook_scope, run_batch
+from cilib.run.cli import main
 from tests.conftest import SAMPLE_CONFIG
 from tests.test_report_safety import check_page
 
@@ -225,7 +225,7 @@ def _tiny_notebook(folder: Path, name: str, body: str) -> Path:
     return path
 
 
-SAY = "from cilib.store import Store\nprint(Store(store).school_name(school_id), RUN)"
+SAY = "from cilib.data.store import Store\nprint(Store(store).school_name(school_id), RUN)"
 
 
 def test_partial_rerun_keeps_the_periods_other_reports(tiny_trust, tmp_path):
@@ -275,9 +275,9 @@ def test_run_refuses_to_replace_a_period_folder_that_is_not_reports(tiny_trust, 
 RUNNER = """
 import sys
 from pathlib import Path
-import cilib.batch
-from cilib.cli import main
-cilib.batch.NOTEBOOK_DIR = Path(sys.argv[1])
+import cilib.run.batch
+from cilib.run.cli import main
+cilib.run.batch.NOTEBOOK_DIR = Path(sys.argv[1])
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from cilib.benchmark import (
+from cilib.core.errors import ConfigError
+from cilib.data.config import load_config
+from cilib.data.store import Store, write_meta
+from cilib.report.sections.benchmarks import (
     FILE,
     NOT_FOUND,
     benchmark_section,
@@ -19,9 +22,6 @@ from cilib.benchmark import (
     prepare_benchmarks,
     read_benchmarks,
 )
-from cilib.config import load_config
-from cilib.errors import ConfigError
-from cilib.store import Store, write_meta
 from tests.conftest import REAL, SAMPLE_CONFIG
 
 PERF = REAL / "dfe-performance-tables"

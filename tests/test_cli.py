@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from cilib.cli import main
+from cilib.run.cli import main
 from tests.conftest import TINY_CONFIG, write_config
 
 
@@ -122,7 +122,7 @@ def test_console_script_runs_without_traceback(tmp_path):
 
 def test_sample_command_writes_the_trust(tmp_path, capsys):
     """`cilib sample --output DIR --seed N` writes a loadable trust config and every table."""
-    from cilib.config import load_config
+    from cilib.data.config import load_config
 
     assert main(["sample", "--output", str(tmp_path / "s"), "--seed", "7"]) == 0
     assert "Wrote 11 files" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 import pytest
 
-from cilib.config import half_term_labels, load_config
-from cilib.errors import ConfigError
+from cilib.core.errors import ConfigError
+from cilib.data.config import half_term_labels, load_config
 from tests.conftest import SAMPLE_CONFIG, TINY_CONFIG, write_config
 
 
@@ -128,7 +128,7 @@ def test_duplicate_key_names_the_key_and_line(tmp_path):
 
 def test_duplicate_key_in_mapping_file(tmp_path):
     """Mapping files are read with the same strict loader."""
-    from cilib.mapping import read_mapping_file
+    from cilib.data.mapping import read_mapping_file
 
     p = tmp_path / "map.yml"
     p.write_text("mappings:\n  pupils:\n    file: a.csv\n    file: b.csv\n", encoding="utf-8")
@@ -153,7 +153,7 @@ def test_alias_bomb_fails_fast(tmp_path):
     """A "billion laughs" alias bomb is refused at once, not expanded until memory runs out."""
     import time
 
-    from cilib.mapping import read_mapping_file
+    from cilib.data.mapping import read_mapping_file
 
     p = write_config(tmp_path, TINY_CONFIG + BOMB.replace("a: &a", "x_a: &a"))
     t0 = time.perf_counter()
@@ -200,7 +200,7 @@ def test_sample_key_refused_for_other_data_and_warned_for_the_sample(caplog):
 
     import pandas as pd
 
-    from cilib.config import check_sample_key, is_sample_data
+    from cilib.data.config import check_sample_key, is_sample_data
 
     sample_schools = pd.read_csv(SAMPLE_CONFIG.parent / "schools.csv", dtype=str)
     assert is_sample_data(sample_schools)

@@ -9,11 +9,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cilib.config import load_config
-from cilib.errors import DataError
-from cilib.load import load_table, parse_numbers
-from cilib.mapping import STEPS, map_frame
-from cilib.readers import SOURCE_ROW, read_file, set_aside_rows
+from cilib.core.errors import DataError
+from cilib.data.config import load_config
+from cilib.data.load import load_table, parse_numbers
+from cilib.data.mapping import STEPS, map_frame
+from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
 from tests.conftest import TINY_CONFIG, TINY_FILES, write_config
 
 # ------------------------------------------------------------------ fault 3: pseudonyms

@@ -1,4 +1,5 @@
-"""Tests for cilib.equity: every interval against scipy, statsmodels or a published example."""
+"""Tests for cilib.stats.equity: every interval against scipy, statsmodels or a published
+example."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cilib import equity as eq
-from cilib.errors import CilibError, DataError
+from cilib.core.errors import CilibError, DataError
+from cilib.stats import equity as eq
 
 RNG = np.random.default_rng(20260101)
 

@@ -1,6 +1,7 @@
-"""cilib.equity on England's published school performance tables (Hampshire 850, Surrey 936).
+"""cilib.stats.equity on England's published school performance tables (Hampshire 850, Surrey 936).
 
-Read with cilib.published.performance_tables; status codes (SUPP, NE, NP ...) are missing values
+Read with cilib.data.published.performance_tables; status codes (SUPP, NE, NP ...) are missing
+values
 with their reason in ``status``. The figures asserted here are reported in docs/statistics.md.
 """
 
@@ -11,8 +12,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from cilib import equity as eq
-from cilib.published import performance_tables
+from cilib.data.published import performance_tables
+from cilib.stats import equity as eq
 from tests.conftest import REAL as SHARED_REAL
 
 REAL = SHARED_REAL / "dfe-performance-tables"

@@ -1,4 +1,5 @@
-"""Analyse Impact (cilib.evaluate): planted effects, independent checks, errors, notebook run."""
+"""Analyse Impact (cilib.report.sections.analyse_impact): planted effects, independent checks,
+errors, notebook run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from cilib import evaluate as ev
-from cilib.errors import DataError, PlanError
-from cilib.impact import MONTHS_NOTE
+from cilib.core.errors import DataError, PlanError
+from cilib.report.sections import analyse_impact as ev
+from cilib.stats.impact import MONTHS_NOTE
 from tests.conftest import PERIOD, run_notebook
 
 

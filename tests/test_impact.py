@@ -1,4 +1,4 @@
-"""Tests for cilib.impact: effects against scipy/statsmodels, checks on designed data."""
+"""Tests for cilib.stats.impact: effects against scipy/statsmodels, checks on designed data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from cilib.errors import DataError
-from cilib.impact import (
+from cilib.core.errors import DataError
+from cilib.stats.impact import (
     MONTHS_NOTE,
     ImpactResult,
     effect_from_stats,

@@ -3,9 +3,9 @@ import textwrap
 import pandas as pd
 import pytest
 
-from cilib.config import load_config
-from cilib.errors import DataError
-from cilib.load import load_pupils, load_table, pseudonymise
+from cilib.core.errors import DataError
+from cilib.data.config import load_config
+from cilib.data.load import load_pupils, load_table, pseudonymise
 from tests.conftest import TINY_CONFIG, TINY_FILES, write_config
 
 

@@ -1,13 +1,13 @@
-"""Tests for cilib.mapping: the mapping format and the shipped example mappings."""
+"""Tests for cilib.data.mapping: the mapping format and the shipped example mappings."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from cilib.errors import ConfigError, DataError
-from cilib.mapping import apply_mapping, map_frame, read_mapping_file
-from cilib.published import load_example
+from cilib.core.errors import ConfigError, DataError
+from cilib.data.mapping import apply_mapping, map_frame, read_mapping_file
+from cilib.data.published import load_example
 from tests.conftest import REAL
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "configs" / "examples"

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cilib import monitor, spc
-from cilib import plan as cp
-from cilib.errors import ConfigError
-from cilib.store import Store
+from cilib.core.errors import ConfigError
+from cilib.cycle import plan as cp
+from cilib.data.store import Store
+from cilib.report.sections import monitor_adjust as monitor
+from cilib.stats import spc
 from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"
@@ -184,7 +185,7 @@ def test_decisions_for_each_sample_strategy(store):
 
 
 def test_evidence_matches_plan_progress_and_periods(store):
-    """on_trajectory and periods_since_start come from cilib.plan for each strategy."""
+    """on_trajectory and periods_since_start come from cilib.cycle.plan for each strategy."""
     plan = store.plan()
     tables = store.tables_dict()
     for sid, gid, start in (("S1", "G1", "2024/25 HT1"), ("S5", "G5", "2024/25 HT4")):
@@ -421,7 +422,7 @@ def test_monitor_notebook_runs_with_papermill(school, tmp_path, sample_store_dir
 
 def test_persistent_absence_uses_laney_p_prime_on_the_trust(store):
     """Trust persistent absence (about 1,000 pupils a half-term) is charted as Laney p′."""
-    from cilib import metrics
+    from cilib.measures import metrics
 
     goal = next(
         g for g in store.plan().goals if (g.metric or {}).get("measure") == "persistent_absence"

@@ -1,8 +1,9 @@
-"""Tests for cilib.needs (Assess Needs): figures checked against plain pandas on the store."""
+"""Tests for cilib.report.sections.assess_needs (Assess Needs): figures checked against plain
+pandas on the store."""
 
 from __future__ import annotations
 
-from cilib import needs
+from cilib.report.sections import assess_needs as needs
 
 
 def test_persistent_absence_uses_the_dfe_definition(sample_store):

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from cilib.batch import NOTEBOOK_DIR
+from cilib.run.batch import NOTEBOOK_DIR
 from tests.conftest import PERIOD, SAMPLE_CONFIG, run_notebook
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

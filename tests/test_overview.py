@@ -1,4 +1,5 @@
-"""Trust overview (cilib.overview): planted schools, suppression, spread, trend test, notebook."""
+"""Trust overview (cilib.report.sections.trust_overview): planted schools, suppression, spread,
+trend test, notebook."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cilib import overview as ov
-from cilib.errors import DataError
+from cilib.core.errors import DataError
+from cilib.report.sections import trust_overview as ov
 from tests.conftest import PERIOD, run_notebook
 from tests.test_evaluate import _outputs
 

@@ -50,7 +50,7 @@ def test_python_version_agrees():
 def test_cli_entry_point_installed():
     """The console command `cilib` is declared and installed in the environment."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert data["project"]["scripts"]["cilib"] == "cilib.cli:main"
+    assert data["project"]["scripts"]["cilib"] == "cilib.run.cli:main"
     assert shutil.which("cilib") or (ROOT / ".venv" / "bin" / "cilib").exists()
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.cli import main
-from cilib.config import load_config
-from cilib.errors import ConfigError, DataError
-from cilib.paths import check_unique, inside, period_slug, safe_name
-from cilib.store import write_store
+from cilib.core.errors import ConfigError, DataError
+from cilib.core.paths import check_unique, inside, period_slug, safe_name
+from cilib.data.config import load_config
+from cilib.data.store import write_store
+from cilib.run.cli import main
 
 PERIOD = "2024/25 HT1"
 

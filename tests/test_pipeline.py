@@ -5,9 +5,9 @@ import textwrap
 import pandas as pd
 import pytest
 
-from cilib.config import load_config
-from cilib.errors import DataError
-from cilib.pipeline import prepare
+from cilib.core.errors import DataError
+from cilib.data.config import load_config
+from cilib.data.prepare import prepare
 from tests.conftest import TINY_FILES
 
 
@@ -50,7 +50,7 @@ def test_store_has_no_raw_ids_and_keeps_meta(tiny_trust, tmp_path):
 
 def test_malformed_plan_stops_before_any_notebook(tiny_trust, tmp_path):
     """A plan.yml with an error stops prepare() with a message naming the line."""
-    from cilib.errors import PlanError
+    from cilib.core.errors import PlanError
 
     (tiny_trust.parent / "plan.yml").write_text("vision: x\ngoals:\n  - id: G1\n    title: t\n")
     text = tiny_trust.read_text().replace("  attendance: attendance.csv",
@@ -62,8 +62,8 @@ def test_malformed_plan_stops_before_any_notebook(tiny_trust, tmp_path):
 
 def test_store_with_a_missing_or_changed_table_is_refused(tiny_trust, tmp_path):
     """meta.json lists every file's hash: a deleted or edited table makes the store unusable."""
-    from cilib.pipeline import open_store
-    from cilib.store import Store
+    from cilib.data.prepare import open_store
+    from cilib.data.store import Store
 
     folder = prepare(load_config(tiny_trust), "2024/25 HT1", store_dir=tmp_path / "st").folder
     files = Store(folder).meta["files"]
@@ -82,7 +82,7 @@ def test_store_with_a_missing_or_changed_table_is_refused(tiny_trust, tmp_path):
 
 def test_crash_while_writing_the_store_keeps_the_earlier_store(tiny_trust, tmp_path, monkeypatch):
     """A failure after the first table is written leaves the earlier store whole and usable."""
-    from cilib.store import Store
+    from cilib.data.store import Store
 
     cfg = load_config(tiny_trust)
     folder = prepare(cfg, "2024/25 HT1", store_dir=tmp_path / "stores" / "st").folder
@@ -111,7 +111,7 @@ def test_store_without_file_hashes_is_refused(tmp_path):
     """A meta.json that lists no file hashes (an older or hand-made store) is not trusted."""
     import json
 
-    from cilib.store import Store
+    from cilib.data.store import Store
 
     (tmp_path / "pupils.parquet").write_bytes(b"x")
     (tmp_path / "meta.json").write_text(json.dumps({"trust_name": "T", "schools": []}))
@@ -121,7 +121,7 @@ def test_store_without_file_hashes_is_refused(tmp_path):
 
 def test_open_store_with_config_prepares_a_broken_store_again(tiny_trust):
     """open_store(config=, period=) re-prepares a store that fails its check, not uses it."""
-    from cilib.pipeline import default_store_dir, open_store
+    from cilib.data.prepare import default_store_dir, open_store
 
     cfg = load_config(tiny_trust)
     folder = prepare(cfg, "2024/25 HT1").folder

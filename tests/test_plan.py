@@ -1,4 +1,5 @@
-"""Tests for cilib.plan: loading with line-numbered errors, checks, trajectories, decisions."""
+"""Tests for cilib.cycle.plan: loading with line-numbered errors, checks, trajectories,
+decisions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from cilib.errors import PlanError
-from cilib.plan import (
+from cilib.core.errors import PlanError
+from cilib.cycle.plan import (
     COMPONENTS,
     IMPROVEMENT_MODEL,
     Goal,
@@ -582,7 +583,7 @@ def test_chart_signal_does_not_override_a_comparison_estimate():
 
 def test_one_applies_rule_for_strategies():
     """A strategy applies to a school only if in its intervention and its goal covers the school."""
-    from cilib.plan import Goal, Plan, Strategy
+    from cilib.cycle.plan import Goal, Plan, Strategy
 
     primary_goal = Goal(
         id="G1",

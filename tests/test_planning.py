@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-import cilib.plan as cp
-import cilib.planning as pl
-from cilib.errors import DataError
+import cilib.cycle.plan as cp
+import cilib.report.sections.planning as pl
+from cilib.core.errors import DataError
 from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"

@@ -1,4 +1,4 @@
-"""Tests for cilib.published on the department's real files and small fixtures."""
+"""Tests for cilib.data.published on the department's real files and small fixtures."""
 
 from pathlib import Path
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cilib.errors import DataError
-from cilib.published import (
+from cilib.core.errors import DataError
+from cilib.data.published import (
     benchmark_gaps,
     ees_national,
     nyc_school_explorer,

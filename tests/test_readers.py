@@ -1,4 +1,4 @@
-"""Tests for cilib.readers: bad input from real exports."""
+"""Tests for cilib.data.readers: bad input from real exports."""
 
 import logging
 
@@ -6,9 +6,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cilib.errors import DataError
-from cilib.mapping import map_frame
-from cilib.readers import SOURCE_ROW, parse_dates, read_file, sniff_separator
+from cilib.core.errors import DataError
+from cilib.data.mapping import map_frame
+from cilib.data.readers import SOURCE_ROW, parse_dates, read_file, sniff_separator
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
@@ -35,7 +35,7 @@ def test_cp1252_fallback_warns(tmp_path, caplog):
     """A Windows-1252 file is read with its accents and a logged warning."""
     p = tmp_path / "names.csv"
     p.write_bytes("pupil_id,name\n1,Zoë Brontë\n2,José\n".encode("cp1252"))
-    with caplog.at_level(logging.WARNING, logger="cilib.readers"):
+    with caplog.at_level(logging.WARNING, logger="cilib.data.readers"):
         df = read_file(p)
     assert df["name"].tolist() == ["Zoë Brontë", "José"]
     assert "Windows-1252" in caplog.text
@@ -85,7 +85,7 @@ def test_excel_merged_and_blank_headers(tmp_path, caplog):
     ws.append(["p2", 3, None, 2, 8])
     p = tmp_path / "x.xlsx"
     wb.save(p)
-    with caplog.at_level(logging.WARNING, logger="cilib.readers"):
+    with caplog.at_level(logging.WARNING, logger="cilib.data.readers"):
         df = read_file(p)
     assert df.columns.tolist() == [SOURCE_ROW, "pupil_id", "Maths", "Maths_2", "Maths_3", "English"]
     assert df["Maths"].tolist() == ["5", "3"]
@@ -98,7 +98,7 @@ def test_blank_header_cell_named(tmp_path, caplog):
     """A blank header cell (not merged) becomes unnamed_N with a warning."""
     p = tmp_path / "b.csv"
     p.write_text("pupil_id,,score\n1,x,3\n")
-    with caplog.at_level(logging.WARNING, logger="cilib.readers"):
+    with caplog.at_level(logging.WARNING, logger="cilib.data.readers"):
         df = read_file(p)
     assert df.columns.tolist() == [SOURCE_ROW, "pupil_id", "unnamed_2", "score"]
     assert "unnamed_2" in caplog.text

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from cilib import report
+from cilib.report import html as report
 
 
 def test_suppressed_rows_show_the_symbol_and_footnote():
@@ -60,7 +60,7 @@ def test_table_markup_has_no_random_ids():
 
 def test_hand_built_fragments_escape_values():
     """Header, headlines, notes and the phase modules' own fragments escape every value."""
-    from cilib import planning
+    from cilib.report.sections import planning
 
     assert report.esc(HOSTILE[1]) == "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
     for out in (

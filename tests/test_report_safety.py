@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cilib.batch import run_batch
-from cilib.config import load_config
+from cilib.data.config import load_config
+from cilib.run.batch import run_batch
 from tests.conftest import SAMPLE_CONFIG
 
 PERIOD = "2025/26 HT6"

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from cilib import sample, schema
+from cilib.core import schema
+from cilib.sample import generate as sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -98,7 +99,7 @@ def test_committed_sample_equals_generate(generated):
     for path in generated.values():
         assert path.read_bytes() == (SAMPLE / path.name).read_bytes(), (
             f"data/sample/{path.name} is stale: run "
-            "python -c \"from cilib.sample import generate; generate('data/sample')\""
+            "python -c \"from cilib.sample.generate import generate; generate('data/sample')\""
         )
 
 
@@ -524,7 +525,7 @@ def test_dirty_row_present(tables, entry):
 
 
 def _violations(tables: dict[str, pd.DataFrame]) -> dict[str, set[int]]:
-    """Rows breaking the schema, checked independently of cilib.validate (row positions)."""
+    """Rows breaking the schema, checked independently of cilib.data.validate (row positions)."""
     periods = set(sample.PERIODS)
     out: dict[str, set[int]] = {}
     for name, table in schema.TABLES.items():
@@ -586,9 +587,9 @@ def test_generation_is_fast(generated):
 @pytest.mark.slow
 def test_cilib_validation_catches_exactly_the_dirty_rows(tables):
     """Loading and validating the sample quarantines the DIRTY_ROWS with their listed rules."""
-    from cilib.config import load_config
-    from cilib.load import load_tables
-    from cilib.validate import validate
+    from cilib.data.config import load_config
+    from cilib.data.load import load_tables
+    from cilib.data.validate import validate
 
     cfg = load_config(SAMPLE / "trust.yml")
     loaded = {k: v for k, v in load_tables(cfg).items() if k in schema.TABLES}

@@ -1,4 +1,5 @@
-"""Tests for cilib.spc: hand-worked rule examples, qicharts2 reference vectors, bad input, plots."""
+"""Tests for cilib.stats.spc: hand-worked rule examples, qicharts2 reference vectors, bad input,
+plots."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from cilib import spc
-from cilib.errors import DataError
-from cilib.plots import COLOURS, MARKERS
+from cilib.core.errors import DataError
+from cilib.report.style import COLOURS, MARKERS
+from cilib.stats import spc
 from tests.conftest import REAL
 
 matplotlib.use("Agg")
@@ -559,7 +560,7 @@ def test_reference_hai_4_funnel_order(hai):
 
 
 def test_unsupported_reference_t_chart_is_documented():
-    """ex_7.6_1 is a t chart (time between events), which cilib.spc does not offer."""
+    """ex_7.6_1 is a t chart (time between events), which cilib.stats.spc does not offer."""
     assert "t" not in spc.KINDS
     text = (Path(__file__).resolve().parents[1] / "docs" / "spc.md").read_text()
     assert "ex_7.6_1" in text and "not supported" in text

@@ -1,4 +1,4 @@
-"""Tests for cilib.store: the memo is the library's one cache."""
+"""Tests for cilib.data.store: the memo is the library's one cache."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import cilib
 
 def test_memo_computes_once_per_store_and_key(sample_store_dir):
     """store.memo runs make() once per key, and a newly opened store starts empty."""
-    from cilib.store import Store
+    from cilib.data.store import Store
 
     calls = []
     s = Store(sample_store_dir)

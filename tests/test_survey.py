@@ -1,4 +1,4 @@
-"""Tests for cilib.survey: alpha by hand and by an independent formula; response rates."""
+"""Tests for cilib.stats.survey: alpha by hand and by an independent formula; response rates."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cilib.errors import DataError
-from cilib.survey import cronbach_alpha, response_rates, scale_reliability
+from cilib.core.errors import DataError
+from cilib.stats.survey import cronbach_alpha, response_rates, scale_reliability
 
 
 def long_form(wide: np.ndarray, items: list[str], period="2024/25 HT1", school="S1"):

@@ -1,4 +1,4 @@
-"""Tests for cilib.trend: pupil-clustered gap trends against statsmodels and by simulation."""
+"""Tests for cilib.stats.trend: pupil-clustered gap trends against statsmodels and by simulation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cilib import trend
+from cilib.stats import trend
 
 
 def _panel(rng, *, n_pupils=300, periods=8, rho=0.8, slope=0.0, share=0.3):

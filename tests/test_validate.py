@@ -1,4 +1,4 @@
-"""Tests for cilib.validate: Great Expectations suites, quarantine and reasons."""
+"""Tests for cilib.data.validate: Great Expectations suites, quarantine and reasons."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cilib import schema
-from cilib.errors import DataError
-from cilib.validate import (
+from cilib.core import schema
+from cilib.core.errors import DataError
+from cilib.data.validate import (
     SUITES_DIR,
     ValidationResult,
     build_suites,
@@ -670,9 +670,9 @@ def test_validation_result_is_a_dataclass_with_contract_fields():
 
 
 def test_tiny_trust_loaded_by_the_loader_is_all_clean(tiny_trust):
-    """Frames from cilib.load (the real contract) validate with nothing quarantined."""
-    from cilib.config import load_config
-    from cilib.load import load_tables
+    """Frames from cilib.data.load (the real contract) validate with nothing quarantined."""
+    from cilib.data.config import load_config
+    from cilib.data.load import load_tables
 
     cfg = load_config(tiny_trust)
     loaded = load_tables(cfg)
@@ -685,7 +685,7 @@ def test_tiny_trust_loaded_by_the_loader_is_all_clean(tiny_trust):
     assert res.summary["rows_in"].tolist() == [2, 4, 4]
 
 
-#: Rule names this module uses for the sample's planted faults (cilib.sample.DIRTY_ROWS).
+#: Rule names this module uses for the sample's planted faults (cilib.sample.generate.DIRTY_ROWS).
 SAMPLE_RULES = {
     ("pupils", "duplicate_key"): "conflicting_key",
     ("attendance", "duplicate_key"): "duplicate",
@@ -696,9 +696,9 @@ SAMPLE_RULES = {
 @pytest.fixture(scope="module")
 def sample_result(tmp_path_factory):
     """The sample trust (committed, or generated if data/sample is empty), loaded and validated."""
-    from cilib.config import load_config
-    from cilib.load import load_tables
-    from cilib.sample import generate
+    from cilib.data.config import load_config
+    from cilib.data.load import load_tables
+    from cilib.sample.generate import generate
 
     config = Path(__file__).resolve().parent.parent / "data" / "sample" / "trust.yml"
     if not config.exists():
@@ -717,7 +717,7 @@ def sample_result(tmp_path_factory):
 
 def test_sample_planted_faults_are_quarantined_and_nothing_else(sample_result):
     """Every fault planted in the sample is quarantined under its rule, and no other row."""
-    from cilib.sample import DIRTY_ROWS
+    from cilib.sample.generate import DIRTY_ROWS
 
     loaded, res = sample_result
     expected: dict[tuple[str, str], int] = {}
@@ -751,7 +751,7 @@ def test_importing_validate_does_not_import_great_expectations():
     import subprocess
     import sys
 
-    code = "import sys, cilib, cilib.validate; print('great_expectations' in sys.modules)"
+    code = "import sys, cilib, cilib.data.validate; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -773,8 +773,8 @@ def test_bad_school_cell_does_not_cascade_to_pupils(tmp_path):
     """
     import textwrap
 
-    from cilib.config import load_config
-    from cilib.pipeline import prepare
+    from cilib.data.config import load_config
+    from cilib.data.prepare import prepare
     from tests.conftest import SAMPLE_CONFIG
 
     src = SAMPLE_CONFIG.parent

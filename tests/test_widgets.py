@@ -9,9 +9,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cilib.batch import NOTEBOOK_DIR
-from cilib.errors import DataError
-from cilib.widgets import display_frame, explore_view, explorer, focus_options, measure_options
+from cilib.core.errors import DataError
+from cilib.report.explore import (
+    display_frame,
+    explore_view,
+    explorer,
+    focus_options,
+    measure_options,
+)
+from cilib.run.batch import NOTEBOOK_DIR
 
 PERIODS = ("2025/26 HT1", "2025/26 HT6")
 
@@ -171,7 +177,7 @@ def test_explore_notebook_runs_with_papermill(store, tmp_path):
     """notebooks/explore.ipynb runs with papermill on the sample store; the widget displays."""
     import papermill as pm
 
-    from cilib.kernel import QuietKernelManager
+    from cilib.run.kernel import QuietKernelManager
 
     out = tmp_path / "explore.ipynb"
     pm.execute_notebook(

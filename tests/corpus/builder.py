@@ -14,7 +14,7 @@ Each case copies the small trust to its own folder laid out as::
     <root>/sentinel/     a sibling folder with one file, which must survive every case
     <root>/corpus.key    the pseudonymisation key (``key_file: ../corpus.key``)
 
-and :func:`run_case` runs ``cilib.cli.main(argv)`` there with stdout, stderr, warnings and log
+and :func:`run_case` runs ``cilib.run.cli.main(argv)`` there with stdout, stderr, warnings and log
 records captured. Any exception other than ``SystemExit`` is a crash.
 """
 
@@ -39,7 +39,7 @@ KEEP_SCHOOLS = ("NLT01", "NLT06")
 KEEP_YEAR = "2025/26"
 PUPILS_PER_SCHOOL = 120
 PERIOD = "2025/26 HT6"
-#: A raw pupil id as the sample generator writes it (cilib/sample.py: ``f"P{i:05d}"``).
+#: A raw pupil id as the sample generator writes it (cilib/sample/generate.py: ``f"P{i:05d}"``).
 RAW_ID = re.compile(r"(?<![A-Za-z0-9_])P\d{5}(?![0-9])")
 #: Data files of the small trust, by canonical table. Behaviour and the surveys are left out:
 #: validation costs about a second a table whatever its size, and no case needs them.
@@ -253,13 +253,13 @@ def run_call(
 ) -> tuple[int | None, str, str, str | None]:
     """Run ``fn()`` (returning an exit status) in ``cwd``; return status, stdout, stderr, crash.
 
-    ``SystemExit`` gives its status; a :class:`cilib.errors.CilibError` escaping ``fn`` (a
+    ``SystemExit`` gives its status; a :class:`cilib.core.errors.CilibError` escaping ``fn`` (a
     library call rather than the command line) counts as exit 2 with its message printed as the
     command line would. Warnings (``warnings.warn``) and log records at WARNING or above are
     appended to stderr, since the command line shows them there. ``env`` sets environment
     variables for the call; ``CILIB_PSEUDONYM_KEY`` is unset unless ``env`` gives it.
     """
-    from cilib.errors import CilibError
+    from cilib.core.errors import CilibError
 
     out, err = io.StringIO(), io.StringIO()
     handler = _ListHandler()
@@ -302,8 +302,8 @@ def run_call(
 
 
 def run_argv(argv: list[str], cwd: Path, env: dict[str, str] | None = None):
-    """Run ``cilib.cli.main(argv)`` in-process in ``cwd`` (see :func:`run_call`)."""
-    from cilib.cli import main
+    """Run ``cilib.run.cli.main(argv)`` in-process in ``cwd`` (see :func:`run_call`)."""
+    from cilib.run.cli import main
 
     return run_call(lambda: main(argv), cwd, env)
 

@@ -378,7 +378,7 @@ def _truncate_parquet(trust: Path) -> None:
 
 def _open_store(root: Path) -> int:
     """Open the written store as a notebook does; it must refuse a damaged one."""
-    from cilib.pipeline import open_store
+    from cilib.data.prepare import open_store
 
     folders = sorted((root / "trust").glob("store/*/meta.json"))
     open_store(folders[0].parent)

@@ -1,0 +1,1 @@
+"""One module per notebook: each builds that report's sections from the store."""

@@ -1,0 +1,601 @@
+"""Trust overview: all schools side by side, for every goal in the plan.
+
+The functions here make the tables, charts and headlines of the ``10_trust_overview`` notebook
+(whole trust only). The view is horizontal: each goal's measure as a funnel plot of schools
+(:func:`cilib.stats.equity.funnel`, limits that depend on each school's n), a heat map of gaps by
+school and pupil group (suppressed cells shown as ``x`` and never coloured), the spread between
+schools over time ("upward convergence": is the floor rising and the spread narrowing, judged
+with a trend test), and the bright spots and schools needing support.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from cilib.core.errors import DataError
+from cilib.data.store import Store
+from cilib.measures import metrics
+from cilib.report.sections import assess_needs as needs
+from cilib.report.sections.analyse_impact import _metric_label, pupil_values
+from cilib.report.style import COLOURS, MARKERS, new_axes
+from cilib.stats import equity
+
+#: Short lens names for heat-map columns.
+SHORT_LENS = {
+    "Disadvantaged": "Disadvantaged",
+    "Free school meals": "FSM",
+    "Special educational needs": "SEN",
+    "English as an additional language": "EAL",
+    "Gender": "Gender",
+    "Prior attainment": "Prior attainment",
+    "Ethnicity": "Ethnicity",
+}
+#: Measures whose per-pupil value is 0/100 (a rate): funnel with ``kind="rate"``.
+RATE_MEASURES = ("persistent_absence", "pct_at_or_above")
+
+
+# --------------------------------------------------------------------------------------------
+# Funnels per goal
+# --------------------------------------------------------------------------------------------
+
+
+def _focus_mask(store: Store, df: pd.DataFrame, goal) -> pd.Series:
+    fg = goal.focus_group or {"column": store.focus.column, "value": store.focus.value}
+    pupils = store.table("pupils")
+    col = fg["column"]
+    vals = fg["value"] if isinstance(fg["value"], list) else [fg["value"]]
+    p = pupils[["pupil_id", "academic_year", col]].drop_duplicates(["pupil_id", "academic_year"])
+    m = df[["pupil_id", "academic_year"]].merge(p, on=["pupil_id", "academic_year"], how="left")
+    known = m[col].notna().to_numpy()
+    isf = m[col].isin(vals).to_numpy() & known
+    return pd.Series(np.where(known, isf, pd.NA), index=df.index, dtype="boolean")
+
+
+def goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
+    """Return per-pupil values of a goal's measure (with ``focus``) and its latest period.
+
+    Raises
+    ------
+    DataError
+        When the goal's measure has no value per pupil (behaviour rates, systems measures).
+    """
+    if goal.metric is None:
+        raise DataError(f"goal {goal.id} has no metric")
+    vals, latest = store.memo("goal_values", goal.id, make=lambda: _goal_values(store, goal))
+    return vals.copy(), latest
+
+
+def _goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
+    vals = pupil_values(store.tables_dict(), goal.metric)
+    vals = vals.loc[vals["period"].isin(store.periods)]
+    have = [p for p in store.periods if p in set(vals["period"])]
+    vals = vals.assign(focus=_focus_mask(store, vals, goal))
+    return vals.reset_index(drop=True), (have[-1] if have else None)
+
+
+def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
+    """Funnel data of schools for a goal's measure at its latest period.
+
+    The population is the goal's group: the focus group for ``focus`` and ``gap`` goals (a gap
+    goal's funnel shows the focus group's value; its gap is in the heat map and the gap trends),
+    other pupils for ``comparison``, everyone for ``all``. Means use
+    :func:`cilib.stats.equity.funnel`
+    with ``kind="mean"`` (limits ``mu ± z·sigma/sqrt(n)``, sigma the SD of all pupils' values);
+    0/100 measures (persistent absence, % at or above) use ``kind="rate"`` on 0/1 values and are
+    shown on a 0-100 scale. Units are schools; ``n`` is pupils (or respondents).
+
+    Returns
+    -------
+    (DataFrame, str, str)
+        Funnel rows (``unit, n, value, target, lower95, upper95, lower998, upper998,
+        outside95, outside998``) with ``status`` (``above``, ``below`` or ``within`` the 99.8%
+        limits), the period, and a description of who is counted.
+    """
+    vals, latest = goal_values(store, goal)
+    v = vals.loc[vals["period"] == latest]
+    who = "all respondents" if goal.metric["table"] == "survey_responses" else "all pupils"
+    if goal.group in ("focus", "gap"):
+        v = v.loc[v["focus"].fillna(False).astype(bool)]
+        who = store.focus.label.lower()
+    elif goal.group == "comparison":
+        v = v.loc[~v["focus"].fillna(True).astype(bool)]
+        who = store.focus.comparison_label.lower()
+    rate = goal.metric["measure"] in RATE_MEASURES
+    if rate:
+        v = v.assign(value=v["value"] / 100)
+    f = equity.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
+    if rate:
+        for c in ("value", "target", "lower95", "upper95", "lower998", "upper998"):
+            f[c] = f[c] * 100
+    f["status"] = np.where(
+        f["value"] > f["upper998"], "above", np.where(f["value"] < f["lower998"], "below", "within")
+    )
+    return f, latest, who
+
+
+def funnel_section(store: Store, school_id: str | None = None) -> list:
+    """One funnel plot and table per goal in the plan."""
+    from cilib.report.html import note, table
+
+    plan = store.plan()
+    if plan is None:
+        return [note("The store has no plan, so there are no goals to compare schools on.")]
+    out: list = []
+    for goal in plan.goals:
+        if goal.metric is None:
+            out.append(note(f"{goal.id} has no metric yet, so schools cannot be compared."))
+            continue
+        try:
+            f, latest, who = goal_funnel(store, goal)
+        except DataError:
+            out.append(
+                note(
+                    f"{goal.id} ({goal.title}): its measure is a school-level or count measure, "
+                    "so there is no per-pupil funnel plot."
+                )
+            )
+            continue
+        name, _ = _metric_label(goal.metric)
+        fig, ax = equity.plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
+        ax.set_ylabel(name)
+        ax.set_xlabel("pupils (n)" if who != "all respondents" else "respondents (n)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+        fig.tight_layout()
+        out.append(fig)
+        better = "above" if goal.direction == "up" else "below"
+        shown = f.assign(school=f["unit"].map(store.school_name))
+        shown = shown[["school", "n", "value", "target", "lower998", "upper998", "status"]]
+        out.append(
+            table(
+                shown,
+                caption=(
+                    f"{goal.id}: {goal.title}. Each school against the trust's value, with 99.8% "
+                    f"limits at its n ({better} is better)."
+                ),
+                rename={
+                    "value": name,
+                    "target": "trust",
+                    "lower998": "lower 99.8%",
+                    "upper998": "upper 99.8%",
+                },
+                digits=1,
+            )
+        )
+        if goal.group == "gap":
+            out.append(
+                note(
+                    f"{goal.id} is a gap goal: the funnel shows {who}; the gap itself is in the "
+                    "heat map and its trend per school in the bright spots below."
+                )
+            )
+    out.append(
+        note(
+            "Limits allow for chance only (no overdispersion adjustment): a school beyond the "
+            "99.8% limits differs from the trust by more than chance would explain, though "
+            "schools also differ for real reasons such as phase and intake."
+        )
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Heat map of gaps
+# --------------------------------------------------------------------------------------------
+
+
+def _latest_score_pupils(store: Store) -> tuple[pd.DataFrame, str | None]:
+    latest = needs.latest_assessment_period(store)
+    if latest is None:
+        return pd.DataFrame(), None
+    a = needs.attainment_pupils(store, None, periods=[latest])
+    keys = ["pupil_id", "school_id", "academic_year"]
+    per = a.groupby(keys, as_index=False).agg(score=("score", "mean"))
+    return needs.with_pupils(store, per), latest
+
+
+def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
+    """Gap of each pupil group to all other pupils, by school and lens, with suppression.
+
+    ``measure`` is ``"attendance"`` (year-to-date attendance %, mean of pupils' rates) or
+    ``"score"`` (each pupil's mean score over subjects at the latest assessment). Gaps come from
+    :func:`cilib.report.sections.assess_needs.lens_table` (Welch intervals; primary and secondary
+    suppression within
+    each school and lens). For yes/no lenses only the "Yes" group is shown (the "No" gap is its
+    mirror). Prior attainment is left out for scores (it predicts scores by construction).
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, lens, group, column, n, gap, gap_ci_low, gap_ci_high, suppressed,
+        display`` (``display`` is the gap to one decimal, or ``"x"`` when suppressed).
+    """
+    thr = store.threshold
+    if measure == "attendance":
+        df = needs.attendance_year_to_date(store, None)
+        value, scale, lenses = "rate", 100.0, store.lenses
+    elif measure == "score":
+        df, _ = _latest_score_pupils(store)
+        value, scale = "score", 1.0
+        lenses = [x for x in store.lenses if x != "prior_attainment"]
+    else:
+        raise DataError(f"measure must be 'attendance' or 'score', got {measure!r}")
+    if not len(df):
+        return pd.DataFrame(
+            columns=["school_id", "lens", "group", "column", "n", "gap", "suppressed", "display"]
+        )
+    t = needs.lens_table(df, value, lenses, threshold=thr, by=["school_id"], scale=scale)
+    t = t.loc[(t["group"] != "All pupils") & (t["group"] != "No")].copy()
+    short = t["lens"].map(SHORT_LENS).fillna(t["lens"])
+    t["column"] = np.where(t["group"] == "Yes", short, short + ": " + t["group"])
+    t["display"] = np.where(
+        t["suppressed"], equity.SUPPRESSED_SYMBOL, t["gap"].map(lambda g: f"{g:+.1f}")
+    )
+    cols = ["school_id", "lens", "group", "column", "n", "gap", "gap_ci_low", "gap_ci_high"]
+    return t[cols + ["suppressed", "display"]].reset_index(drop=True)
+
+
+def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
+    """Draw a school × pupil-group heat map of gaps; suppressed cells show 'x' and no colour."""
+    import matplotlib as mpl
+
+    cols = list(dict.fromkeys(data["column"]))
+    rows = sorted(data["school_id"].unique())
+    grid = data.pivot_table(index="school_id", columns="column", values="gap", aggfunc="first")
+    grid = grid.reindex(index=rows, columns=cols)
+    sup = data.pivot_table(
+        index="school_id", columns="column", values="suppressed", aggfunc="first"
+    ).reindex(index=rows, columns=cols)
+    vals = grid.to_numpy(float)
+    hide = sup.fillna(True).to_numpy(bool) | np.isnan(vals)
+    masked = np.ma.array(vals, mask=hide)
+    lim = float(np.nanmax(np.abs(np.where(hide, np.nan, vals)))) if (~hide).any() else 1.0
+    fig, ax = new_axes(title=title, figsize=(max(7.0, 0.9 * len(cols) + 2.5), 0.55 * len(rows) + 2))
+    cmap = mpl.colormaps["RdBu"].with_extremes(bad="white")
+    im = ax.imshow(masked, cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
+    ax.grid(False)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if sup.iloc[i, j] is True or (not pd.isna(sup.iloc[i, j]) and bool(sup.iloc[i, j])):
+                txt = equity.SUPPRESSED_SYMBOL
+            elif np.isnan(vals[i, j]):
+                txt = ""
+            else:
+                txt = f"{vals[i, j]:+.1f}"
+            dark = not hide[i, j] and abs(vals[i, j]) > 0.6 * lim
+            ax.text(
+                j, i, txt, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+            )
+    ax.set_xticks(range(len(cols)), cols, rotation=40, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb.set_label(f"gap to all other pupils ({unit})")
+    fig.tight_layout()
+    return fig
+
+
+def heatmap_section(store: Store, school_id: str | None = None) -> list:
+    """Heat maps of gaps by school and pupil group, in attendance and in the latest score."""
+    from cilib.report.html import note
+
+    out: list = []
+    att = gap_heatmap_data(store, "attendance")
+    if len(att):
+        out.append(
+            plot_gap_heatmap(
+                att,
+                title=f"Attendance gap by school and pupil group, year to {store.period}",
+                unit="percentage points",
+            )
+        )
+    sc = gap_heatmap_data(store, "score")
+    if len(sc):
+        latest = needs.latest_assessment_period(store)
+        out.append(
+            plot_gap_heatmap(
+                sc, title=f"Score gap by school and pupil group, {latest}", unit="score points"
+            )
+        )
+    out.append(
+        note(
+            "Each cell is the group's value minus all other pupils' in that school: red is "
+            "behind, blue ahead; a blank cell has no pupils in the group. "
+            + f"x = not shown: fewer than {store.threshold} pupils, or a figure from which such "
+            "a small group could be worked out (such cells are never coloured)."
+        )
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Spread between schools over time
+# --------------------------------------------------------------------------------------------
+
+
+def school_attendance(store: Store) -> pd.DataFrame:
+    """Return each school's attendance (%) per period: 100 × Σ attended / Σ possible sessions."""
+    r = metrics.metric_by_school(
+        store.tables_dict(),
+        {"table": "attendance", "measure": "attendance_rate"},
+        periods=store.periods,
+    )
+    r = r.loc[r["group"] == "all", ["school_id", "period", "n", "value"]]
+    return r.reset_index(drop=True)
+
+
+def spread(store: Store) -> pd.DataFrame:
+    """Spread of school attendance per period: the floor, quartiles and between-school spread.
+
+    Per period over schools: ``n_schools``, ``min`` (and ``lowest`` school), ``q1`` (lower
+    quartile), ``median``, ``max``, ``sd`` (between-school SD, ddof = 1) and ``iqr`` (q3 − q1;
+    quartiles by linear interpolation, as :meth:`pandas.Series.quantile`).
+    """
+    r = school_attendance(store)
+    rows = []
+    for p in [p for p in store.periods if p in set(r["period"])]:
+        v = r.loc[r["period"] == p].set_index("school_id")["value"].dropna()
+        rows.append(
+            {
+                "period": p,
+                "n_schools": len(v),
+                "min": v.min(),
+                "lowest": v.idxmin(),
+                "q1": v.quantile(0.25),
+                "median": v.median(),
+                "max": v.max(),
+                "sd": v.std(ddof=1),
+                "iqr": v.quantile(0.75) - v.quantile(0.25),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def trend_test(values: pd.Series | np.ndarray, *, level: float = 0.95) -> dict[str, Any]:
+    """Ordinary least-squares slope of values on the period index, with a t interval.
+
+    Formula: slope ``b = Σ(x - x̄)(y - ȳ) / Σ(x - x̄)²`` with ``x = 0, 1, …``;
+    ``se = sqrt(Σ r² / (k - 2) / Σ(x - x̄)²)``; interval ``b ± t(k-2)·se``. Verdict ``"rising"``
+    or ``"falling"`` when the interval excludes 0, else ``"no clear change"``. Consecutive
+    half-terms are not independent (seasons, the same pupils), so read it as a guide.
+
+    Examples
+    --------
+    >>> r = trend_test([1.0, 2.1, 2.9, 4.2, 5.0])
+    >>> round(r["slope"], 2), r["verdict"]
+    (1.01, 'rising')
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.arange(len(y), dtype=float)
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    k = len(y)
+    if k < 3:
+        return {"slope": np.nan, "ci_low": np.nan, "ci_high": np.nan, "verdict": "no data"}
+    sxx = np.sum((x - x.mean()) ** 2)
+    b = np.sum((x - x.mean()) * (y - y.mean())) / sxx
+    resid = y - y.mean() - b * (x - x.mean())
+    se = np.sqrt(np.sum(resid**2) / (k - 2) / sxx)
+    t = st.t.ppf(0.5 + level / 2, k - 2)
+    lo, hi = b - t * se, b + t * se
+    verdict = "rising" if lo > 0 else "falling" if hi < 0 else "no clear change"
+    return {"slope": float(b), "ci_low": float(lo), "ci_high": float(hi), "verdict": verdict}
+
+
+def convergence(store: Store) -> dict[str, Any]:
+    """Judge upward convergence of school attendance: floor (min) rising, spread (SD) narrowing.
+
+    Returns the :func:`trend_test` of the lowest school's attendance and of the between-school SD
+    over the periods, and a sentence.
+    """
+    sp = spread(store)
+    floor = trend_test(sp["min"])
+    sd = trend_test(sp["sd"])
+    up = floor["verdict"] == "rising" and sd["verdict"] == "falling"
+    f_txt = {"rising": "rising", "falling": "falling", "no clear change": "showing no clear change"}
+    s_txt = {
+        "falling": "narrowing",
+        "rising": "widening",
+        "no clear change": "showing no clear change",
+    }
+    sentence = (
+        f"Over {len(sp)} half-terms the floor (the lowest school's attendance) is "
+        f"{f_txt.get(floor['verdict'], 'unknown')} ({floor['slope']:+.2f} points per half-term, "
+        f"95% CI {floor['ci_low']:+.2f} to {floor['ci_high']:+.2f}) and the spread between "
+        f"schools (SD) is {s_txt.get(sd['verdict'], 'unknown')} ({sd['slope']:+.2f}, 95% CI "
+        f"{sd['ci_low']:+.2f} to {sd['ci_high']:+.2f}): "
+        + ("upward convergence." if up else "not upward convergence.")
+    )
+    return {"spread": sp, "floor": floor, "sd": sd, "upward": up, "sentence": sentence}
+
+
+def plot_spread(sp: pd.DataFrame):
+    """Chart the floor, lower quartile, median and SD of school attendance over the periods."""
+    fig, ax = new_axes(title="Attendance between schools over time", figsize=(8.5, 4.4))
+    x = np.arange(len(sp))
+    ax.fill_between(x, sp["min"], sp["max"], color=COLOURS["limit"], alpha=0.2, label="range")
+    ax.plot(x, sp["min"], marker=MARKERS["focus"], color=COLOURS["focus"], label="lowest school")
+    ax.plot(x, sp["q1"], linestyle="--", color=COLOURS["comparison"], label="lower quartile")
+    ax.plot(x, sp["median"], color=COLOURS["centre"], label="median school")
+    ax.set_ylabel("attendance (%)")
+    ax.set_xticks(x, sp["period"], rotation=45, ha="right")
+    ax2 = ax.twinx()
+    ax2.plot(x, sp["sd"], marker="s", color=COLOURS["target"], linewidth=1.2, label="SD (right)")
+    ax2.set_ylabel("between-school SD (points)")
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.32), fontsize=8, ncol=5)
+    fig.tight_layout()
+    return fig
+
+
+def spread_section(store: Store, school_id: str | None = None) -> list:
+    """Spread between schools over time, with the upward-convergence verdict."""
+    from cilib.report.html import note, table
+
+    c = convergence(store)
+    sp = c["spread"]
+    if not len(sp):
+        return [note("No attendance data to compare schools over time.", warn=True)]
+    return [
+        plot_spread(sp),
+        note(c["sentence"]),
+        table(
+            sp[["period", "n_schools", "min", "lowest", "q1", "median", "max", "sd", "iqr"]],
+            caption="School attendance (%) per half-term: floor, quartiles and spread",
+            rename={"n_schools": "schools", "min": "lowest", "lowest": "lowest school"},
+            digits=1,
+        ),
+        note(
+            "Trend tests are least-squares slopes on the half-term index with 95% intervals; "
+            "half-terms are not independent (seasons, the same pupils), so treat them as a guide."
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Bright spots and schools needing support
+# --------------------------------------------------------------------------------------------
+
+
+def gap_trends(store: Store, goal) -> pd.DataFrame:
+    """Per school, the trend of the focus group's gap in a goal's measure over the periods.
+
+    Gaps per school and period from :func:`cilib.stats.equity.gap` (Welch), trend from
+    :func:`cilib.stats.equity.gap_trend` (weighted least squares on the period index).
+    """
+    vals, _ = goal_values(store, goal)
+    vals = vals.loc[vals["focus"].notna()].assign(focus=lambda d: d["focus"].astype(bool))
+    if not vals["focus"].any() or vals["focus"].all():
+        return pd.DataFrame(columns=["school_id", "trend"])
+    have = [p for p in store.periods if p in set(vals["period"])]
+    _, trend = needs.gap_over_time(
+        vals,
+        "value",
+        focus_column="focus",
+        focus_value=True,
+        periods=have,
+        threshold=store.threshold,
+        by=["school_id"],
+    )
+    return trend
+
+
+def spots(store: Store) -> pd.DataFrame:
+    """Bright spots and schools needing support, goal by goal, with the reason.
+
+    A **bright spot** lies beyond the 99.8% funnel limit on the good side of a goal's measure,
+    or has a focus-group gap narrowing significantly (:func:`cilib.stats.equity.gap_trend`); a
+    school
+    **needing support** lies beyond the limit on the other side, or has a gap widening
+    significantly.
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, school, kind, goal, reason``.
+    """
+    plan = store.plan()
+    rows: list[dict[str, Any]] = []
+    if plan is None:
+        return pd.DataFrame(columns=["school_id", "school", "kind", "goal", "reason"])
+    for goal in plan.goals:
+        if goal.metric is None:
+            continue
+        try:
+            f, latest, who = goal_funnel(store, goal)
+        except DataError:
+            continue
+        name, unit = _metric_label(goal.metric)
+        good = "above" if goal.direction == "up" else "below"
+        for _, r in f.loc[f["status"] != "within"].iterrows():
+            kind = "bright spot" if r["status"] == good else "needs support"
+            lim = r["upper998"] if r["status"] == "above" else r["lower998"]
+            rows.append(
+                {
+                    "school_id": r["unit"],
+                    "kind": kind,
+                    "goal": goal.id,
+                    "reason": (
+                        f"{name} for {who} in {latest}: {r['value']:.1f} against the trust's "
+                        f"{r['target']:.1f}, {r['status']} the 99.8% limit ({lim:.1f}; n = "
+                        f"{int(r['n'])})"
+                    ),
+                }
+            )
+        tr = gap_trends(store, goal)
+        for _, r in tr.loc[tr["trend"].isin(["narrowing", "widening"])].iterrows():
+            rows.append(
+                {
+                    "school_id": r["school_id"],
+                    "kind": "bright spot" if r["trend"] == "narrowing" else "needs support",
+                    "goal": goal.id,
+                    "reason": (
+                        f"the gap for {store.focus.label.lower()} in {name} {r['trend']} over "
+                        f"{int(r['n_periods'])} periods ({r['first_gap']:+.1f} to "
+                        f"{r['last_gap']:+.1f}; {r['slope']:+.2f} {unit} per period, 95% CI "
+                        f"{r['slope_ci_low']:+.2f} to {r['slope_ci_high']:+.2f})"
+                    ),
+                }
+            )
+    out = pd.DataFrame(rows, columns=["school_id", "kind", "goal", "reason"])
+    out.insert(1, "school", out["school_id"].map(store.school_name))
+    order = {"needs support": 0, "bright spot": 1}
+    out = out.assign(_k=out["kind"].map(order)).sort_values(["_k", "school_id", "goal"])
+    return out.drop(columns="_k").reset_index(drop=True)
+
+
+def spots_section(store: Store, school_id: str | None = None) -> list:
+    """Bright spots to learn from and schools needing support."""
+    from cilib.report.html import note, table
+
+    sp = spots(store)
+    if not len(sp):
+        return [note("No school stands out beyond the limits or in its gap trend this period.")]
+    out = []
+    for kind, caption in (
+        ("needs support", "Schools needing support"),
+        ("bright spot", "Bright spots: what can other schools learn from them?"),
+    ):
+        t = sp.loc[sp["kind"] == kind, ["school", "goal", "reason"]]
+        if len(t):
+            out.append(table(t, caption=caption))
+    out.append(
+        note(
+            "Beyond the 99.8% funnel limits means further from the trust than chance would "
+            "explain; a gap is called narrowing or widening only when the 95% interval of its "
+            "trend excludes zero."
+        )
+    )
+    return out
+
+
+def headlines(store: Store, school_id: str | None = None) -> list[str]:
+    """Return headlines: the floor against last half-term, convergence, support, bright spots."""
+    from cilib.report.html import fmt_change
+
+    out = []
+    c = convergence(store)
+    sp = c["spread"]
+    if len(sp) >= 2:
+        last, prev = sp.iloc[-1], sp.iloc[-2]
+        out.append(
+            f"The lowest school attendance in {last['period']} was {last['min']:.1f}% "
+            f"({store.school_name(last['lowest'])}), {fmt_change(last['min'], prev['min'])} "
+            f"since {prev['period']}; the between-school SD was {last['sd']:.1f} points, "
+            f"{fmt_change(last['sd'], prev['sd'])} since {prev['period']}."
+        )
+    if len(sp):
+        out.append(c["sentence"])
+    s = spots(store)
+    for kind, lead in (
+        ("needs support", "Schools needing support"),
+        ("bright spot", "Bright spots"),
+    ):
+        ids = sorted(set(s.loc[s["kind"] == kind, "school_id"]))
+        if ids:
+            out.append(f"{lead}: " + ", ".join(f"{store.school_name(i)} ({i})" for i in ids) + ".")
+    return out

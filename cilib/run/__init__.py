@@ -1,0 +1,1 @@
+"""Running it: the half-term batch, notebook kernels and the ``cilib`` command."""

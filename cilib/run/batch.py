@@ -1,0 +1,623 @@
+"""The half-term batch: every notebook for every school and the trust, rendered to HTML.
+
+Validation runs once (:func:`cilib.data.prepare.prepare`); then papermill executes each notebook in
+parallel worker processes, nbconvert renders each to a code-free HTML page through the offline
+template in ``templates/``, and an index page and ``manifest.json`` are written to
+``<output>/<period>/``. A notebook that fails is kept with its error and marked failed; it never
+stops the others.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from cilib.core.errors import ConfigError, DataError
+from cilib.core.paths import inside, make_temp_dir, period_slug, safe_name, swap_in
+from cilib.data.config import TrustConfig
+from cilib.data.prepare import prepare
+from cilib.data.store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+TEMPLATE_NAME = "cilib_report"
+#: Packages whose versions go into the manifest.
+VERSIONED = (
+    "cilib",
+    "pandas",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "great-expectations",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pyyaml",
+)
+#: Notebook names in the order of the improvement cycle, with the phase each belongs to.
+PHASES = {
+    "01_assess_needs": "Assess Needs",
+    "02_strategic_plan": "Set the Vision and Create Strategic Plan",
+    "03_implement_plan": "Implement Plan",
+    "04_monitor_adjust": "Monitor and Adjust",
+    "05_analyse_impact": "Analyse Impact",
+    "10_trust_overview": "Trust overview",
+}
+
+
+@dataclass
+class Job:
+    """One notebook run for one school (or the trust when ``school_id`` is None)."""
+
+    notebook: str
+    school_id: str | None
+    school_name: str
+    source: str
+    out_ipynb: str
+    out_html: str
+    store: str
+    period: str
+    status: str = "pending"
+    seconds: float = 0.0
+    error: str = ""
+
+
+def notebook_scope(path: Path) -> str:
+    """Return the notebook's scope, ``"trust"``, ``"school"`` or ``"both"`` (``cilib.scope``)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return nb.get("metadata", {}).get("cilib", {}).get("scope", "both")
+
+
+def available_notebooks(notebook_dir: Path | None = None) -> list[str]:
+    """Return the batch notebooks' names (``explore`` is interactive, never batched)."""
+    return sorted(p.stem for p in (notebook_dir or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb"))
+
+
+#: Keys of papermill's notebook and cell metadata that change from run to run (times, paths).
+_RUN_SPECIFIC = ("start_time", "end_time", "duration", "input_path", "output_path")
+
+
+def normalise_notebook(nb) -> None:
+    """Remove everything run-specific from an executed notebook, in place.
+
+    Papermill and the kernel stamp start and end times, durations, paths and random cell ids into
+    the notebook; left in, they make the kept notebook and the HTML (which carries cell ids)
+    differ on every run. Cell ids become ``cell-<n>``; outputs keep only
+    :data:`cilib.report.html.SAFE_MIMETYPES` (no scripts, widget views or SVG reach a report).
+    """
+    from cilib.report.html import SAFE_MIMETYPES
+
+    meta = nb.metadata
+    meta.pop("widgets", None)
+    for key in _RUN_SPECIFIC:
+        meta.get("papermill", {}).pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        for key in _RUN_SPECIFIC:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        for out in cell.get("outputs", []):
+            if "data" in out:
+                for mime in [m for m in out["data"] if m not in SAFE_MIMETYPES]:
+                    del out["data"][mime]
+                out.get("metadata", {}).clear()
+
+
+def render_html(ipynb: Path, out_html: Path) -> None:
+    """Render an executed notebook to HTML with no code, through the offline template.
+
+    The notebook is first normalised (:func:`normalise_notebook`) and written back, so the kept
+    notebook and the page are the same for the same data; the page gets its
+    Content-Security-Policy (:func:`cilib.report.html.add_csp`).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from cilib.report.html import add_csp
+
+    nb = nbformat.read(ipynb, as_version=4)
+    normalise_notebook(nb)
+    nbformat.write(nb, ipynb)
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    out_html.write_text(add_csp(body), encoding="utf-8")
+
+
+def _short_error(exc: Exception) -> str:
+    """Return the error type and the last line of its message (papermill: the failing cell)."""
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    return f"{type(exc).__name__}: {last}"[:500]
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the batch: queued notebooks cancelled, running ones stopped."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(done, total)
+        self.done, self.total = done, total
+
+    def __str__(self) -> str:
+        return (
+            f"interrupted; {self.done} of {self.total} reports done, partial results discarded"
+        )
+
+
+def _children(pid: int) -> list[int]:
+    """Return the ids of ``pid``'s child processes (Linux ``/proc``; empty elsewhere)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _kill_kernels_and_exit(code: int = 143) -> None:
+    """Kill this worker's child processes (its Jupyter kernels, with their groups) and exit.
+
+    Kernels are started in their own session, so they would not get a signal sent to the
+    worker; they are killed here, each with its process group.
+    """
+    for pid in _children(os.getpid()):
+        for kill in (lambda p: os.killpg(p, signal.SIGKILL), lambda p: os.kill(p, signal.SIGKILL)):
+            try:
+                kill(pid)
+            except (OSError, ProcessLookupError):
+                pass
+    os._exit(code)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Set up a worker so that it dies with the batch and leaves no kernel behind.
+
+    Ctrl-C is for the parent (it cancels and stops the workers); SIGTERM kills the worker's
+    kernels and ends it; on Linux the kernel sends SIGTERM when the parent dies
+    (``PR_SET_PDEATHSIG``), and a watchdog thread polling the parent's id covers other systems
+    and a parent that died before the setting took effect.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: _kill_kernels_and_exit())
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watchdog() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                _kill_kernels_and_exit()
+            time.sleep(0.5)
+
+    threading.Thread(target=watchdog, name="cilib-watchdog", daemon=True).start()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued jobs, terminate the workers (and so their kernels) and wait briefly."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 5
+    for p in procs:
+        p.join(max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1)
+
+
+def _run_jobs(job_list: list[Job], n_workers: int, say: Callable[[str], None]) -> list[Job]:
+    """Run the jobs in worker processes; on Ctrl-C stop everything and raise BatchInterrupted."""
+    done: list[Job] = []
+    pool = ProcessPoolExecutor(
+        max_workers=n_workers, initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    try:
+        pending = {pool.submit(_execute, j) for j in job_list}
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                j = fut.result()
+                done.append(j)
+                who = "trust" if j.school_id is None else j.school_id
+                tail = "" if j.status == "ok" else f"  {j.error}"
+                say(
+                    f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: "
+                    f"{j.status} in {j.seconds:.1f}s{tail}"
+                )
+    except KeyboardInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        try:
+            _stop_pool(pool)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise BatchInterrupted(len(done), len(job_list)) from None
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    return done
+
+
+def _previous_reports(final_dir: Path, work_dir: Path, rerun: set[tuple]) -> list[Job]:
+    """Carry the period's earlier reports that this run does not redo into ``work_dir``.
+
+    Returns them as jobs, from the earlier ``manifest.json``; reports whose files are gone, or
+    whose paths would leave the period folder, are dropped.
+    """
+    path = final_dir / "manifest.json"
+    if not path.exists():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("notebooks", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    kept = []
+    for e in entries:
+        try:
+            key = (e["notebook"], e["school_id"])
+            if key in rerun:
+                continue
+            job = Job(**{k: e.get(k, "") for k in Job.__dataclass_fields__})
+            job.school_id = e["school_id"]
+            job.seconds = float(e.get("seconds") or 0.0)
+            for attr in ("out_html", "out_ipynb"):
+                src = inside(final_dir, final_dir / e[attr], "an earlier report")
+                dst = inside(work_dir, work_dir / e[attr], "an earlier report")
+                if src.is_file():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dst)
+                setattr(job, attr, str(dst))
+        except (KeyError, TypeError, DataError):
+            continue
+        if Path(job.out_html).exists() or Path(job.out_ipynb).exists():
+            kept.append(job)
+    return kept
+
+
+def _execute(job: Job) -> Job:
+    """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
+    import papermill as pm
+
+    from cilib.run.kernel import QuietKernelManager
+
+    t0 = time.perf_counter()
+    Path(job.out_ipynb).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            job.source,
+            job.out_ipynb,
+            parameters={"store": job.store, "school_id": job.school_id, "period": job.period},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(Path(job.source).parent),
+            kernel_manager_class=QuietKernelManager,
+        )
+        job.status = "ok"
+    except Exception as exc:  # noqa: BLE001 - one failed notebook must not stop the others
+        job.status = "failed"
+        job.error = _short_error(exc)
+    try:
+        if Path(job.out_ipynb).exists():
+            Path(job.out_html).parent.mkdir(parents=True, exist_ok=True)
+            render_html(Path(job.out_ipynb), Path(job.out_html))
+    except Exception:  # noqa: BLE001
+        job.status = "failed"
+        job.error = (job.error + " | rendering failed: " + traceback.format_exc(limit=1))[:800]
+    job.seconds = round(time.perf_counter() - t0, 2)
+    return job
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the results."""
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def plan_jobs(
+    store: Store,
+    period: str,
+    out_dir: Path,
+    notebooks: list[str],
+    schools: list[str],
+    notebook_dir: Path | None = None,
+) -> list[Job]:
+    """List the jobs: each notebook for the trust and for each school, as its scope allows."""
+    jobs = []
+    for nb in notebooks:
+        src = (notebook_dir or NOTEBOOK_DIR) / f"{nb}.ipynb"
+        scope = notebook_scope(src)
+        targets: list[str | None] = []
+        if scope in ("both", "trust"):
+            targets.append(None)
+        if scope in ("both", "school"):
+            targets.extend(schools)
+        safe_name(nb, "notebook name")
+        for sid in targets:
+            folder = "trust" if sid is None else safe_name(sid, "school id")
+            jobs.append(
+                Job(
+                    notebook=nb,
+                    school_id=sid,
+                    school_name=store.school_name(sid),
+                    source=str(src),
+                    out_ipynb=str(
+                        inside(out_dir, out_dir / "notebooks" / folder / f"{nb}.ipynb", "a report")
+                    ),
+                    out_html=str(inside(out_dir, out_dir / folder / f"{nb}.html", "a report")),
+                    store=str(store.folder),
+                    period=period,
+                )
+            )
+    return jobs
+
+
+def _job_order(j: Job) -> tuple:
+    """Sort key of jobs in the index and manifest: the trust first, then schools, by notebook."""
+    return (j.school_id is not None, j.school_id or "", j.notebook)
+
+
+def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) -> Path:
+    """Write ``index.html``: every report by school and phase, with status and data quality.
+
+    Every value is escaped through :func:`cilib.report.html.esc` and tables are built by
+    :func:`cilib.report.html.html_table`; the page carries the reports' Content-Security-Policy and
+    no
+    wall-clock time (that is in ``run-log.json``).
+    """
+    from cilib.report.html import DATA_QUALITY_COLUMNS, add_csp, esc, html_table, quarantine_counts
+
+    groups: dict[str, list[Job]] = {}
+    for j in sorted(jobs, key=_job_order):
+        groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(store.meta['trust_name'])}: reports for {esc(store.period)}</title>",
+        "<style>body{font-family:system-ui,Arial,sans-serif;max-width:60rem;margin:0 auto;"
+        "padding:1rem 1.5rem;color:#1b1b1b}h1{border-bottom:3px solid #0072B2}"
+        "table{border-collapse:collapse;margin:.5rem 0 1.2rem}th,td{padding:.25rem .7rem;"
+        "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
+        ".failed{color:#a00;font-weight:bold}.ok{color:#060}</style></head><body>",
+        f"<h1>{esc(store.meta['trust_name'])}</h1>",
+        f"<p>Reports for <b>{esc(store.period)}</b>. "
+        f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
+        + (
+            f"; <span class='failed'>{manifest['counts']['failed']} failed</span>"
+            if manifest["counts"]["failed"]
+            else ""
+        )
+        + ".</p>",
+    ]
+    for group, gjobs in groups.items():
+        parts.append(
+            f"<h2>{esc(group)}</h2><table><tr><th>Phase</th><th>Report</th><th>Status</th></tr>"
+        )
+        for j in gjobs:
+            rel = Path(j.out_html).relative_to(out_dir).as_posix()
+            phase = PHASES.get(j.notebook, j.notebook)
+            label = j.notebook.split("_", 1)[1].replace("_", " ").capitalize()
+            status = "ok" if j.status == "ok" else f"failed: {j.error}"
+            link = (
+                f"<a href='{esc(rel)}'>{esc(label)}</a>"
+                if Path(j.out_html).exists()
+                else esc(label)
+            )
+            parts.append(
+                f"<tr><td>{esc(phase)}</td><td>{link}</td>"
+                f"<td class='{'ok' if j.status == 'ok' else 'failed'}'>{esc(status)}</td></tr>"
+            )
+        parts.append("</table>")
+    dq = store.data_quality
+    parts.append(
+        "<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>"
+    )
+    parts.append(
+        html_table(
+            dq.rename(columns=DATA_QUALITY_COLUMNS)
+        )
+    )
+    qs = quarantine_counts(store.quarantine_summary)
+    if len(qs):
+        parts.append("<p><b>Why rows were set aside</b></p>")
+        parts.append(
+            html_table(
+                qs.rename(
+                    columns={"table": "Table", "rule": "Rule", "rows": "Rows", "meaning": "Meaning"}
+                )
+            )
+        )
+    parts.append(
+        "<p>Run details: <a href='manifest.json'>manifest.json</a> (the same for the same inputs) "
+        "and <a href='run-log.json'>run-log.json</a> (times of this run).</p></body></html>"
+    )
+    path = out_dir / "index.html"
+    path.write_text(add_csp("\n".join(parts)), encoding="utf-8")
+    return path
+
+
+def manifest_content(
+    config: TrustConfig, period: str, store: Store, final_dir: Path, done: list[Job]
+) -> dict:
+    """Return the run's manifest: what went in and what came out, with no wall-clock time.
+
+    The same inputs and config give the same manifest byte for byte: notebooks are listed in a
+    fixed order (trust first, then schools, by notebook) and run times live in ``run-log.json``.
+    """
+    ordered = sorted(done, key=_job_order)
+    failed = [j for j in ordered if j.status != "ok"]
+    return {
+        "trust": config.name,
+        "period": period,
+        "config": store.meta["config"],
+        "inputs": store.meta["inputs"],
+        "packages": package_versions(),
+        "rows": store.data_quality.to_dict("records"),
+        "counts": {"total": len(ordered), "ok": len(ordered) - len(failed), "failed": len(failed)},
+        "notebooks": [
+            {k: v for k, v in asdict(j).items() if k not in ("store", "source", "seconds")}
+            | {
+                "out_html": Path(j.out_html).relative_to(final_dir).as_posix(),
+                "out_ipynb": Path(j.out_ipynb).relative_to(final_dir).as_posix(),
+            }
+            for j in ordered
+        ],
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as indented JSON with sorted keys, ending in a newline."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run_batch(
+    config: TrustConfig,
+    period: str,
+    *,
+    schools: list[str] | None = None,
+    notebooks: list[str] | None = None,
+    jobs: int | None = None,
+    output: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    notebook_dir: Path | None = None,
+) -> dict:
+    """Run the half-term batch and return the manifest (also written to ``manifest.json``).
+
+    Parameters
+    ----------
+    config
+        The checked trust config.
+    period
+        Period label to report on, e.g. ``"2025/26 HT6"``.
+    schools
+        School ids (default: every school in the config or data).
+    notebooks
+        Notebook names (default: the config's ``reports.notebooks``, else every batch notebook).
+    jobs
+        Parallel worker processes (default: the config's ``reports.jobs``).
+    output
+        Reports folder (default: the config's ``reports.output``); the run writes to
+        ``<output>/<period>/``, replacing that period's earlier reports only.
+    progress
+        Called with a line of progress text per step (e.g. ``print``).
+    notebook_dir
+        Folder of notebooks (default: the project's ``notebooks/``).
+    """
+    say = progress or (lambda _m: None)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    config.period_index(period)
+    known_nb = available_notebooks(notebook_dir)
+    names = notebooks or config.notebooks or known_nb
+    for nb in names:
+        if nb not in known_nb:
+            raise ConfigError(f"Unknown notebook {nb!r}. Notebooks: {', '.join(known_nb)}.")
+    store = prepare(config, period, schools=schools, progress=say)
+    selected = store.meta["selected_schools"]
+    root = Path(output or config.report_output).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    final_dir = inside(root, root / period_slug(period), "the period's reports")
+    if final_dir.exists() and not (
+        (final_dir / "manifest.json").exists() or not any(final_dir.iterdir())
+    ):
+        raise DataError(
+            f"Refusing to replace {final_dir}: it holds files but no manifest.json, so it is not "
+            "a cilib reports folder. Choose another --output folder."
+        )
+    work_dir = make_temp_dir(root, f".{final_dir.name}.partial-")
+    try:
+        job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
+        n_workers = max(1, min(jobs or config.jobs, len(job_list)))
+        say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
+        done = _run_jobs(job_list, n_workers, say)
+        order = {id(j): i for i, j in enumerate(job_list)}
+        done.sort(key=lambda j: order.get(id(j), 0))
+        # a partial re-run (some schools or notebooks) keeps the period's other reports
+        done += _previous_reports(final_dir, work_dir, {(j.notebook, j.school_id) for j in done})
+        manifest = _write_manifest_and_index(
+            config, period, store, done, work_dir, started=started, t0=t0
+        )
+        swap_in(work_dir, final_dir)  # the index and manifest are in place before the swap
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    for j in done:
+        for attr in ("out_ipynb", "out_html"):
+            setattr(j, attr, str(final_dir / Path(getattr(j, attr)).relative_to(work_dir)))
+    manifest["index"] = str(final_dir / "index.html")
+    say(
+        f"{manifest['counts']['ok']} of {len(done)} reports rendered in "
+        f"{manifest['run_log']['seconds']}s"
+    )
+    return manifest
+
+
+def _write_manifest_and_index(
+    config: TrustConfig,
+    period: str,
+    store: Store,
+    done: list[Job],
+    folder: Path,
+    *,
+    started: datetime,
+    t0: float,
+) -> dict:
+    """Write ``manifest.json``, ``run-log.json`` and ``index.html`` into ``folder``.
+
+    Returns the manifest with the run log under ``run_log`` (the manifest file itself holds no
+    wall-clock time, so the same inputs give the same bytes).
+    """
+    manifest = manifest_content(config, period, store, folder, done)
+    write_json(folder / "manifest.json", manifest)
+    run_log = {
+        "note": "Times of this run; unlike manifest.json and the reports, not reproducible.",
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "prepared_at": store.meta.get("prepared_at"),
+        "notebooks": [
+            {"notebook": j.notebook, "school_id": j.school_id, "seconds": j.seconds}
+            for j in sorted(done, key=_job_order)
+        ],
+    }
+    write_json(folder / "run-log.json", run_log)
+    write_index(folder, store, done, manifest)
+    manifest["run_log"] = run_log
+    return manifest
+    return manifest

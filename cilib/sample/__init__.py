@@ -1,0 +1,1 @@
+"""The synthetic sample trust and its planted effects (:mod:`cilib.sample.generate`)."""

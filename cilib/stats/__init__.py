@@ -1,0 +1,1 @@
+"""Statistics: DataFrame in, DataFrame out; no store, no HTML, no drawing."""
