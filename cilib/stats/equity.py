@@ -260,6 +260,7 @@ def group_summary(
 # --------------------------------------------------------------------------------------------
 # Gaps
 
+
 def gap_from_stats(
     stats: pd.DataFrame, *, kind: str = "mean", threshold: int = 5, level: float = 0.95
 ) -> pd.DataFrame:
@@ -355,7 +356,6 @@ def gap_from_stats(
     return out
 
 
-
 def group_mask(series: pd.Series, values: Any) -> pd.Series:
     """Rows whose ``series`` value is ``values`` (one value or a list); missing is never in.
 
@@ -448,4 +448,3 @@ def gap(
     if kind == "rate":
         keep += ["ratio", "ratio_ci_low", "ratio_ci_high"]
     return out[keep + ["suppressed"]].reset_index(drop=True)
-

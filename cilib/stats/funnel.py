@@ -177,9 +177,8 @@ def _overdispersion(y: np.ndarray, target: float, s: np.ndarray) -> tuple[float,
     return phi, float((n_units * phi - (n_units - 1)) / (w.sum() - np.sum(w**2) / w.sum()))
 
 
-
 def funnel_curve(result: pd.DataFrame) -> pd.DataFrame:
-    """The limits of a :func:`funnel` result as curves over its range of n, for drawing.
+    """Return the limits of a :func:`funnel` result as curves over its range of n, for drawing.
 
     The spread at n = 1 is recovered from the row with the largest n (half-width at 99.8% times
     ``sqrt(n)`` over ``Z998``, less ``tau2``). Exact binomial limits are evaluated at every whole

@@ -509,7 +509,8 @@ def effect_from_stats(
 ) -> pd.DataFrame:
     """Effect from published summary statistics: Welch difference, Hedges' g and months.
 
-    Formulas as :func:`cilib.stats.intervals.welch_interval` and :func:`cilib.stats.intervals.hedges_g`.
+    Formulas as :func:`cilib.stats.intervals.welch_interval` and
+    :func:`cilib.stats.intervals.hedges_g`.
 
     Examples
     --------

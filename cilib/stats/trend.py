@@ -182,7 +182,8 @@ def gap_trend_from_gaps(
     For each cell (the columns of ``gaps`` other than ``period`` and the statistic columns made
     by :func:`cilib.stats.equity.gap`), fit the gap on the period index ``x`` (0, 1, ... in
     ``order``; default the sorted period labels) by weighted least squares with weights
-    ``w = 1/se²``. The SE of each gap is the ``gap_se`` (or ``se``) column, else ``(gap_ci_high - gap_ci_low) / (2·1.96)``.
+    ``w = 1/se²``. The SE of each gap is the ``gap_se`` (or ``se``) column, else
+    ``(gap_ci_high - gap_ci_low) / (2·1.96)``.
 
     Uncertainty: the gap variances are known, so the slope's SE is
     ``sqrt(φ / Σ w(x - x̄_w)²)`` with ``φ = max(1, Σ w·r² / (k - 2))`` (scale fixed at 1, inflated
@@ -285,7 +286,6 @@ def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
         slope=slope, slope_se=se, slope_ci_low=lo, slope_ci_high=hi, dispersion=phi, trend=trend
     )
     return res
-
 
 
 def _clustered_slope(

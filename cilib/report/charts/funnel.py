@@ -69,4 +69,3 @@ def plot_funnel(result: pd.DataFrame, ax=None, *, title: str | None = None, labe
     ax.set_ylabel("value")
     ax.legend()
     return fig, ax
-
