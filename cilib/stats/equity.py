@@ -37,6 +37,23 @@ from cilib.stats.intervals import (
 )
 
 KINDS = ("mean", "rate")
+#: Columns of :func:`gap` after the ``by`` columns; rates add :data:`RATIO_COLUMNS`, then
+#: ``suppressed``.
+GAP_COLUMNS = (
+    "n_focus",
+    "n_comparison",
+    "focus",
+    "comparison",
+    "gap",
+    "gap_se",
+    "gap_ci_low",
+    "gap_ci_high",
+    "effect_size",
+    "es_ci_low",
+    "es_ci_high",
+)
+#: Columns of :func:`gap` for rates only: the ratio focus/comparison and its interval.
+RATIO_COLUMNS = ("ratio", "ratio_ci_low", "ratio_ci_high")
 
 
 def check_kind(kind: str) -> None:
@@ -432,19 +449,7 @@ def gap(
         for c in ("successes_focus", "trials_focus", "successes_comparison", "trials_comparison"):
             stats[c] = stats[c].fillna(0.0)
     out = gap_from_stats(stats, kind=kind, threshold=threshold, level=level)
-    keep = by + [
-        "n_focus",
-        "n_comparison",
-        "focus",
-        "comparison",
-        "gap",
-        "gap_se",
-        "gap_ci_low",
-        "gap_ci_high",
-        "effect_size",
-        "es_ci_low",
-        "es_ci_high",
-    ]
+    keep = by + list(GAP_COLUMNS)
     if kind == "rate":
-        keep += ["ratio", "ratio_ci_low", "ratio_ci_high"]
+        keep += list(RATIO_COLUMNS)
     return out[keep + ["suppressed"]].reset_index(drop=True)

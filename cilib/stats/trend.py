@@ -33,7 +33,7 @@ import pandas as pd
 
 from cilib.core.errors import DataError
 from cilib.stats.checks import need_columns, numeric
-from cilib.stats.equity import group_mask
+from cilib.stats.equity import GAP_COLUMNS, RATIO_COLUMNS, group_mask
 from cilib.stats.intervals import as_array, normal_quantile
 
 #: Columns of :func:`gap_trend` for each cell (after the cell's own columns).
@@ -51,21 +51,10 @@ TREND_COLUMNS = [
     "trend",
 ]
 
+#: Statistic columns of a frame of gaps; the other columns (except the period) name the cells.
 _GAP_STAT_COLS = (
-    "n_focus",
-    "n_comparison",
-    "focus",
-    "comparison",
-    "gap",
-    "gap_se",
-    "gap_ci_low",
-    "gap_ci_high",
-    "effect_size",
-    "es_ci_low",
-    "es_ci_high",
-    "ratio",
-    "ratio_ci_low",
-    "ratio_ci_high",
+    *GAP_COLUMNS,
+    *RATIO_COLUMNS,
     "suppressed",
     "mean_focus",
     "sd_focus",
