@@ -1,5 +1,5 @@
-"""Tests for cilib.stats.equity: every interval against scipy, statsmodels or a published
-example."""
+"""Tests for cilib.stats.equity: group summaries and gaps against scipy, statsmodels or a
+published example."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from cilib.core.errors import CilibError, DataError
 from cilib.stats import equity as eq
 from cilib.stats import funnel, intervals, suppression, trend
-
-RNG = np.random.default_rng(20260101)
 
 
 def pupils(n_focus=40, n_other=60, shift=-5.0, seed=1):

@@ -1,4 +1,4 @@
-"""Tests for cilib.stats.trend: pupil-clustered gap trends against statsmodels and by simulation."""
+"""Tests for cilib.stats.trend: pupil-clustered and gap-level trends against statsmodels."""
 
 from __future__ import annotations
 
