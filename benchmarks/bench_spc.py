@@ -44,10 +44,10 @@ def main() -> None:
     n_points = int(sys.argv[2]) if len(sys.argv) > 2 else 36
     df = make_data(n_series, n_points)
     print(f"{n_series:,} series x {n_points} points ({len(df):,} rows)")
-    t_xmr = best_of(lambda: spc.chart_many(df, "value", "period", "series", kind="xmr"))
-    print(f"chart_many xmr: {t_xmr:.2f} s  (limits, all four rules, labels, tidy frame)")
-    t_p = best_of(lambda: spc.chart_many(df, "count", "period", "series", kind="p", n="trials"))
-    print(f"chart_many p:   {t_p:.2f} s")
+    t_xmr = best_of(lambda: spc.chart(df, "value", "period", kind="xmr", by="series"))
+    print(f"chart by= xmr: {t_xmr:.2f} s  (limits, all four rules, labels, tidy frame)")
+    t_p = best_of(lambda: spc.chart(df, "count", "period", kind="p", n="trials", by="series"))
+    print(f"chart by= p:   {t_p:.2f} s")
     one = df[df["series"] == 0]
     t_one = best_of(lambda: spc.chart(one, "value", "period", kind="xmr"), repeat=20)
     print(

@@ -3,7 +3,8 @@
 No true change in the gap; pupils carry a lasting effect plus AR(1) noise between half-terms.
 Prints, for each autocorrelation, the share of simulated trusts in which a trend is declared at a
 nominal 5%: the pupil-clustered trend (cilib.gap_trend with pupil=) and the gap-level trend that
-treats each half-term's gap as independent (cilib.stats.equity.gap_trend on a frame of gaps).
+treats each half-term's gap as independent (cilib.stats.trend.gap_trend_from_gaps on a frame of
+gaps).
 
 Run: .venv/bin/python benchmarks/sim_gap_trend.py [reps]
 """
@@ -44,7 +45,7 @@ def main(reps: int) -> None:
             r = trend.gap_trend(rows, "t", value="y", group="dis", focus=True, pupil="pupil")
             hit_c += r["trend"].iloc[0] != "no clear change"
             g = equity.gap(rows, "y", "dis", focus=True, by="t")
-            hit_n += equity.gap_trend(g, "t")["trend"].iloc[0] != "no clear change"
+            hit_n += trend.gap_trend_from_gaps(g, "t")["trend"].iloc[0] != "no clear change"
         secs = time.perf_counter() - t0
         print(f"{rho:>5} {lasting:>8} {hit_c / reps:>10.3f} {hit_n / reps:>10.3f} {secs:>8.1f}")
 

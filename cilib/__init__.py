@@ -5,14 +5,16 @@ The library is in layers; a module imports only from layers above it in this lis
 
 - ``core``: the data contract (``schema``), errors, safe paths and YAML, the school calendar and
   pupil groups;
-- ``stats``: DataFrame in, DataFrame out, no store, HTML or drawing: ``equity`` (gaps, funnels,
-  suppression), ``trend`` (gap trends), ``impact`` (:func:`cilib.estimate_impact`), ``survey``,
-  ``spc`` (run and control charts);
+- ``stats``: DataFrame in, DataFrame out, no store, HTML or drawing: ``equity`` (group summaries
+  and gaps), ``intervals``, ``funnel``, ``suppression``, ``trend`` (gap trends), ``impact``
+  (:func:`cilib.estimate_impact`), ``survey``, ``spc`` (run and control charts, with
+  ``chart_data``, ``control_limits`` and ``run_rules``);
 - ``measures``: the measures a plan can name and how each is computed;
 - ``cycle``: the improvement plan, its progress and the decision rule;
 - ``data``: the trust config, readers and mapping for real exports, loaders, published tables,
   Great Expectations validation with quarantine, the prepared store;
-- ``report``: HTML building blocks (``html``), the plot ``style``, charts, the explorer widgets,
+- ``report``: HTML building blocks (``html``), the plot ``style``, ``charts`` (drawing), the
+  explorer widgets,
   and ``sections``, one module per notebook;
 - ``run``: the half-term batch, kernels and the ``cilib`` command;
 - ``sample``: the synthetic trust.
@@ -41,8 +43,10 @@ from cilib.report.sections import (
     trust_overview,
 )
 from cilib.stats import equity, impact, spc, survey, trend
-from cilib.stats.equity import funnel, gap, group_summary, suppress
+from cilib.stats.equity import gap, group_summary
+from cilib.stats.funnel import funnel
 from cilib.stats.impact import estimate_impact, months_progress
+from cilib.stats.suppression import suppress
 from cilib.stats.survey import response_rates, scale_reliability
 from cilib.stats.trend import gap_trend
 

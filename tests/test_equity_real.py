@@ -13,7 +13,9 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from cilib.data.published import performance_tables
+from cilib.report.charts.funnel import plot_funnel
 from cilib.stats import equity as eq
+from cilib.stats import funnel, suppression
 from tests.conftest import REAL as SHARED_REAL
 
 REAL = SHARED_REAL / "dfe-performance-tables"
@@ -126,7 +128,7 @@ def test_ks4_progress8_published_intervals_have_the_funnel_form(ks4):
     sigma = (s["p8_high"] - s["p8_low"]) / 2 * np.sqrt(s["p8_n"]) / 1.96
     assert sigma.std() / sigma.mean() < 0.02  # one national pupil-level SD, about 1.26
     sig = float(sigma.median())
-    f = eq.funnel(s.assign(u=s["urn"]), "p8", "u", kind="mean", n="p8_n", target=0.0, sd=sig)
+    f = funnel.funnel(s.assign(u=s["urn"]), "p8", "u", kind="mean", n="p8_n", target=0.0, sd=sig)
     half = (f["upper95"] - 0.0).to_numpy()
     # published limits are rounded to 2 dp, so each half-width agrees to within 0.01 + SD spread
     assert np.max(np.abs(half - (s["p8_high"] - s["p8"]).to_numpy())) < 0.015  # seen: 0.0096
@@ -175,7 +177,7 @@ def test_ks2_suppression_reproduces_the_departments(ks2):
         ignore_index=True,
     ).dropna(subset=["n"])
     filled = long.assign(value=long["value"].fillna(0.0))  # pretend we had every figure
-    out = eq.suppress(
+    out = suppression.suppress(
         filled,
         DFE_THRESHOLD,
         count_cols="n",
@@ -187,14 +189,14 @@ def test_ks2_suppression_reproduces_the_departments(ks2):
     dfe = out["dfe"].eq("SUPP")
     assert int(dfe.sum()) == 381
     assert (out["suppressed"] == dfe).all()
-    primary = eq.suppress(filled, DFE_THRESHOLD, count_cols="n", value_cols="value")
+    primary = suppression.suppress(filled, DFE_THRESHOLD, count_cols="n", value_cols="value")
     assert int(primary["suppressed"].sum()) < 381  # secondary suppression is needed to match
 
 
 def test_funnel_of_primary_schools(ks2):
     """Funnel of KS2 expected-standard rates: target is the pooled rate; many outside limits."""
     s = ks2[ks2["level"] == "school"]
-    f = eq.funnel(s, "rate_all", "urn", kind="rate", n="n_all")
+    f = funnel.funnel(s, "rate_all", "urn", kind="rate", n="n_all")
     assert len(f) == 538
     assert f["target"].iloc[0] == pytest.approx(0.6889, abs=1e-4)
     # exact binomial limits, checked school by school against scipy (Spiegelhalter 2005, A.1.1)
@@ -214,11 +216,11 @@ def test_funnel_of_primary_schools(ks2):
     assert (f["outside998"] == out998).all()
     assert int(f["outside998"].sum()) > 50  # far more than the 0.2% × 538 ≈ 1 expected by chance
     # 15% beyond 99.8% limits is far more than chance: schools differ for real (overdispersion)
-    od = eq.funnel(s, "rate_all", "urn", kind="rate", n="n_all", overdispersion=True)
+    od = funnel.funnel(s, "rate_all", "urn", kind="rate", n="n_all", overdispersion=True)
     assert od["phi"].iloc[0] == pytest.approx(3.156, abs=1e-3)
     assert np.sqrt(od["tau2"].iloc[0]) == pytest.approx(0.0969, abs=1e-4)
     assert int(od["outside95"].sum()) == 62 and int(od["outside998"].sum()) == 24
-    fig, ax = eq.plot_funnel(f, title="KS2 reading, writing and maths, 2017/18")
+    fig, ax = plot_funnel(f, title="KS2 reading, writing and maths, 2017/18")
     assert ax.get_title(loc="left") == "KS2 reading, writing and maths, 2017/18"
 
 

@@ -15,7 +15,7 @@ from cilib.core.errors import ConfigError
 from cilib.cycle import plan as cp
 from cilib.data.store import Store
 from cilib.report.sections import monitor_adjust as monitor
-from cilib.stats import spc
+from cilib.stats import run_rules, spc
 from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"
@@ -324,7 +324,11 @@ def _series(values: list[float]) -> pd.DataFrame:
 def test_sentence_shift_below_improving_when_down_is_good():
     """A run below the average is improving when lower is better; length and start are named."""
     res = spc.chart(
-        _series([8.5, 7.5] * 4 + [6.0, 5.0] * 4), "y", "t", kind="xmr", improvement="down"
+        _series([8.5, 7.5] * 4 + [6.0, 5.0] * 4),
+        "y",
+        "t",
+        kind="xmr",
+        options=spc.ChartOptions(improvement="down"),
     )
     info = monitor.signal_info(res, "Absence")
     assert info["signal"] == "improving" and info["since"] == "P08"
@@ -357,7 +361,7 @@ def test_sentence_outside_limits_and_two_of_three():
     )
     vals = [50.0, 51, 50, 51, 50, 51, 50, 51, 50, 51, 52.6, 52.6]
     res = spc.chart(_series(vals), "y", "t", kind="xmr")
-    assert spc.RULE_TWO_OF_THREE in res["rules"].iloc[-1]
+    assert run_rules.RULE_TWO_OF_THREE in res["rules"].iloc[-1]
     info = monitor.signal_info(res, "Attendance")
     assert info["since"] == "P10"
     assert (
@@ -383,7 +387,7 @@ def test_sentence_counts_results_when_periods_skip():
     cal = cp.half_term_periods([f"{y}/{(y + 1) % 100:02d}" for y in range(2020, 2026)])
     periods = cal[1::2][:16]  # HT2, HT4, HT6 each year: 16 results
     df = pd.DataFrame({"t": periods, "y": [5.0, 6] * 4 + [7.5, 8.5] * 4})
-    res = spc.chart(df, "y", "t", kind="xmr", order=periods)
+    res = spc.chart(df, "y", "t", kind="xmr", options=spc.ChartOptions(order=periods))
     info = monitor.signal_info(res, "Score", calendar=cal)
     assert info["sentence"] == (
         "Special cause improving: score has been above its average (6.8) for 8 results in a "

@@ -1,23 +1,17 @@
-"""Tests for cilib.stats.spc: hand-worked rule examples, qicharts2 reference vectors, bad input,
-plots."""
+"""Tests for cilib.stats.spc: hand-worked rule examples, qicharts2 reference vectors, bad input."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import special, stats
 
 from cilib.core.errors import DataError
-from cilib.report.style import COLOURS, MARKERS
-from cilib.stats import spc
+from cilib.stats import control_limits, run_rules, spc
 from tests.conftest import REAL
-
-matplotlib.use("Agg")
 
 REF = REAL / "spc-reference" / "qicharts2"
 TOL = 1e-6
@@ -25,41 +19,6 @@ TOL = 1e-6
 
 def series(values, start=1):
     return pd.DataFrame({"t": range(start, start + len(values)), "y": [float(v) for v in values]})
-
-
-# ---------------------------------------------------------------------------------------------
-# Thresholds and constants
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n", [5, 10, 11, 20, 24, 25, 28, 40, 44, 64, 100])
-def test_thresholds_match_formulae(n):
-    """Longest-run and crossings thresholds follow round(log2 n)+3 and the binomial 5% quantile."""
-    assert spc.longest_run_max(n) == round(math.log2(n)) + 3
-    # smallest k with P(X <= k) >= 0.05, X ~ Bin(n-1, 1/2), by direct summation
-    cdf, k = 0.0, -1
-    while cdf < 0.05:
-        k += 1
-        cdf += math.comb(n - 1, k) / 2 ** (n - 1)
-    assert spc.crossings_min(n) == k
-
-
-def test_threshold_table_values():
-    """Published Anhøj table values: n=10 -> (6, 2), n=24 -> (8, 8), n=40 -> (8, 14)."""
-    assert [int(spc.longest_run_max(n)) for n in (10, 24, 40)] == [6, 8, 8]
-    assert [int(spc.crossings_min(n)) for n in (10, 24, 40)] == [2, 8, 14]
-
-
-def test_c4_exact_values():
-    """c4(2) = sqrt(2/pi) and c4(3) = sqrt(pi)/2 exactly."""
-    assert spc.c4(2) == pytest.approx(math.sqrt(2 / math.pi), abs=1e-12)
-    assert spc.c4(3) == pytest.approx(math.sqrt(math.pi) / 2, abs=1e-12)
-    assert spc.c4(5) == pytest.approx(0.9400, abs=5e-5)  # Montgomery appendix table
-
-
-def test_xmr_constant_is_266():
-    """3 / d2 with d2 = 1.128 is 2.66 to three significant figures."""
-    assert round(3 / spc.D2, 2) == 2.66
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,7 +32,7 @@ def test_run_chart_shift_hand_worked():
     # Runs: b,a,b,a,b,a then 14 below -> longest run 14 > round(log2 20)+3 = 7 -> shift on 7..20.
     # Crossings: 6; qbinom(0.05, 19, 0.5) = 6; 6 < 6 is false -> no crossings signal.
     df = series([10, 12, 10, 12, 10, 12] + [5, 3] * 7)
-    res = spc.chart(df, "y", "t", kind="run", baseline=6)
+    res = spc.chart(df, "y", "t", kind="run", options=spc.ChartOptions(baseline=6))
     s = res.attrs["summary"]
     assert (res["centre"] == 11).all()
     assert res["lower"].isna().all() and res["upper"].isna().all()
@@ -114,15 +73,21 @@ def test_trend_hand_worked():
     """5,3,5,3 then 1..6 strictly rising (6 points) is a trend; 7 would be needed if asked."""
     # rises: 1<2<3<4<5<6 = six points, indices 4..9. 5,3,1 is only three falling points.
     df = series([5, 3, 5, 3, 1, 2, 3, 4, 5, 6, 3, 5, 3, 5])
-    res = spc.chart(df, "y", "t", kind="run", trend=True)
+    res = spc.chart(df, "y", "t", kind="run", options=spc.ChartOptions(trend=True))
     assert res.index[res["rules"].str.contains("trend")].tolist() == list(range(4, 10))
-    res7 = spc.chart(df, "y", "t", kind="run", trend=True, trend_length=7)
+    res7 = spc.chart(df, "y", "t", kind="run", options=spc.ChartOptions(trend=True, trend_length=7))
     assert not res7["rules"].str.contains("trend").any()
 
 
 def test_trend_broken_by_equal_values():
     """An equal value breaks a trend: 1,2,3,3,4,5,6 has rising runs of 3 and 4 points only."""
-    res = spc.chart(series([1, 2, 3, 3, 4, 5, 6, 1, 6, 1]), "y", "t", kind="run", trend=True)
+    res = spc.chart(
+        series([1, 2, 3, 3, 4, 5, 6, 1, 6, 1]),
+        "y",
+        "t",
+        kind="run",
+        options=spc.ChartOptions(trend=True),
+    )
     assert not res["rules"].str.contains("trend").any()
 
 
@@ -135,7 +100,9 @@ def test_xmr_outside_limits_and_screening_hand_worked():
     assert res["centre"].iloc[0] == pytest.approx(12.4)
     assert res["upper"].iloc[0] == pytest.approx(12.4 + 3 / 1.128, abs=1e-12)
     assert res["lower"].iloc[0] == pytest.approx(12.4 - 3 / 1.128, abs=1e-12)
-    unscreened = spc.chart(df, "y", "t", kind="xmr", screen_outliers=False)
+    unscreened = spc.chart(
+        df, "y", "t", kind="xmr", options=spc.ChartOptions(screen_outliers=False)
+    )
     assert unscreened["upper"].iloc[0] == pytest.approx(12.4 + 3 * (28 / 9) / 1.128, abs=1e-12)
     # Rules: 30 > 15.06 -> outside. First nine points are below 12.4: run of 9 > round(log2 10)+3
     # = 6 -> shift. 2 sigma below = 12.4 - 2/1.128 = 10.63: every 10 is beyond, and each window
@@ -159,7 +126,7 @@ def _two_of_three_df():
 
 def test_two_of_three_beyond_two_sigma_hand_worked():
     """Two 15s within three points beyond 11 + 2 x 1.773 are flagged; nothing else is."""
-    res = spc.chart(_two_of_three_df(), "y", "t", kind="xmr", baseline=8)
+    res = spc.chart(_two_of_three_df(), "y", "t", kind="xmr", options=spc.ChartOptions(baseline=8))
     assert res["upper"].iloc[0] == pytest.approx(11 + 3 * 2 / 1.128, abs=1e-12)
     assert res.index[res["signal"]].tolist() == [8, 10]
     assert set(res.loc[[8, 10], "rules"]) == {"2 of 3 beyond 2 sigma"}
@@ -171,8 +138,10 @@ def test_two_of_three_beyond_two_sigma_hand_worked():
 def test_variation_labels_follow_improvement_direction():
     """The same high signal is improving when up is good and concerning when down is good."""
     df = _two_of_three_df().iloc[:11]  # ends on the second 15, part of the signal
-    up = spc.chart(df, "y", "t", kind="xmr", baseline=8, improvement="up")
-    down = spc.chart(df, "y", "t", kind="xmr", baseline=8, improvement="down")
+    up = spc.chart(df, "y", "t", kind="xmr", options=spc.ChartOptions(baseline=8, improvement="up"))
+    down = spc.chart(
+        df, "y", "t", kind="xmr", options=spc.ChartOptions(baseline=8, improvement="down")
+    )
     assert up.attrs["summary"]["variation"] == "special cause improving"
     assert down.attrs["summary"]["variation"] == "special cause concerning"
     calm = spc.chart(series([10, 12] * 6), "y", "t", kind="xmr")
@@ -196,9 +165,7 @@ def test_assurance_labels(target, improvement, label):
         "y",
         "t",
         kind="xmr",
-        baseline=8,
-        target=target,
-        improvement=improvement,
+        options=spc.ChartOptions(baseline=8, target=target, improvement=improvement),
     )
     assert res.attrs["summary"]["assurance"] == label
     assert (res["target"] == target).all()
@@ -206,7 +173,7 @@ def test_assurance_labels(target, improvement, label):
 
 def test_run_chart_has_no_assurance():
     """A run chart has no limits, so no assurance label."""
-    res = spc.chart(series(range(12)), "y", "t", target=3)
+    res = spc.chart(series(range(12)), "y", "t", options=spc.ChartOptions(target=3))
     assert res.attrs["summary"]["assurance"] is None
 
 
@@ -222,7 +189,7 @@ def test_p_chart_hand_worked():
     assert res["upper"].to_numpy() == pytest.approx(pbar + 3 * se)
     assert res["lower"].to_numpy() == pytest.approx(np.maximum(pbar - 3 * se, 0))
     assert res["lower"].iloc[2] == 0
-    pct = spc.chart(df, "k", "t", kind="p", n="n", multiplier=100)
+    pct = spc.chart(df, "k", "t", kind="p", n="n", options=spc.ChartOptions(multiplier=100))
     assert pct["upper"].to_numpy() == pytest.approx(100 * np.minimum(pbar + 3 * se, 1))
 
 
@@ -262,14 +229,14 @@ def test_xbar_s_pooled_sd_for_unequal_subgroups():
     assert res["s_centre"].iloc[0] == pytest.approx(pooled)
     assert res["centre"].iloc[0] == pytest.approx(np.mean(a + b))
     assert res["upper"].iloc[1] == pytest.approx(
-        np.mean(a + b) + 3 / (spc.c4(5) * np.sqrt(5)) * pooled
+        np.mean(a + b) + 3 / (control_limits.c4(5) * np.sqrt(5)) * pooled
     )
 
 
 def test_phases_and_exclude_and_baseline_labels():
     """Limits restart at each phase; excluded points are drawn but not used."""
     df = series([1, 3, 1, 3, 100, 10, 12, 10, 12])
-    res = spc.chart(df, "y", "t", kind="xmr", phases=[6], exclude=[5])
+    res = spc.chart(df, "y", "t", kind="xmr", options=spc.ChartOptions(phases=[6], exclude=[5]))
     assert res["phase"].tolist() == [1] * 5 + [2] * 4
     assert res["centre"].iloc[0] == 2.0  # mean of 1,3,1,3 (100 excluded)
     assert res["upper"].iloc[0] == pytest.approx(2 + 3 * 2 / 1.128)  # MRs 2,2,2
@@ -278,7 +245,7 @@ def test_phases_and_exclude_and_baseline_labels():
     assert res["rules"].iloc[4] == "outside limits"  # excluded points still show as outside
     assert res.attrs["summary"]["phase"] == 2
     assert len(res.attrs["summary"]["phases"]) == 2
-    by_label = spc.chart(df, "y", "t", kind="xmr", baseline=[1, 2, 3, 4])
+    by_label = spc.chart(df, "y", "t", kind="xmr", options=spc.ChartOptions(baseline=[1, 2, 3, 4]))
     assert by_label["centre"].iloc[8] == 2.0
 
 
@@ -304,7 +271,9 @@ def test_period_order_rules():
     df = pd.DataFrame({"t": ["2024/25 HT2", "2024/25 HT1", "2024/25 HT3"], "y": [2.0, 1.0, 3.0]})
     res = spc.chart(df, "y", "t")
     assert res["period"].tolist() == ["2024/25 HT1", "2024/25 HT2", "2024/25 HT3"]
-    custom = spc.chart(df, "y", "t", order=["2024/25 HT3", "2024/25 HT1", "2024/25 HT2"])
+    custom = spc.chart(
+        df, "y", "t", options=spc.ChartOptions(order=["2024/25 HT3", "2024/25 HT1", "2024/25 HT2"])
+    )
     assert custom["value"].tolist() == [3.0, 1.0, 2.0]
     cat = df.assign(
         t=pd.Categorical(
@@ -318,12 +287,12 @@ def test_input_not_mutated():
     """chart() leaves its input frame unchanged."""
     df = series([3, 1, 2, 5, 4])
     before = df.copy()
-    spc.chart(df, "y", "t", kind="xmr", exclude=[2])
+    spc.chart(df, "y", "t", kind="xmr", options=spc.ChartOptions(exclude=[2]))
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_chart_many_matches_chart():
-    """chart_many gives the same limits and rules as chart, series by series."""
+def test_chart_by_matches_chart():
+    """chart with by= gives the same limits and rules as chart, series by series."""
     rng = np.random.default_rng(3)
     df = pd.DataFrame(
         {
@@ -332,9 +301,9 @@ def test_chart_many_matches_chart():
             "y": rng.normal(size=60).cumsum(),
         }
     )
-    pts, summ = spc.chart_many(df, "y", "t", "s", kind="xmr", baseline=10)
+    pts, summ = spc.chart(df, "y", "t", kind="xmr", by="s", options=spc.ChartOptions(baseline=10))
     for name, g in df.groupby("s"):
-        one = spc.chart(g, "y", "t", kind="xmr", baseline=10)
+        one = spc.chart(g, "y", "t", kind="xmr", options=spc.ChartOptions(baseline=10))
         sub = pts[pts["s"] == name].reset_index(drop=True)
         np.testing.assert_allclose(
             sub[["centre", "lower", "upper"]], one[["centre", "lower", "upper"]]
@@ -343,12 +312,6 @@ def test_chart_many_matches_chart():
         row = summ[summ["s"] == name].iloc[0]
         assert row["variation"] == one.attrs["summary"]["variation"]
         assert row["longest_run"] == one.attrs["summary"]["longest_run"]
-
-
-def test_runs_analysis_function():
-    """runs_analysis on a literal series: 1,2,3 | 7,8,9 | 4,5 | 6,10 around 5.5."""
-    r = spc.runs_analysis([1, 2, 3, 7, 8, 9, 4, 5, 6, 10], 5.5)
-    assert (r["longest_run"], r["crossings"], r["n_useful"]) == (3, 3, 10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,6 +359,11 @@ def _check_outside(res, e, value="value", lower="lower", upper="upper"):
     assert outside.tolist() == e["sigma.signal"].astype(bool).tolist()
 
 
+def chart_with(frame, value, period, *, kind="run", n=None, **options):
+    """Call spc.chart with the chart options given as keywords (the parametrized cases)."""
+    return spc.chart(frame, value, period, kind=kind, n=n, options=spc.ChartOptions(**options))
+
+
 REFERENCE_CASES = {
     # name: (input, chart kwargs, which chart of the pair)
     "ex_6.3_1": ("tbl_06.03", {"kind": "xbar_s"}, "xbar"),
@@ -423,20 +391,20 @@ def test_reference_single_phase(name):
     """Centre, limits, points outside limits and runs analysis equal the qicharts2 snapshot."""
     inp, kwargs, which = REFERENCE_CASES[name]
     value, period = COLUMNS[inp]
-    res = spc.chart(_inp(inp), value, period, **kwargs)
+    res = chart_with(_inp(inp), value, period, **kwargs)
     e = _ref(name)
     assert len(res) == len(e)
     if which == "s":
         _check_limits(res, e, ("s_centre", "s_upper", "s_lower"))
         np.testing.assert_allclose(res["s"], e["y"], atol=TOL)
         _check_outside(res, e, "s", "s_lower", "s_upper")
-        _check_runs(spc.runs_analysis(res["s"], res["s_centre"]), e)
+        _check_runs(run_rules.runs_analysis(res["s"], res["s_centre"]), e)
     elif which == "mr":
         np.testing.assert_allclose(res["mr"], e["y"], atol=TOL, equal_nan=True)
         np.testing.assert_allclose(res["mr_centre"], e["cl"], atol=TOL)
         np.testing.assert_allclose(res["mr_upper"], e["ucl"], atol=TOL)
         assert (res["mr"] > res["mr_upper"]).tolist() == e["sigma.signal"].tolist()
-        _check_runs(spc.runs_analysis(res["mr"], res["mr_centre"]), e)
+        _check_runs(run_rules.runs_analysis(res["mr"], res["mr_centre"]), e)
     else:
         _check_limits(res, e)
         np.testing.assert_allclose(res["value"], e["y"], atol=TOL)
@@ -448,7 +416,12 @@ def test_reference_ex_7_1_p_chart_phases_and_exclusions():
     """Montgomery example 7.1: p chart, points 15 and 23 excluded, new phase from sample 31."""
     e = _ref("ex_7.1_5")
     res = spc.chart(
-        _inp("tbl_07.03"), "count", "sample", kind="p", n="size", exclude=[15, 23], phases=[31]
+        _inp("tbl_07.03"),
+        "count",
+        "sample",
+        kind="p",
+        n="size",
+        options=spc.ChartOptions(exclude=[15, 23], phases=[31]),
     )
     _check_limits(res, e)
     _check_outside(res, e)
@@ -461,7 +434,14 @@ def test_reference_ex_7_3_c_chart_as_u_chart():
     """Montgomery example 7.3: a c chart is a u chart with exposure 1; freeze 26, exclude 6, 20."""
     e = _ref("ex_7.3_3")
     inp = _inp("tbl_07.08").assign(one=1.0)
-    res = spc.chart(inp, "count", "sample", kind="u", n="one", baseline=26, exclude=[6, 20])
+    res = spc.chart(
+        inp,
+        "count",
+        "sample",
+        kind="u",
+        n="one",
+        options=spc.ChartOptions(baseline=26, exclude=[6, 20]),
+    )
     _check_limits(res, e)
     _check_outside(res, e)
     _check_runs(res.attrs["summary"], e)
@@ -529,20 +509,20 @@ def test_reference_hai_1_total(hai):
     assert res["centre"].iloc[0] == pytest.approx(e["CL"].iloc[0], abs=TOL)
     assert res["lower"].mean() == pytest.approx(e["aLCL"].iloc[0], abs=TOL)
     _check_runs(res.attrs["summary"], e)
-    pts, summ = spc.chart_many(monthly, "n", "month", "all", kind="u", n="days")
+    pts, summ = spc.chart(monthly, "n", "month", kind="u", n="days", by="all")
     _hai_check(pts, summ, e, ["all"])
 
 
 def test_reference_hai_2_by_infection(hai):
     """Hospital infections by infection type: three u charts at once."""
     by_inf = hai.groupby(["infection", "month"], as_index=False)[["n", "days"]].sum()
-    pts, summ = spc.chart_many(by_inf, "n", "month", "infection", kind="u", n="days")
+    pts, summ = spc.chart(by_inf, "n", "month", kind="u", n="days", by="infection")
     _hai_check(pts, summ, _ref("hai_2").rename(columns={"facet1": "infection"}), ["infection"])
 
 
 def test_reference_hai_3_by_hospital_and_infection(hai):
     """Hospital infections by hospital and infection: 18 u charts, two of them runs signals."""
-    pts, summ = spc.chart_many(hai, "n", "month", ["hospital", "infection"], kind="u", n="days")
+    pts, summ = spc.chart(hai, "n", "month", kind="u", n="days", by=["hospital", "infection"])
     e = _ref("hai_3").rename(columns={"facet1": "hospital", "facet2": "infection"})
     _hai_check(pts, summ, e, ["hospital", "infection"])
     assert summ["runs_signal"].sum() == 2
@@ -553,15 +533,21 @@ def test_reference_hai_4_funnel_order(hai):
     sub = hai[hai["month"] >= "2016-07-01"]
     order = sub.groupby("hospital")["days"].mean().sort_values().index.tolist()
     per = sub.groupby(["infection", "hospital"], as_index=False)[["n", "days"]].sum()
-    pts, summ = spc.chart_many(
-        per, "n", "hospital", "infection", kind="u", n="days", order=order, multiplier=10_000
+    pts, summ = spc.chart(
+        per,
+        "n",
+        "hospital",
+        kind="u",
+        n="days",
+        by="infection",
+        options=spc.ChartOptions(order=order, multiplier=10_000),
     )
     _hai_check(pts, summ, _ref("hai_4").rename(columns={"facet1": "infection"}), ["infection"])
 
 
 def test_unsupported_reference_t_chart_is_documented():
     """ex_7.6_1 is a t chart (time between events), which cilib.stats.spc does not offer."""
-    assert "t" not in spc.KINDS
+    assert "t" not in control_limits.KINDS
     text = (Path(__file__).resolve().parents[1] / "docs" / "spc.md").read_text()
     assert "ex_7.6_1" in text and "not supported" in text
 
@@ -596,7 +582,7 @@ def test_unsupported_reference_t_chart_is_documented():
 def test_bad_input_raises(frame, kwargs, match):
     """Each user error raises DataError with a message that says what to fix."""
     with pytest.raises(DataError, match=match):
-        spc.chart(frame, "y", "t", **kwargs)
+        chart_with(frame, "y", "t", **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -615,10 +601,10 @@ def test_bad_counts_raise(k, n, kind, match):
         spc.chart(df, "k", "t", kind=kind, n="n")
 
 
-def test_chart_many_short_series_gets_missing_limits():
-    """In chart_many a one-point series gets missing limits instead of stopping the others."""
+def test_chart_by_short_series_gets_missing_limits():
+    """In chart with by= a one-point series gets missing limits instead of stopping the others."""
     df = pd.DataFrame({"s": ["a", "a", "a", "b"], "t": [1, 2, 3, 1], "y": [1.0, 2, 4, 5]})
-    pts, summ = spc.chart_many(df, "y", "t", "s", kind="xmr")
+    pts, summ = spc.chart(df, "y", "t", kind="xmr", by="s")
     assert pts.loc[pts["s"] == "b", "upper"].isna().all()
     assert pts.loc[pts["s"] == "a", "upper"].notna().all()
     assert summ.set_index("s").loc["b", "n_base"] == 1
@@ -644,57 +630,9 @@ def test_gap_chart_proportions_and_means():
     assert g["focus"].tolist() == [2.0, 3.0, 5.0]
 
 
-def test_plot_draws_limits_phases_target_and_signals():
-    """plot() returns Axes with signal points in the signal colour and diamond marker."""
-    res = spc.chart(
-        series([1, 3, 1, 3, 100, 10, 12, 10, 12]),
-        "y",
-        "t",
-        kind="xmr",
-        phases=[6],
-        exclude=[5],
-        target=5,
-    )
-    ax = spc.plot(res, title="Test")
-    assert ax.get_title(loc="left") == "Test"
-    sig_lines = [ln for ln in ax.lines if ln.get_marker() == MARKERS["signal"]]
-    assert len(sig_lines) == 1
-    assert matplotlib.colors.to_hex(sig_lines[0].get_color()) == COLOURS["signal"].lower()
-    assert list(sig_lines[0].get_xdata()) == [4]
-    # phase separator at 4.5, target line at 5
-    xs = [ln.get_xdata() for ln in ax.lines]
-    assert any(len(x) == 2 and x[0] == 4.5 and x[1] == 4.5 for x in xs)
-    assert any(list(ln.get_ydata()) == [5, 5] for ln in ax.lines)
-    assert len(ax.patches) >= 6  # centre, lower and upper steps in each of two phases
-    matplotlib.pyplot.close("all")
-
-
-def test_plot_run_chart_and_groups():
-    """Run charts plot without limits; plot_groups gives two panels or one overlaid Axes."""
-    a = spc.chart(series([1, 2, 3, 2, 1, 2]), "y", "t")
-    b = spc.chart(series([3, 4, 5, 4, 3, 4]), "y", "t")
-    ax = spc.plot(a)
-    assert len(ax.patches) == 1  # centre line only
-    axes = spc.plot_groups({"Disadvantaged": a, "Others": b})
-    assert [x.get_title(loc="left") for x in axes] == ["Disadvantaged", "Others"]
-    fig, ax2 = matplotlib.pyplot.subplots()
-    (over,) = spc.plot_groups({"Disadvantaged": a, "Others": b}, ax=ax2)
-    colours = {matplotlib.colors.to_hex(ln.get_color()) for ln in over.lines}
-    assert {COLOURS["focus"].lower(), COLOURS["comparison"].lower()} <= colours
-    matplotlib.pyplot.close("all")
-
-
-def test_scipy_binomial_matches_exact_sum():
-    """binom.ppf gives the same 5% quantile as summing the binomial pmf by hand."""
-    for n in range(2, 60):
-        k = int(stats.binom.ppf(0.05, n - 1, 0.5))
-        assert sum(special.comb(n - 1, j) for j in range(k + 1)) / 2 ** (n - 1) >= 0.05
-        assert sum(special.comb(n - 1, j) for j in range(k)) / 2 ** (n - 1) < 0.05
-
-
 def test_variation_label_follows_the_latest_point():
     """A signal that has ended no longer sets the label (NHS Making Data Count)."""
-    full = spc.chart(_two_of_three_df(), "y", "t", kind="xmr", baseline=8)
+    full = spc.chart(_two_of_three_df(), "y", "t", kind="xmr", options=spc.ChartOptions(baseline=8))
     assert full["signal"].iloc[8] and not full["signal"].iloc[-1]
     assert full.attrs["summary"]["variation"] == "common cause"
     # a spike long ago, then 15 ordinary half-terms: common cause today
@@ -703,7 +641,9 @@ def test_variation_label_follows_the_latest_point():
     assert res["rules"].iloc[6] == "outside limits"
     assert res.attrs["summary"]["variation"] == "common cause"
     # the same spike as the latest point is special cause
-    latest = spc.chart(series(y[7:] + [30]), "y", "t", kind="xmr", baseline=15)
+    latest = spc.chart(
+        series(y[7:] + [30]), "y", "t", kind="xmr", options=spc.ChartOptions(baseline=15)
+    )
     assert latest.attrs["summary"]["variation"] == "special cause improving"
 
 

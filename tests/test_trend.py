@@ -1,4 +1,4 @@
-"""Tests for cilib.stats.trend: pupil-clustered gap trends against statsmodels and by simulation."""
+"""Tests for cilib.stats.trend: pupil-clustered and gap-level trends against statsmodels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cilib.stats import trend
+from cilib.core.errors import DataError
+from cilib.stats import equity, trend
 
 
 def _panel(rng, *, n_pupils=300, periods=8, rho=0.8, slope=0.0, share=0.3):
@@ -81,3 +82,101 @@ def test_by_cells_and_gap_frame_form():
     assert r["school"].tolist() == ["A", "B"]
     g = pd.DataFrame({"t": [0, 1, 2], "gap": [-5.0, -4.0, -3.0], "gap_se": [0.2] * 3})
     assert trend.gap_trend(g, "t")["trend"].item() == "narrowing"
+
+
+# ---------------------------------------------------------------- gap trend from a frame of gaps
+
+
+def _trend_frame(gaps, ses, school="A"):
+    return pd.DataFrame(
+        {
+            "school": school,
+            "period": [f"P{i}" for i in range(len(gaps))],
+            "gap": gaps,
+            "gap_se": ses,
+        }
+    )
+
+
+def test_gap_trend_matches_statsmodels_wls_fixed_scale():
+    """Slope and SE equal statsmodels WLS with the scale fixed at 1 (known variances)."""
+    gaps = np.array([-8.0, -7.1, -6.0, -5.3, -4.0])
+    ses = np.array([1.0, 1.2, 0.9, 1.1, 1.0])
+    out = trend.gap_trend_from_gaps(_trend_frame(gaps, ses), "period").iloc[0]
+    x = sm.add_constant(np.arange(5.0))
+    fit = sm.WLS(gaps, x, weights=1 / ses**2).fit(cov_type="fixed scale", use_t=False)
+    assert out["slope"] == pytest.approx(fit.params[1], rel=1e-10)
+    assert out["dispersion"] == 1.0  # points scatter less than their SEs
+    assert out["slope_se"] == pytest.approx(fit.bse[1], rel=1e-10)
+    lo, hi = fit.conf_int()[1]
+    assert (out["slope_ci_low"], out["slope_ci_high"]) == pytest.approx((lo, hi), rel=1e-10)
+    assert out["trend"] == "narrowing"  # negative gap moving towards zero
+
+
+def test_gap_trend_overdispersed_uses_estimated_scale():
+    """When gaps bounce more than their SEs allow, the SE uses statsmodels' WLS scale."""
+    gaps = np.array([-8.0, -3.0, -9.0, -2.0, -6.0, -1.0])
+    ses = np.full(6, 0.5)
+    out = trend.gap_trend_from_gaps(_trend_frame(gaps, ses), "period").iloc[0]
+    x = sm.add_constant(np.arange(6.0))
+    fit = sm.WLS(gaps, x, weights=1 / ses**2).fit(use_t=False)
+    assert fit.scale > 1
+    assert out["slope_se"] == pytest.approx(fit.bse[1], rel=1e-10)
+    assert out["trend"] == "no clear change"
+
+
+def test_gap_trend_classifications():
+    """Widening, reversed and no-clear-change cases, and SE from the CI when no se column."""
+    wide = trend.gap_trend_from_gaps(_trend_frame([-2.0, -4.0, -6.0, -8.0], [0.5] * 4), "period")
+    assert wide["trend"].iloc[0] == "widening"
+    pos_wide = trend.gap_trend_from_gaps(_trend_frame([2.0, 4.0, 6.0, 8.0], [0.5] * 4), "period")
+    assert pos_wide["trend"].iloc[0] == "widening"
+    rev = trend.gap_trend_from_gaps(_trend_frame([-3.0, -1.0, 1.0, 3.0], [0.5] * 4), "period")
+    assert rev["trend"].iloc[0] == "reversed"
+    noisy = trend.gap_trend_from_gaps(_trend_frame([-8.0, -7.0, -6.0], [5.0] * 3), "period")
+    assert noisy["trend"].iloc[0] == "no clear change"
+    ci = pd.DataFrame(
+        {
+            "year": [1, 2, 3],
+            "gap": [-6.0, -4.0, -2.0],
+            "gap_ci_low": [-7.96, -5.96, -3.96],
+            "gap_ci_high": [-4.04, -2.04, -0.04],
+        }
+    )
+    out = trend.gap_trend_from_gaps(ci, "year").iloc[0]
+    assert out["slope_se"] == pytest.approx(np.sqrt(1 / 2), rel=1e-9)  # se = 1 at each point
+    one = trend.gap_trend_from_gaps(_trend_frame([-3.0], [0.5]), "period")
+    assert one["trend"].iloc[0] == "insufficient data"
+
+
+def test_gap_trend_per_cell_order_and_suppressed_rows():
+    """Cells are the non-statistic columns; order= sets the period index; NaN gaps are skipped."""
+    a = _trend_frame([-6.0, -4.0, np.nan, -2.0], [0.5] * 4, "A")
+    b = _trend_frame([-2.0, -4.0, -6.0, -8.0], [0.5] * 4, "B")
+    g = pd.concat([a, b]).assign(suppressed=lambda d: d["gap"].isna())
+    out = trend.gap_trend_from_gaps(g, "period", order=["P0", "P1", "P2", "P3"]).set_index("school")
+    assert out.loc["A", "n_periods"] == 3 and out.loc["A", "trend"] == "narrowing"
+    assert out.loc["B", "trend"] == "widening"
+    rev_order = trend.gap_trend_from_gaps(b, "period", order=["P3", "P2", "P1", "P0"])
+    assert rev_order["trend"].iloc[0] == "narrowing"
+    with pytest.raises(DataError, match="not in order"):
+        trend.gap_trend_from_gaps(b, "period", order=["P0", "P1"])
+
+
+def test_gap_trend_from_gap_output():
+    """gap() output feeds gap_trend directly (period as a by column)."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for t, shift in enumerate([-10, -7, -4, -1]):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "year": 2020 + t,
+                    "dis": [True] * 200 + [False] * 200,
+                    "score": np.r_[rng.normal(50 + shift, 8, 200), rng.normal(50, 8, 200)],
+                }
+            )
+        )
+    gaps = equity.gap(pd.concat(rows), "score", "dis", focus=True, by="year")
+    out = trend.gap_trend_from_gaps(gaps, "year")
+    assert len(out) == 1 and out["trend"].iloc[0] == "narrowing"

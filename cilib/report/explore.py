@@ -3,8 +3,8 @@
 :func:`explore_view` is the pure function behind the ``explore`` notebook: given the prepared
 store and the choices, it returns a table (one row per period: the focus group, the rest of the
 lens and all pupils, with n, the value and the gap with its 95% interval) and a figure (a control
-chart per group, :func:`cilib.stats.spc.chart` and :func:`cilib.stats.spc.plot_groups`). Every
-figure comes
+chart per group, :func:`cilib.stats.spc.chart` and
+:func:`cilib.report.charts.spc.plot_groups`). Every figure comes
 from :func:`cilib.measures.metrics.compute_metric`; gaps and their intervals from
 :mod:`cilib.stats.equity`.
 :func:`explorer` wraps it in ipywidgets controls that re-render an Output area on every change.
@@ -24,7 +24,9 @@ import pandas as pd
 
 from cilib.core.errors import CilibError, DataError
 from cilib.data.store import Store
-from cilib.stats import equity
+from cilib.report.charts import spc as spc_charts
+from cilib.report.style import new_axes
+from cilib.stats import equity, spc
 
 #: Measures every store with the table offers: label -> metric definition.
 BASE_MEASURES: dict[str, dict[str, Any]] = {
@@ -300,9 +302,6 @@ def _view_table(
 
 def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label: str, systems):
     """XmR chart per group (run chart if too few points); a message if none can be drawn."""
-    from cilib.report.style import new_axes
-    from cilib.stats import spc
-
     order = list(table["period"])
     groups = {"All": "all"} if systems else {focus_label: "focus", "Others": "comparison"}
     charts = {}
@@ -312,7 +311,9 @@ def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label:
             continue
         for kind in ("xmr", "run"):
             try:
-                charts[name] = spc.chart(d, "value", "period", kind=kind, order=order)
+                charts[name] = spc.chart(
+                    d, "value", "period", kind=kind, options=spc.ChartOptions(order=order)
+                )
                 break
             except DataError:
                 continue
@@ -328,7 +329,7 @@ def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label:
         )
         ax.set_axis_off()
         return fig
-    axes = spc.plot_groups(charts, title=title, overlay=False)
+    axes = spc_charts.plot_groups(charts, title=title, overlay=False)
     fig = axes[0].figure
     for ax in axes:  # half-term labels are long: slant them so they never overlap
         for label in ax.get_xticklabels():

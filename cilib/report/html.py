@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cilib.data.store import Store
-from cilib.stats.equity import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
+from cilib.stats.suppression import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 
 #: Column headings of the data-quality table (reports and the index).
 DATA_QUALITY_COLUMNS = {
@@ -39,7 +39,7 @@ DATA_QUALITY_COLUMNS = {
 
 
 def suppression_footnote(threshold: int) -> str:
-    """Return the footnote explaining suppressed cells (``equity.SUPPRESSION_FOOTNOTE``)."""
+    """Return the footnote explaining suppressed cells (``suppression.SUPPRESSION_FOOTNOTE``)."""
     return SUPPRESSION_FOOTNOTE.format(threshold=threshold)
 
 

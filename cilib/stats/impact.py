@@ -9,7 +9,7 @@ to the mean and missing data by group.
 Formulas:
 
 * unadjusted difference of means (or of gains ``outcome - baseline``): Welch's interval
-  (Welch–Satterthwaite df), from :func:`cilib.stats.equity.welch_interval`.
+  (Welch–Satterthwaite df), from :func:`cilib.stats.intervals.welch_interval`.
 * adjusted difference (``adjust=True``): ANCOVA, ordinary least squares of
   ``outcome ~ 1 + treated + baseline`` (numpy least squares), classical SE, t interval with
   ``n - 3`` df.
@@ -36,7 +36,8 @@ import pandas as pd
 from scipy import stats as st
 
 from cilib.core.errors import DataError
-from cilib.stats.equity import _need, _numeric, hedges_g, welch_interval
+from cilib.stats.checks import need_columns, numeric
+from cilib.stats.intervals import hedges_g, welch_interval
 
 #: Printable caveat for any report that shows months of progress.
 MONTHS_NOTE = (
@@ -325,13 +326,13 @@ def estimate_impact(
     True
     """
     cols = [outcome, treated] + ([baseline] if baseline else []) + ([group] if group else [])
-    _need(df, cols, "the data")
+    need_columns(df, cols, "the data")
     if adjust and baseline is None:
         raise DataError("adjust=True needs baseline= (the pre-test column to adjust for)")
     d = pd.DataFrame(index=df.index)
     d["_t"] = _bool_col(df[treated], treated)
-    d["_out"] = _numeric(df[outcome], outcome)
-    d["_base"] = _numeric(df[baseline], baseline) if baseline else 0.0
+    d["_out"] = numeric(df[outcome], outcome)
+    d["_base"] = numeric(df[baseline], baseline) if baseline else 0.0
     if focus is None:
         focus = True
     if group:
@@ -508,7 +509,8 @@ def effect_from_stats(
 ) -> pd.DataFrame:
     """Effect from published summary statistics: Welch difference, Hedges' g and months.
 
-    Formulas as :func:`cilib.stats.equity.welch_interval` and :func:`cilib.stats.equity.hedges_g`.
+    Formulas as :func:`cilib.stats.intervals.welch_interval` and
+    :func:`cilib.stats.intervals.hedges_g`.
 
     Examples
     --------

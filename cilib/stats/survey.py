@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats as st
 
 from cilib.core.errors import DataError
-from cilib.stats.equity import _as_list, _need, _numeric
+from cilib.stats.checks import as_list, need_columns, numeric
 
 #: Percentage-point difference between a group's share of respondents and its share of the roll
 #: above which :func:`response_rates` flags the group.
@@ -51,8 +51,8 @@ def cronbach_alpha(wide: pd.DataFrame | np.ndarray) -> float:
 
 def _scored(responses: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Responses joined to their items, with reverse-coded items flipped (min + max - x)."""
-    _need(responses, ["respondent_id", "item_id", "response"], "responses")
-    _need(items, ["item_id", "scale", "reverse_coded", "min", "max"], "items")
+    need_columns(responses, ["respondent_id", "item_id", "response"], "responses")
+    need_columns(items, ["item_id", "scale", "reverse_coded", "min", "max"], "items")
     if items["item_id"].duplicated().any():
         dup = items.loc[items["item_id"].duplicated(), "item_id"].iloc[0]
         raise DataError(f"items lists item_id {dup!r} more than once; keep one row per item")
@@ -65,8 +65,8 @@ def _scored(responses: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     it = items[["item_id", "scale", "reverse_coded", "min", "max"]].copy()
     it["reverse_coded"] = it["reverse_coded"].fillna(False).astype(bool)
     r = responses.merge(it, on="item_id", how="left", validate="many_to_one")
-    x = _numeric(r["response"], "response")
-    lo, hi = _numeric(r["min"], "min"), _numeric(r["max"], "max")
+    x = numeric(r["response"], "response")
+    lo, hi = numeric(r["min"], "min"), numeric(r["max"], "max")
     out_of_range = (x < lo) | (x > hi)
     if out_of_range.any():
         bad = r.loc[out_of_range].iloc[0]
@@ -107,8 +107,8 @@ def scale_reliability(
     0     s  4  3  0.9485
     """
     r = _scored(responses, items)
-    by = _as_list(by)
-    _need(r, by, "responses")
+    by = as_list(by)
+    need_columns(r, by, "responses")
     case_cols = [c for c in case if c in r.columns] or ["respondent_id"]
     keys = by + case_cols
     if r.duplicated(keys + ["item_id"]).any():
@@ -178,11 +178,11 @@ def response_rates(
     0  False            0.4           30.0  True
     1   True            0.1          -30.0  True
     """
-    by = _as_list(by)
-    within = _as_list(within)
+    by = as_list(by)
+    within = as_list(within)
     keys = within + [b for b in by if b not in within]
-    _need(responses, [respondent, *keys], "responses")
-    _need(roll, keys + ([count] if count else []), "roll")
+    need_columns(responses, [respondent, *keys], "responses")
+    need_columns(roll, keys + ([count] if count else []), "roll")
     people = responses.drop_duplicates([*within, respondent])
     if people.duplicated([*within, respondent]).any():
         raise DataError("a respondent appears in more than one group; check the by columns")

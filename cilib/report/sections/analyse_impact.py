@@ -42,6 +42,7 @@ from cilib.measures import metrics
 from cilib.report.style import COLOURS, MARKERS, new_axes
 from cilib.stats import equity
 from cilib.stats.impact import MONTHS_NOTE, estimate_impact
+from cilib.stats.suppression import SUPPRESSED_SYMBOL
 
 #: Plain-English names of the validity checks of :func:`cilib.stats.impact.estimate_impact`.
 CHECK_LABELS = {
@@ -586,7 +587,7 @@ def effects_table(a: Analysis, store: Store) -> pd.DataFrame:
     gci = gci + e["g_ci_high"].map("{:.2f}".format) + ")"
     e["diff_ci"] = ci.where(e["ci_low"].notna() & ~sup, "")
     e["g_text"] = gci.where(e["g"].notna() & ~sup, "")
-    e.loc[sup, ["diff_ci", "g_text"]] = equity.SUPPRESSED_SYMBOL
+    e.loc[sup, ["diff_ci", "g_text"]] = SUPPRESSED_SYMBOL
     cols = list(_EFFECT_COLS)
     return e[cols + ["suppressed"]]
 

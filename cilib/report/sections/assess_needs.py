@@ -15,9 +15,10 @@ import pandas as pd
 from cilib.data.config import academic_year_of
 from cilib.data.store import Store
 from cilib.measures.metrics import persistently_absent
+from cilib.report.charts.funnel import plot_funnel
 from cilib.report.style import COLOURS, new_axes
-from cilib.stats import equity
-from cilib.stats.trend import gap_trend
+from cilib.stats import equity, funnel, suppression
+from cilib.stats.trend import gap_trend, gap_trend_from_gaps
 
 #: Persistent absence: missing 10% or more of possible sessions (the DfE definition).
 LENS_LABELS = {
@@ -138,7 +139,7 @@ def lens_table(
     all other pupils (Welch for means, Newcombe for rates; :func:`cilib.stats.equity.gap`) with its
     interval and Hedges' g. Small groups are suppressed, and secondary suppression stops a small
     group being worked back from the total and the other groups
-    (:func:`cilib.stats.equity.suppress`).
+    (:func:`cilib.stats.suppression.suppress`).
     ``scale`` multiplies values and gaps for display (100 for percentages).
     """
     by = by or []
@@ -195,7 +196,7 @@ def lens_table(
     ]
     out = out[[c for c in keep if c in out.columns]].copy()
     out["suppressed"] = out["suppressed"].astype(bool)
-    out = equity.suppress(
+    out = suppression.suppress(
         out,
         threshold,
         count_cols="n",
@@ -235,7 +236,8 @@ def gap_over_time(
 
     With pupil-level rows (a ``pupil_id`` column) the trend is
     :func:`cilib.stats.trend.gap_trend`'s,
-    with pupil-clustered inference; otherwise the gap-level :func:`cilib.stats.equity.gap_trend`.
+    with pupil-clustered inference; otherwise the gap-level
+    :func:`cilib.stats.trend.gap_trend_from_gaps`.
     """
     by = by or []
     g = equity.gap(
@@ -266,7 +268,7 @@ def gap_over_time(
             threshold=threshold,
         )
     else:
-        trend = equity.gap_trend(g, "period", order=order)
+        trend = gap_trend_from_gaps(g, "period", order=order)
     for c in ["focus", "comparison", "gap", "gap_ci_low", "gap_ci_high", "gap_se"]:
         if c in g.columns:
             g[c] = g[c] * scale
@@ -610,12 +612,11 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
 def variation_section(store: Store, school_id: str | None = None) -> list:
     """Variation between schools: a funnel plot of attendance with this school highlighted."""
     from cilib.report.html import table
-    from cilib.stats.equity import plot_funnel
 
     ytd = attendance_year_to_date(store, None)
     if not len(ytd):
         return []
-    f = equity.funnel(ytd, "rate", "school_id", kind="mean")
+    f = funnel.funnel(ytd, "rate", "school_id", kind="mean")
     fig, ax = plot_funnel(f, title="Attendance by school, year to date, against the trust")
     ax.set_xlabel("Pupils")
     ax.set_ylabel("Attendance (mean of pupils' rates)")

@@ -42,7 +42,8 @@ from cilib.core.errors import ConfigError, DataError, PlanError
 from cilib.cycle import plan as cp
 from cilib.data.store import Store
 from cilib.measures.metrics import compute_metric, period_key
-from cilib.stats import spc
+from cilib.report.charts import spc as spc_charts
+from cilib.stats import run_rules, spc
 
 __all__ = [
     "P_CHART_MEASURES",
@@ -212,12 +213,13 @@ def _chart_group(series: pd.DataFrame, goal: cp.Goal, group: str, order: Sequenc
     kind = chart_kind(goal.metric or {})
     try:
         if kind == "p":
-            opts = dict(n="denominator", multiplier=100, order=order, improvement=goal.direction)
-            laney = spc.chart(d, "numerator", "period", kind="pp", **opts)
+            opts = spc.ChartOptions(multiplier=100, order=order, improvement=goal.direction)
+            laney = spc.chart(d, "numerator", "period", kind="pp", n="denominator", options=opts)
             if use_laney(laney):
                 return laney
-            return spc.chart(d, "numerator", "period", kind="p", **opts)
-        return spc.chart(d, "value", "period", kind="xmr", order=order, improvement=goal.direction)
+            return spc.chart(d, "numerator", "period", kind="p", n="denominator", options=opts)
+        opts = spc.ChartOptions(order=order, improvement=goal.direction)
+        return spc.chart(d, "value", "period", kind="xmr", options=opts)
     except DataError:
         return None
 
@@ -274,8 +276,9 @@ def goal_charts(store: Store, goal: cp.Goal, school_id: str | None = None) -> di
                     c.loc[c["period"].isin(both)],
                     "value",
                     "period",
-                    order=[p for p in order if p in both],
-                    improvement=goal.direction,
+                    options=spc.ChartOptions(
+                        order=[p for p in order if p in both], improvement=goal.direction
+                    ),
                 )
             except DataError:
                 out["gap"] = None
@@ -388,18 +391,18 @@ def signal_info(
     since P08.
     """
     summ = res.attrs.get("summary", {})
-    variation = summ.get("variation", spc.VAR_COMMON)
+    variation = summ.get("variation", run_rules.VAR_COMMON)
     low = label[0].lower() + label[1:] if label else label
     out: dict[str, Any] = {"variation": variation, "signal": None, "since": None, "last": None}
-    if variation == spc.VAR_IMPROVING:
+    if variation == run_rules.VAR_IMPROVING:
         out["signal"] = "improving"
-    elif variation == spc.VAR_CONCERNING:
+    elif variation == run_rules.VAR_CONCERNING:
         out["signal"] = "concerning"
     cur = res["phase"].to_numpy() == res["phase"].max()
     sig = res["signal"].to_numpy(dtype=bool) & cur & _usable(res)
     v = res["value"].to_numpy(dtype=float)
     fmt = f"{{:.{digits}f}}"
-    if variation == spc.VAR_COMMON or not sig.any():
+    if variation == run_rules.VAR_COMMON or not sig.any():
         lo, hi = res["lower"].iloc[-1], res["upper"].iloc[-1]
         n = int(_usable(res).sum())
         limits = (
@@ -407,7 +410,7 @@ def signal_info(
             if pd.notna(lo) and pd.notna(hi)
             else ""
         )
-        if variation == spc.VAR_NEITHER:
+        if variation == run_rules.VAR_NEITHER:
             out["sentence"] = (
                 f"Special cause neither improving nor concerning: {low} crosses its average "
                 f"{summ.get('crossings')} times in {n} points, fewer than the "
@@ -425,7 +428,7 @@ def signal_info(
     parts, starts = [], []
     is_last = i == int(np.flatnonzero(_usable(res))[-1])
     for rule in rules:
-        if rule == spc.RULE_SHIFT:
+        if rule == run_rules.RULE_SHIFT:
             a, b, k = _run_start(res, i)
             where = "above" if v[i] > res["centre"].iloc[i] else "below"
             unit = _span_unit(res, a, b, calendar)
@@ -441,7 +444,7 @@ def signal_info(
                     f"row, from {periods[a]} to {periods[b]}"
                 )
             starts.append(a)
-        elif rule == spc.RULE_TREND:
+        elif rule == run_rules.RULE_TREND:
             a, d, k = _trend_start(res, i)
             verb = (
                 ("has risen" if d > 0 else "has fallen")
@@ -450,7 +453,7 @@ def signal_info(
             )
             parts.append(f"{low} {verb} {k - 1} times in a row, from {periods[a]} to {periods[i]}")
             starts.append(a)
-        elif rule == spc.RULE_OUTSIDE:
+        elif rule == run_rules.RULE_OUTSIDE:
             up = v[i] > res["centre"].iloc[i]
             lim = res["upper" if up else "lower"].iloc[i]
             parts.append(
@@ -462,14 +465,16 @@ def signal_info(
             while j > 0 and _outside_same_side(res, j - 1, up):
                 j -= 1
             starts.append(j)
-        elif rule == spc.RULE_TWO_OF_THREE:
+        elif rule == run_rules.RULE_TWO_OF_THREE:
             up = v[i] > res["centre"].iloc[i]
             parts.append(
                 f"two of three points up to {periods[i]} were more than two sigma "
                 f"{'above' if up else 'below'} the average"
             )
             rl = res["rules"].astype("str").tolist()
-            window = [j for j in range(max(0, i - 2), i + 1) if spc.RULE_TWO_OF_THREE in rl[j]]
+            window = [
+                j for j in range(max(0, i - 2), i + 1) if run_rules.RULE_TWO_OF_THREE in rl[j]
+            ]
             starts.append(window[0] if window else i)
     since = periods[min(starts)] if starts else periods[i]
     out.update(since=since, last=periods[i])
@@ -858,14 +863,14 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     used = next((charts[g] for g in ("own", "all", "focus") if charts[g] is not None), None)
     kind = chart_name(used)
     if len(groups) == 2:
-        axes = spc.plot_groups(
+        axes = spc_charts.plot_groups(
             groups,
             title=f"{goal_label(store, goal, 'all').split(',')[0]}: is either group "
             f"moving beyond normal variation? ({kind})",
         )
         items.append(axes[0].figure)
     elif charts["all"] is not None:
-        ax = spc.plot(
+        ax = spc_charts.plot(
             charts["all"],
             title=f"{goal_label(store, goal, 'all')}: any change beyond normal variation? ({kind})",
         )
@@ -896,7 +901,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     if charts["gap"] is not None:
         better = "up" if goal.direction == "up" else "down"
         short = goal_label(store, goal, "all").split(",")[0]
-        ax = spc.plot(
+        ax = spc_charts.plot(
             charts["gap"],
             title=f"{short} gap: narrowing beyond noise? ({better} = narrower)",
             ylabel="gap",

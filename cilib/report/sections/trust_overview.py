@@ -2,7 +2,7 @@
 
 The functions here make the tables, charts and headlines of the ``10_trust_overview`` notebook
 (whole trust only). The view is horizontal: each goal's measure as a funnel plot of schools
-(:func:`cilib.stats.equity.funnel`, limits that depend on each school's n), a heat map of gaps by
+(:func:`cilib.stats.funnel.funnel`, limits that depend on each school's n), a heat map of gaps by
 school and pupil group (suppressed cells shown as ``x`` and never coloured), the spread between
 schools over time ("upward convergence": is the floor rising and the spread narrowing, judged
 with a trend test), and the bright spots and schools needing support.
@@ -19,10 +19,12 @@ from scipy import stats as st
 from cilib.core.errors import DataError
 from cilib.data.store import Store
 from cilib.measures import metrics
+from cilib.report.charts.funnel import plot_funnel
 from cilib.report.sections import assess_needs as needs
 from cilib.report.sections.analyse_impact import _metric_label, pupil_values
 from cilib.report.style import COLOURS, MARKERS, new_axes
-from cilib.stats import equity
+from cilib.stats import funnel
+from cilib.stats.suppression import SUPPRESSED_SYMBOL
 
 #: Short lens names for heat-map columns.
 SHORT_LENS = {
@@ -83,7 +85,7 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
     The population is the goal's group: the focus group for ``focus`` and ``gap`` goals (a gap
     goal's funnel shows the focus group's value; its gap is in the heat map and the gap trends),
     other pupils for ``comparison``, everyone for ``all``. Means use
-    :func:`cilib.stats.equity.funnel`
+    :func:`cilib.stats.funnel.funnel`
     with ``kind="mean"`` (limits ``mu ± z·sigma/sqrt(n)``, sigma the SD of all pupils' values);
     0/100 measures (persistent absence, % at or above) use ``kind="rate"`` on 0/1 values and are
     shown on a 0-100 scale. Units are schools; ``n`` is pupils (or respondents).
@@ -107,7 +109,7 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
     rate = goal.metric["measure"] in RATE_MEASURES
     if rate:
         v = v.assign(value=v["value"] / 100)
-    f = equity.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
+    f = funnel.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
     if rate:
         for c in ("value", "target", "lower95", "upper95", "lower998", "upper998"):
             f[c] = f[c] * 100
@@ -140,7 +142,7 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
             )
             continue
         name, _ = _metric_label(goal.metric)
-        fig, ax = equity.plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
+        fig, ax = plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
         ax.set_ylabel(name)
         ax.set_xlabel("pupils (n)" if who != "all respondents" else "respondents (n)")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
@@ -232,7 +234,7 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
     short = t["lens"].map(SHORT_LENS).fillna(t["lens"])
     t["column"] = np.where(t["group"] == "Yes", short, short + ": " + t["group"])
     t["display"] = np.where(
-        t["suppressed"], equity.SUPPRESSED_SYMBOL, t["gap"].map(lambda g: f"{g:+.1f}")
+        t["suppressed"], SUPPRESSED_SYMBOL, t["gap"].map(lambda g: f"{g:+.1f}")
     )
     cols = ["school_id", "lens", "group", "column", "n", "gap", "gap_ci_low", "gap_ci_high"]
     return t[cols + ["suppressed", "display"]].reset_index(drop=True)
@@ -260,7 +262,7 @@ def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
     for i in range(len(rows)):
         for j in range(len(cols)):
             if sup.iloc[i, j] is True or (not pd.isna(sup.iloc[i, j]) and bool(sup.iloc[i, j])):
-                txt = equity.SUPPRESSED_SYMBOL
+                txt = SUPPRESSED_SYMBOL
             elif np.isnan(vals[i, j]):
                 txt = ""
             else:
@@ -465,7 +467,7 @@ def gap_trends(store: Store, goal) -> pd.DataFrame:
     """Per school, the trend of the focus group's gap in a goal's measure over the periods.
 
     Gaps per school and period from :func:`cilib.stats.equity.gap` (Welch), trend from
-    :func:`cilib.stats.equity.gap_trend` (weighted least squares on the period index).
+    :func:`cilib.stats.trend.gap_trend_from_gaps` (weighted least squares on the period index).
     """
     vals, _ = goal_values(store, goal)
     vals = vals.loc[vals["focus"].notna()].assign(focus=lambda d: d["focus"].astype(bool))
@@ -488,7 +490,8 @@ def spots(store: Store) -> pd.DataFrame:
     """Bright spots and schools needing support, goal by goal, with the reason.
 
     A **bright spot** lies beyond the 99.8% funnel limit on the good side of a goal's measure,
-    or has a focus-group gap narrowing significantly (:func:`cilib.stats.equity.gap_trend`); a
+    or has a focus-group gap narrowing significantly
+    (:func:`cilib.stats.trend.gap_trend_from_gaps`); a
     school
     **needing support** lies beyond the limit on the other side, or has a gap widening
     significantly.

@@ -1,0 +1,1 @@
+"""Charts: drawing of computed results (control charts, funnel plots) in the project style."""
