@@ -39,13 +39,13 @@ Formulas (per period and group)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cilib.core.calendar import period_key
 from cilib.core.errors import DataError, PlanError
 
 #: Measures each table supports (``systems`` accepts any measure name present in the data).
@@ -64,25 +64,6 @@ DEFAULT_FOCUS: dict[str, Any] = {"column": "disadvantaged", "value": True}
 GROUPS = ("focus", "comparison", "all")
 #: Result columns (``metric_by_school`` adds ``school_id`` first).
 RESULT_COLUMNS = ["period", "group", "n", "numerator", "denominator", "value", "sd"]
-
-_PERIOD_RE = re.compile(r"^(\d{4})/(\d{2}) HT([1-6])$")
-
-
-def period_key(label: str) -> tuple:
-    """Return a sort key that orders half-term labels such as ``"2024/25 HT3"`` in time.
-
-    Labels that are not half-terms sort by academic year (first 7 characters), then text.
-
-    Examples
-    --------
-    >>> sorted(["2024/25 HT2", "2023/24 HT6", "2024/25 HT1"], key=period_key)
-    ['2023/24 HT6', '2024/25 HT1', '2024/25 HT2']
-    """
-    m = _PERIOD_RE.match(str(label))
-    if m:
-        return (int(m.group(1)), int(m.group(3)), "")
-    text = str(label)
-    return (int(text[:4]) if text[:4].isdigit() else 0, 0, text)
 
 
 def validate_metric(metric: Any) -> dict[str, Any]:
