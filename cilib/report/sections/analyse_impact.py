@@ -279,7 +279,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     start = iv.get("start_period") or st.start_period
     a = Analysis(strategy=st, status="ok", group=group, start_period=start)
     a.treated_schools = schools
-    if school_id is not None and school_id not in schools:
+    if not plan.strategy_applies_to(st, school_id):
         a.status = "not taking part"
         a.message = (
             f"{store.school_name(school_id)} did not take part in {st.id} ({st.title}); "

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cilib import cycle as cp
-from cilib.core.calendar import half_term_end, period_key
+from cilib.core.calendar import academic_year_of, half_term_end, period_key
 from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
 from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school
@@ -795,7 +795,7 @@ def plot_process(
 
 def _covered_roll(pupils: pd.DataFrame, recorded: pd.DataFrame, period: str) -> pd.DataFrame:
     """Pupils on roll in the period's academic year, in the year groups the collection covers."""
-    ay = str(period)[:7]
+    ay = academic_year_of(period)
     roll = pupils.loc[pupils["academic_year"] == ay, ["pupil_id", "school_id", "year_group"]]
     roll = roll.drop_duplicates("pupil_id")
     if "year_group" in roll.columns and recorded is not None:
