@@ -186,7 +186,7 @@ def test_decisions_for_each_sample_strategy(store):
 
 
 def test_evidence_matches_plan_progress_and_periods(store):
-    """on_trajectory and periods_since_start come from cilib.cycle.plan for each strategy."""
+    """on_trajectory and periods_since_start come from cilib.cycle for each strategy."""
     plan = store.plan()
     tables = store.tables_dict()
     for sid, gid, start in (("S1", "G1", "2024/25 HT1"), ("S5", "G5", "2024/25 HT4")):
