@@ -24,10 +24,9 @@ The report sections are also reachable as ``cilib.assess_needs``, ``cilib.planni
 ``cilib.benchmarks`` and ``cilib.explore``, which is how the notebooks use them.
 """
 
-from cilib import report
+from cilib import cycle, report
 from cilib.core.errors import CilibError, ConfigError, DataError, PlanError
-from cilib.cycle import plan
-from cilib.cycle.plan import load_plan
+from cilib.cycle import load_plan
 from cilib.data import config, load, store
 from cilib.data.config import load_config
 from cilib.data.prepare import open_store, prepare
@@ -62,6 +61,7 @@ __all__ = [
     "benchmarks",
     "compute_metric",
     "config",
+    "cycle",
     "equity",
     "estimate_impact",
     "explore",
@@ -78,7 +78,6 @@ __all__ = [
     "monitor_adjust",
     "months_progress",
     "open_store",
-    "plan",
     "planning",
     "prepare",
     "report",

@@ -1,7 +1,7 @@
 import pytest
 
 from cilib.core.errors import ConfigError
-from cilib.data.config import half_term_labels, load_config
+from cilib.data.config import load_config
 from tests.conftest import SAMPLE_CONFIG, TINY_CONFIG, write_config
 
 
@@ -31,16 +31,6 @@ def test_explicit_period_list(tmp_path):
         ),
     )
     assert load_config(p).periods == ["Autumn 2024", "Spring 2025", "Summer 2025"]
-
-
-def test_half_term_labels():
-    """Labels run HT1..HTn within each year in order."""
-    assert half_term_labels(["2023/24", "2024/25"], 2) == [
-        "2023/24 HT1",
-        "2023/24 HT2",
-        "2024/25 HT1",
-        "2024/25 HT2",
-    ]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cilib.core.errors import DataError, PlanError
-from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school, period_key
+from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school
 
 Y = "2024/25"
 
@@ -358,15 +358,14 @@ def test_missing_table_and_school(tables):
         compute_metric(tables, ATT, school_id="S9")
 
 
-def test_describe_and_period_key():
-    """Plain-English metric names and half-term ordering."""
+def test_describe_metric():
+    """Plain-English metric names."""
     assert (
         describe_metric(
             {"table": "survey_responses", "measure": "scale_mean", "scale": "belonging"}
         )
         == "scale mean (scale=belonging)"
     )
-    assert period_key("2024/25 HT6") < period_key("2025/26 HT1")
 
 
 def test_persistent_absence_at_exactly_ninety_percent_is_one_definition():

@@ -1,4 +1,4 @@
-"""Tests for cilib.cycle.plan: loading with line-numbered errors, checks, trajectories,
+"""Tests for cilib.cycle: loading with line-numbered errors, checks, trajectories,
 decisions."""
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ import pandas as pd
 import pytest
 
 from cilib.core.errors import PlanError
-from cilib.cycle.plan import (
+from cilib.cycle import (
     COMPONENTS,
     IMPROVEMENT_MODEL,
     Goal,
+    Plan,
     Strategy,
     action_status,
     baseline,
     decide,
-    half_term_end,
-    half_term_of,
     load_plan,
     loads_plan,
     pdsa_log,
@@ -269,38 +268,6 @@ def test_pdsa_log(sample):
     assert log.loc["C3", "decision"] == "abandon"
     assert log.loc["C2", "measure"] == "G2"
     assert log.loc["C1", "measure"].startswith("fidelity reading intervention")
-
-
-# ------------------------------------------------------------------------------ dates
-
-
-@pytest.mark.parametrize(
-    ("date", "label"),
-    [
-        (dt.date(2024, 9, 1), "2024/25 HT1"),
-        (dt.date(2024, 10, 31), "2024/25 HT1"),
-        (dt.date(2024, 11, 1), "2024/25 HT2"),
-        (dt.date(2025, 1, 1), "2024/25 HT3"),
-        (dt.date(2025, 2, 19), "2024/25 HT3"),
-        (dt.date(2025, 2, 20), "2024/25 HT4"),
-        (dt.date(2025, 4, 15), "2024/25 HT5"),
-        (dt.date(2025, 6, 1), "2024/25 HT6"),
-        (dt.date(2025, 8, 31), "2024/25 HT6"),
-        (dt.date(2025, 9, 1), "2025/26 HT1"),
-    ],
-)
-def test_half_term_of(date, label):
-    """Dates map to half-terms by the documented start dates."""
-    assert half_term_of(date) == label
-
-
-def test_half_term_of_custom_starts_and_calendar():
-    """Start dates are configurable; a date outside the calendar is an error."""
-    starts = {1: (9, 1), 2: (10, 28), 3: (1, 6), 4: (2, 24), 5: (4, 22), 6: (6, 2)}
-    assert half_term_of(dt.date(2024, 10, 30), starts=starts) == "2024/25 HT2"
-    assert half_term_end("2024/25 HT1", starts=starts) == dt.date(2024, 10, 27)
-    with pytest.raises(PlanError, match="outside the calendar"):
-        half_term_of(dt.date(2030, 1, 1), ["2024/25 HT1"])
 
 
 # ------------------------------------------------------------------------------ trajectories
@@ -583,8 +550,6 @@ def test_chart_signal_does_not_override_a_comparison_estimate():
 
 def test_one_applies_rule_for_strategies():
     """A strategy applies to a school only if in its intervention and its goal covers the school."""
-    from cilib.cycle.plan import Goal, Plan, Strategy
-
     primary_goal = Goal(
         id="G1",
         title="reading",

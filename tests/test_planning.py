@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-import cilib.cycle.plan as cp
 import cilib.report.sections.planning as pl
+from cilib import cycle as cp
+from cilib.core.calendar import half_term_end
 from cilib.core.errors import DataError
 from tests.conftest import run_notebook
 
@@ -220,7 +221,7 @@ def test_overdue_list_on_a_fixed_date(store, raw_plan):
 def test_overdue_headline_at_report_date(store, raw_plan):
     """At the end of 2025/26 HT6 (31 Aug 2026) one action is overdue, owned as the YAML says."""
     over, _ = _independent_status(raw_plan, dt.date(2026, 8, 31))
-    assert cp.half_term_end(PERIOD) == dt.date(2026, 8, 31)
+    assert half_term_end(PERIOD) == dt.date(2026, 8, 31)
     owner = {a["id"]: a.get("owner") for a in raw_plan["actions"]}
     head = pl.headlines_implement(store)[0]
     assert head.startswith(f"{len(over)} action is overdue at 31 Aug 2026")

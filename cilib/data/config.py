@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from cilib.core import safe_yaml
+from cilib.core.calendar import half_term_labels
 from cilib.core.errors import ConfigError
 from cilib.core.paths import check_unique, within
 from cilib.core.schema import TABLES
@@ -215,28 +216,6 @@ def check_sample_key(config: TrustConfig, schools: pd.DataFrame) -> None:
     )
 
 
-def half_term_labels(years: list[str], per_year: int = 6, prefix: str = "HT") -> list[str]:
-    """Return ordered period labels such as ``2024/25 HT1`` for each academic year.
-
-    Examples
-    --------
-    >>> half_term_labels(["2024/25"], 2)
-    ['2024/25 HT1', '2024/25 HT2']
-    """
-    return [f"{y} {prefix}{i}" for y in years for i in range(1, per_year + 1)]
-
-
-def academic_year_of(period: str) -> str:
-    """Return the academic year part of a period label (text before the first space).
-
-    Examples
-    --------
-    >>> academic_year_of("2024/25 HT3")
-    '2024/25'
-    """
-    return str(period).split(" ", 1)[0]
-
-
 def _check_keys(section: dict, allowed: set[str], where: str, path: Path) -> None:
     unknown = sorted(set(section) - allowed)
     if unknown:
@@ -316,7 +295,7 @@ def _suppression(raw: dict, path: Path) -> tuple[int, str | None]:
 
 
 def check_decision_rule(value: Any, source: str) -> dict:
-    """Check a ``decision_rule`` section against :data:`cilib.cycle.plan.DEFAULT_RULE`.
+    """Check a ``decision_rule`` section against :data:`cilib.cycle.DEFAULT_RULE`.
 
     Every key must be one of ``DEFAULT_RULE``'s; ``stop_if_harmful`` and
     ``effect_overrides_signal`` are true or false; ``small_effect`` is a number above 0;
@@ -328,7 +307,7 @@ def check_decision_rule(value: Any, source: str) -> dict:
     dict
         The section as given (the default applies to the keys left out).
     """
-    from cilib.cycle.plan import DEFAULT_RULE
+    from cilib.cycle import DEFAULT_RULE
 
     if value is None:
         return {}

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from cilib.core.calendar import academic_year_of
 from cilib.core.errors import ConfigError, DataError
 from cilib.core.paths import check_unique, inside, period_slug, within
 from cilib.core.schema import PERIOD_TABLES
-from cilib.data.config import TrustConfig, academic_year_of, check_against_pupils, check_sample_key
+from cilib.data.config import TrustConfig, check_against_pupils, check_sample_key
 from cilib.data.load import load_tables
 from cilib.data.readers import SOURCE_ROW
 from cilib.data.store import Store, file_sha256, write_store
@@ -263,7 +264,7 @@ def prepare(
         for p in sorted(source.rglob("*.csv")) if source.is_dir() else [source]:
             meta["inputs"][f"benchmarks/{p.name}"] = {"path": str(p), "sha256": file_sha256(p)}
     if config.plan is not None:
-        from cilib.cycle.plan import load_plan
+        from cilib.cycle import load_plan
 
         if not config.plan.exists():
             raise DataError(f"The plan file {config.plan} named in data.plan does not exist.")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cilib.core.calendar import academic_year_label
 from cilib.core.errors import DataError
 from cilib.data.mapping import MappingResult, load_mapped, read_mapping_file
 from cilib.data.readers import SOURCE_ROW, read_file
@@ -134,7 +135,7 @@ def _file_year_stage(path: Path) -> tuple[str, str]:
         if not m:
             raise DataError(f"{path.name}: cannot tell the year; the name must start with it.")
         start = int(m.group(1))  # KS2 files are named by the first calendar year: 2017 = 2017/18
-    return f"{start}/{(start + 1) % 100:02d}", stage
+    return academic_year_label(start), stage
 
 
 def _parse_measure(column: str) -> tuple[str, str] | None:

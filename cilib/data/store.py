@@ -199,8 +199,8 @@ class Store:
         return pd.read_csv(self.folder / "quarantine_summary.csv")
 
     def plan(self):
-        """Return the trust's improvement plan (:class:`cilib.cycle.plan.Plan`), or None."""
-        from cilib.cycle.plan import load_plan
+        """Return the trust's improvement plan (:class:`cilib.cycle.model.Plan`), or None."""
+        from cilib.cycle import load_plan
 
         path = self.folder / "plan.yml"
         return load_plan(path, calendar=self.meta["periods"]) if path.exists() else None

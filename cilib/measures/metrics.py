@@ -39,13 +39,13 @@ Formulas (per period and group)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cilib.core.calendar import academic_year_of, period_key
 from cilib.core.errors import DataError, PlanError
 
 #: Measures each table supports (``systems`` accepts any measure name present in the data).
@@ -64,25 +64,6 @@ DEFAULT_FOCUS: dict[str, Any] = {"column": "disadvantaged", "value": True}
 GROUPS = ("focus", "comparison", "all")
 #: Result columns (``metric_by_school`` adds ``school_id`` first).
 RESULT_COLUMNS = ["period", "group", "n", "numerator", "denominator", "value", "sd"]
-
-_PERIOD_RE = re.compile(r"^(\d{4})/(\d{2}) HT([1-6])$")
-
-
-def period_key(label: str) -> tuple:
-    """Return a sort key that orders half-term labels such as ``"2024/25 HT3"`` in time.
-
-    Labels that are not half-terms sort by academic year (first 7 characters), then text.
-
-    Examples
-    --------
-    >>> sorted(["2024/25 HT2", "2023/24 HT6", "2024/25 HT1"], key=period_key)
-    ['2023/24 HT6', '2024/25 HT1', '2024/25 HT2']
-    """
-    m = _PERIOD_RE.match(str(label))
-    if m:
-        return (int(m.group(1)), int(m.group(3)), "")
-    text = str(label)
-    return (int(text[:4]) if text[:4].isdigit() else 0, 0, text)
 
 
 def validate_metric(metric: Any) -> dict[str, Any]:
@@ -206,10 +187,12 @@ def _need(df: pd.DataFrame, name: str, cols: Sequence[str]) -> None:
 
 
 def _with_year(df: pd.DataFrame) -> pd.DataFrame:
-    """Return ``df`` with an ``academic_year`` column (first 7 characters of ``period``)."""
+    """Return ``df`` with an ``academic_year`` column (:func:`academic_year_of` its ``period``)."""
     if "academic_year" in df.columns:
         return df
-    return df.assign(academic_year=df["period"].astype("str").str.slice(0, 7))
+    periods = df["period"].astype("str")
+    years = {p: academic_year_of(p) for p in periods.unique()}
+    return df.assign(academic_year=periods.map(years))
 
 
 def _mask(series: pd.Series, value: Any) -> pd.Series:
@@ -438,7 +421,7 @@ def _behaviour(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
     rows = []
     skeys = ["school_id"] if by_school else []
     for p in all_periods:
-        ay = str(p)[:7]
+        ay = academic_year_of(p)
         r = _expand(roll.loc[roll["academic_year"] == ay])
         den = r.groupby(skeys + ["group"], as_index=False).agg(n=("pupil_id", "nunique"))
         b = _expand(beh.loc[beh["period"] == p])
@@ -575,7 +558,7 @@ def compute_metric(
     focus : dict, optional
         Focus group as ``{"column": <pupils column>, "value": <value or list>}``; default
         ``{"column": "disadvantaged", "value": True}``. Pupils are linked on
-        ``(pupil_id, academic_year)``; academic_year is the first 7 characters of the period
+        ``(pupil_id, academic_year)``; academic_year is the period's (text before the first space)
         when the table has no academic_year column.
     periods : list of str, optional
         Only these periods, in this order; default every period in the data, in time order.

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from cilib.core.calendar import half_term_labels
+
 __all__ = [
     "ACADEMIC_YEARS",
     "DEFAULT_SEED",
@@ -57,7 +59,7 @@ TRUST_NAME = "Northfield Learning Trust (synthetic sample)"
 ACADEMIC_YEARS = ("2023/24", "2024/25", "2025/26")
 HALF_TERMS = 6
 #: All period labels in calendar order, ``"2023/24 HT1"`` … ``"2025/26 HT6"``.
-PERIODS = tuple(f"{y} HT{h}" for y in ACADEMIC_YEARS for h in range(1, HALF_TERMS + 1))
+PERIODS = tuple(half_term_labels(ACADEMIC_YEARS, HALF_TERMS))
 
 #: Possible sessions (two a day) per half-term, by academic year.
 POSSIBLE_SESSIONS = {

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cilib.core.calendar import period_key
 from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
 from cilib.measures import metrics
@@ -279,7 +280,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     start = iv.get("start_period") or st.start_period
     a = Analysis(strategy=st, status="ok", group=group, start_period=start)
     a.treated_schools = schools
-    if school_id is not None and school_id not in schools:
+    if not plan.strategy_applies_to(st, school_id):
         a.status = "not taking part"
         a.message = (
             f"{store.school_name(school_id)} did not take part in {st.id} ({st.title}); "
@@ -316,8 +317,8 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     vals = vals.loc[vals["period"].isin(store.periods)]
     have = [p for p in store.periods if p in set(vals["period"])]
     a.periods = have
-    before = [p for p in have if metrics.period_key(p) < metrics.period_key(start)]
-    after = [p for p in have if metrics.period_key(p) >= metrics.period_key(start)]
+    before = [p for p in have if period_key(p) < period_key(start)]
+    after = [p for p in have if period_key(p) >= period_key(start)]
     if not before or not after:
         a.status = "no data"
         a.message = (
@@ -689,7 +690,7 @@ def plot_trend(a: Analysis, store: Store):
         ax.plot(x, d["mean"], marker=marker, color=colour, label=label)
         ax.fill_between(x, d["ci_low"], d["ci_high"], color=colour, alpha=0.15, linewidth=0)
     first_after = [
-        p for p in a.periods if metrics.period_key(p) >= metrics.period_key(a.start_period)
+        p for p in a.periods if period_key(p) >= period_key(a.start_period)
     ]
     if first_after:
         xs = x_of[first_after[0]] - 0.5

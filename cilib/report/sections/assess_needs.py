@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cilib.data.config import academic_year_of
+from cilib.core.calendar import academic_year_of
 from cilib.data.store import Store
 from cilib.measures.metrics import persistently_absent
 from cilib.report.charts.funnel import plot_funnel

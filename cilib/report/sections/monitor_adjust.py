@@ -8,11 +8,11 @@ the whole trust (``school_id=None``):
 chart
   (:func:`cilib.stats.spc.chart`) for the focus group and the comparison group, the gap between them
   (:func:`cilib.stats.spc.gap_chart`) and progress against the trajectory
-  (:func:`cilib.cycle.plan.progress`);
+  (:func:`cilib.cycle.progress`);
 * the special-cause signals written as plain-English sentences (:func:`signal_sentence`);
-* the PDSA log, prediction against result (:func:`cilib.cycle.plan.pdsa_log`);
+* the PDSA log, prediction against result (:func:`cilib.cycle.pdsa_log`);
 * a suggested decision per strategy (:func:`strategy_decisions`) from
-  :func:`cilib.cycle.plan.decide`, with the rule in force (:func:`decision_rule`: ``DEFAULT_RULE``
+  :func:`cilib.cycle.decide`, with the rule in force (:func:`decision_rule`: ``DEFAULT_RULE``
   with the trust config's ``decision_rule`` merged over it).
 
 Chart kinds (:func:`chart_kind`): a p chart (``count / n``, limits
@@ -38,10 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cilib import cycle as cp
+from cilib.core.calendar import period_key
 from cilib.core.errors import ConfigError, DataError, PlanError
-from cilib.cycle import plan as cp
 from cilib.data.store import Store
-from cilib.measures.metrics import compute_metric, period_key
+from cilib.measures.metrics import compute_metric
 from cilib.report.charts import spc as spc_charts
 from cilib.stats import run_rules, spc
 
@@ -498,7 +499,7 @@ def signal_sentence(
 def decision_rule(store: Store) -> dict[str, Any]:
     """Return the decision rule in force: the default with the config's ``decision_rule`` over it.
 
-    :data:`cilib.cycle.plan.DEFAULT_RULE`, with the trust config's ``decision_rule`` (available as
+    :data:`cilib.cycle.DEFAULT_RULE`, with the trust config's ``decision_rule`` (available as
     ``store.meta["decision_rule"]``) merged over it.
 
     Raises
@@ -599,10 +600,10 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
 
 
 def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = None) -> dict:
-    """All the evidence :func:`cilib.cycle.plan.decide` needs for one strategy, wired from the data.
+    """All the evidence :func:`cilib.cycle.decide` needs for one strategy, wired from the data.
 
-    ``on_trajectory`` and ``periods_since_start`` from :func:`cilib.cycle.plan.strategy_evidence`
-    (:func:`cilib.cycle.plan.progress` on the outcome goal); ``signal`` from the control chart of
+    ``on_trajectory`` and ``periods_since_start`` from :func:`cilib.cycle.strategy_evidence`
+    (:func:`cilib.cycle.progress` on the outcome goal); ``signal`` from the control chart of
     the
     outcome goal's own group (:func:`goal_charts`): ``"improving"`` / ``"concerning"`` when the
     chart's variation says so and the deciding signal point falls at or after the strategy's
@@ -670,9 +671,9 @@ def strategy_decisions(
 ) -> pd.DataFrame:
     """Suggest continue, adjust or stop for each strategy of the plan, with the reason.
 
-    The decision is :func:`cilib.cycle.plan.decide` on the evidence of :func:`strategy_evidence`
+    The decision is :func:`cilib.cycle.decide` on the evidence of :func:`strategy_evidence`
     under the rule in force (:func:`decision_rule`, or ``rule`` merged over
-    :data:`cilib.cycle.plan.DEFAULT_RULE` when given). For a school, strategies whose intervention
+    :data:`cilib.cycle.DEFAULT_RULE` when given). For a school, strategies whose intervention
     or
     outcome goal does not include it are left out.
 

@@ -1,9 +1,9 @@
 """Create Strategic Plan and Implement Plan: is the plan measurable, and are we doing it.
 
-The functions here turn the prepared store and its improvement plan (:class:`cilib.cycle.plan.Plan`)
+The functions here turn the prepared store and its improvement plan (:class:`cilib.cycle.Plan`)
 into the tables, charts and headlines of the ``02_strategic_plan`` and ``03_implement_plan``
 notebooks, for one school or the whole trust (``school_id=None``). Baselines, trajectories,
-plan checks and action status come from :mod:`cilib.cycle.plan`; every measure is computed by
+plan checks and action status come from :mod:`cilib.cycle`; every measure is computed by
 :mod:`cilib.measures.metrics` from the store's data, never typed in.
 
 Pure building blocks work on a dict of canonical tables (``goal_progress``, ``goal_summary``,
@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cilib import cycle as cp
+from cilib.core.calendar import academic_year_of, half_term_end, period_key
 from cilib.core.errors import DataError, PlanError
-from cilib.cycle import plan as cp
 from cilib.data.store import Store
-from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school, period_key
+from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school
 from cilib.report.html import esc, raw_html
 from cilib.report.style import COLOURS, new_axes
 
@@ -48,7 +49,7 @@ STATUS_COLOURS = {
     "not_started": "#BBBBBB",
     "blocked": COLOURS["concerning"],
 }
-#: Plain-English name of each plan check (from :func:`cilib.cycle.plan.plan_checks`).
+#: Plain-English name of each plan check (from :func:`cilib.cycle.plan_checks`).
 CHECK_LABELS = {
     "at most five priorities": "At most five priorities",
     "goal has a metric": "Every goal has a metric",
@@ -142,10 +143,10 @@ def goal_progress(
 ) -> pd.DataFrame:
     """Return a goal's trajectory with observed values so far, n, and suppression.
 
-    :func:`cilib.cycle.plan.progress` gives the baseline (:func:`cilib.cycle.plan.baseline`: the
+    :func:`cilib.cycle.progress` gives the baseline (:func:`cilib.cycle.baseline`: the
     goal's
     metric in its baseline period, computed from ``tables``; the first row's ``expected``), the
-    expected values (:func:`cilib.cycle.plan.trajectory`), the observed values and ``on_trajectory``
+    expected values (:func:`cilib.cycle.trajectory`), the observed values and ``on_trajectory``
     (observed ≥ expected for a goal whose direction is up, ≤ for down). Observed values after
     ``upto`` are dropped. An observed value resting on fewer than ``threshold`` pupils (for a
     gap, in either group) is suppressed: set to NaN with ``suppressed`` true. Systems measures
@@ -369,7 +370,7 @@ def plot_goal(
 
 
 def checklist(plan: cp.Plan) -> pd.DataFrame:
-    """Summarise :func:`cilib.cycle.plan.plan_checks` as one row per check, failures named.
+    """Summarise :func:`cilib.cycle.plan_checks` as one row per check, failures named.
 
     Returns
     -------
@@ -514,7 +515,7 @@ def _status(plan: cp.Plan, as_of: dt.date, school_id: str | None) -> pd.DataFram
 
 
 def overdue_by_owner(status: pd.DataFrame) -> pd.DataFrame:
-    """Count overdue and due-soon actions per owner from :func:`cilib.cycle.plan.action_status`.
+    """Count overdue and due-soon actions per owner from :func:`cilib.cycle.action_status`.
 
     Examples
     --------
@@ -794,7 +795,7 @@ def plot_process(
 
 def _covered_roll(pupils: pd.DataFrame, recorded: pd.DataFrame, period: str) -> pd.DataFrame:
     """Pupils on roll in the period's academic year, in the year groups the collection covers."""
-    ay = str(period)[:7]
+    ay = academic_year_of(period)
     roll = pupils.loc[pupils["academic_year"] == ay, ["pupil_id", "school_id", "year_group"]]
     roll = roll.drop_duplicates("pupil_id")
     if "year_group" in roll.columns and recorded is not None:
@@ -1069,7 +1070,7 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
     """Headline sentences for implementation: overdue actions, fidelity, data completeness."""
     plan = _plan(store)
     out = []
-    report_date = cp.half_term_end(store.period)
+    report_date = half_term_end(store.period)
     prev = previous_period(store)
     if plan is not None:
         st = _status(plan, report_date, school_id)
@@ -1083,7 +1084,7 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
             own = over["owner"].value_counts()
             text += " (" + ", ".join(f"{c} owned by {o}" for o, c in own.items()) + ")"
         if prev is not None:
-            n0 = int(_status(plan, cp.half_term_end(prev), school_id)["overdue"].sum())
+            n0 = int(_status(plan, half_term_end(prev), school_id)["overdue"].sum())
             text += f"; {n0} at the end of {prev}, the last half-term"
         out.append(text + ".")
         soon = int(st["due_soon"].sum())
@@ -1349,7 +1350,7 @@ def timeline_section(store: Store, school_id: str | None = None) -> list:
     plan = _plan(store)
     if plan is None:
         return _no_plan()
-    report_date = cp.half_term_end(store.period)
+    report_date = half_term_end(store.period)
     st = _status(plan, report_date, school_id)
     if st.empty:
         return [note("The plan has no action steps for this school.", warn=True)]
@@ -1372,7 +1373,7 @@ def overdue_section(store: Store, school_id: str | None = None) -> list:
     plan = _plan(store)
     if plan is None:
         return _no_plan()
-    report_date = cp.half_term_end(store.period)
+    report_date = half_term_end(store.period)
     st = _status(plan, report_date, school_id)
     flagged = st.loc[st["overdue"] | st["due_soon"] | (st["status"] == "blocked")]
     out = []
@@ -1550,7 +1551,7 @@ def roadmap_section(store: Store, school_id: str | None = None) -> list:
     rm = store.roadmap()
     if rm is None or rm.empty:
         return [note("The trust has no roadmap (roadmap.csv) in this run.", warn=True)]
-    report_date = cp.half_term_end(store.period)
+    report_date = half_term_end(store.period)
     show = {
         "what_have_we_done": "What have we done?",
         "how_have_we_engaged_stakeholders": "How have we engaged stakeholders?",
