@@ -20,6 +20,8 @@ from cilib.core import safe_yaml
 from cilib.core.errors import ConfigError
 from cilib.core.paths import check_unique, within
 from cilib.core.schema import TABLES
+from cilib.cycle.plan import DEFAULT_RULE
+from cilib.data.sample_identity import SCHOOL_NAMES, TRUST_ID
 
 log = logging.getLogger(__name__)
 
@@ -162,22 +164,19 @@ def is_sample_data(schools: pd.DataFrame) -> bool:
 
     The test is on the schools table because every trust has one and a real trust's cannot
     match by accident: every row's ``school_id``, ``school_name`` and ``trust_id`` must be one
-    of the schools :mod:`cilib.sample.generate` generates (trust ``NLT``, "Northfield Primary
-    Academy",
-    …), and at least one row must be there. File hashes would be more exact but break whenever
-    the generator runs with another seed or pandas version; the school names are fixed in the
-    generator's code and are fictional, so they identify its output whatever the seed.
+    of the schools in :mod:`cilib.data.sample_identity` (trust ``NLT``, "Northfield Primary
+    Academy", …), and at least one row must be there. File hashes would be more exact but break
+    whenever the generator runs with another seed or pandas version; the school names are fixed
+    in code and are fictional, so they identify the generator's output whatever the seed.
 
     This guards against the accident the key is exposed to (a real trust's config started from
     the sample's, still saying ``sample_key: true``), not against someone who copies the sample's
     schools table beside real pupils on purpose.
     """
-    from cilib.sample.generate import SCHOOLS, TRUST_ID
-
     need = {"school_id", "school_name", "trust_id"}
     if not len(schools) or not need <= set(schools.columns):
         return False
-    known = {(s.school_id, s.name, TRUST_ID) for s in SCHOOLS}
+    known = {(sid, name, TRUST_ID) for sid, name in SCHOOL_NAMES.items()}
     rows = zip(
         schools["school_id"].astype(str),
         schools["school_name"].astype(str),
@@ -254,10 +253,61 @@ def _mapping(value: Any, where: str, path: Path) -> dict:
     return value
 
 
+def check_benchmarks(section: object, config_name: str = "trust.yml") -> dict:
+    """Check a config's ``benchmarks`` section and return a normalised copy.
+
+    ``performance_tables`` (a path, text) is required once the section is given; ``urns`` is an
+    optional mapping of school id to URN (digits). Paths are not resolved here.
+
+    Raises
+    ------
+    ConfigError
+        With a message that names the key at fault.
+
+    Examples
+    --------
+    >>> check_benchmarks({"performance_tables": "dfe", "urns": {"S1": 100528}})
+    {'performance_tables': 'dfe', 'urns': {'S1': '100528'}}
+    """
+    if section is None or section == {}:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"{config_name}: benchmarks must be a mapping such as "
+            "{performance_tables: <file or folder>, urns: {<school_id>: <urn>}}."
+        )
+    unknown = sorted(set(section) - {"performance_tables", "urns"})
+    if unknown:
+        raise ConfigError(
+            f"{config_name}: unknown key 'benchmarks.{unknown[0]}'. "
+            "Allowed keys here: performance_tables, urns."
+        )
+    pt = section.get("performance_tables")
+    if not isinstance(pt, str) or not pt.strip():
+        raise ConfigError(
+            f"{config_name}: benchmarks.performance_tables must name the published KS2/KS4 "
+            "performance-table file or folder (relative to the config)."
+        )
+    urns = section.get("urns") or {}
+    if not isinstance(urns, dict):
+        raise ConfigError(
+            f"{config_name}: benchmarks.urns must be a mapping of school id to URN, "
+            "e.g. {NLT05: 125249}."
+        )
+    out_urns = {}
+    for sid, urn in urns.items():
+        text = str(urn).strip()
+        if isinstance(urn, bool) or not text.isdigit():
+            raise ConfigError(
+                f"{config_name}: benchmarks.urns.{sid} must be a URN (digits, e.g. 125249), "
+                f"not {urn!r}."
+            )
+        out_urns[str(sid)] = text
+    return {"performance_tables": pt, "urns": out_urns}
+
+
 def _benchmarks(value: Any, path: Path) -> dict:
     """Check the ``benchmarks`` section; its ``performance_tables`` path is made absolute."""
-    from cilib.report.sections.benchmarks import check_benchmarks
-
     section = check_benchmarks(value, path.name)
     if section:
         pt = Path(os.path.expanduser(section["performance_tables"]))
@@ -328,8 +378,6 @@ def check_decision_rule(value: Any, source: str) -> dict:
     dict
         The section as given (the default applies to the keys left out).
     """
-    from cilib.cycle.plan import DEFAULT_RULE
-
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -21,6 +21,7 @@ import hmac
 import json
 import logging
 import re
+import string
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,8 +257,6 @@ def id_sources(spec: dict, columns, *, table: Table) -> dict[str, str]:
         if op.get("from"):
             parts.append(op["from"])
         if op.get("template"):
-            import string
-
             parts += [f for _, f, _, _ in string.Formatter().parse(op["template"]) if f]
         for p in parts:
             out.setdefault(back.get(p, p), col)
@@ -492,9 +491,3 @@ load_survey_items = _public("survey_items", "survey items")
 load_survey_responses = _public("survey_responses", "survey responses")
 load_systems = _public("systems", "systems measures")
 
-
-def performance_tables(path):
-    """Read the department's performance tables (see :mod:`cilib.data.published`)."""
-    from cilib.data.published import performance_tables as _pt
-
-    return _pt(path)

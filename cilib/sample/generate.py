@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from cilib.data.sample_identity import SCHOOL_NAMES, TRUST_ID, TRUST_NAME
+
 __all__ = [
     "ACADEMIC_YEARS",
     "DEFAULT_SEED",
@@ -52,8 +54,6 @@ __all__ = [
 #: Seed of the committed sample in ``data/sample/``.
 DEFAULT_SEED = 2026
 
-TRUST_ID = "NLT"
-TRUST_NAME = "Northfield Learning Trust (synthetic sample)"
 ACADEMIC_YEARS = ("2023/24", "2024/25", "2025/26")
 HALF_TERMS = 6
 #: All period labels in calendar order, ``"2023/24 HT1"`` … ``"2025/26 HT6"``.
@@ -86,21 +86,21 @@ class _School:
 
 
 SCHOOLS = (
-    _School("NLT01", "Northfield Primary Academy", "primary", "North", "990101", 52,
+    _School("NLT01", SCHOOL_NAMES["NLT01"], "primary", "North", "990101", 52,
             0.36, 0.30, 0.70, 0.03, -1.0, -0.004),
-    _School("NLT02", "Beckside Primary School", "primary", "North", "990102", 36,
+    _School("NLT02", SCHOOL_NAMES["NLT02"], "primary", "North", "990102", 36,
             0.25, 0.22, 0.75, 0.03, 0.0, 0.0),
-    _School("NLT03", "Hollins Lane Primary", "primary", "East", "990103", 30,
+    _School("NLT03", SCHOOL_NAMES["NLT03"], "primary", "East", "990103", 30,
             0.18, 0.12, 0.85, 0.025, 1.5, 0.002),
-    _School("NLT04", "Ashby Road Primary", "primary", "East", "990104", 32,
+    _School("NLT04", SCHOOL_NAMES["NLT04"], "primary", "East", "990104", 32,
             0.30, 0.38, 0.60, 0.08, 0.5, -0.002),
-    _School("NLT05", "Millbrook Church of England Primary", "primary", "West", "990105", 40,
+    _School("NLT05", SCHOOL_NAMES["NLT05"], "primary", "West", "990105", 40,
             0.155, 0.08, 0.90, 0.025, 2.0, 0.004),
-    _School("NLT06", "Northfield Academy", "secondary", "North", "990106", 168,
+    _School("NLT06", SCHOOL_NAMES["NLT06"], "secondary", "North", "990106", 168,
             0.21, 0.22, 0.72, 0.03, 1.0, 0.002),
-    _School("NLT07", "Castlegate Academy", "secondary", "East", "990107", 164,
+    _School("NLT07", SCHOOL_NAMES["NLT07"], "secondary", "East", "990107", 164,
             0.33, 0.28, 0.70, 0.035, -1.5, -0.004),
-    _School("NLT08", "Riverside High School", "secondary", "West", "990108", 162,
+    _School("NLT08", SCHOOL_NAMES["NLT08"], "secondary", "West", "990108", 162,
             0.15, 0.10, 0.88, 0.03, 0.5, 0.003),
 )  # fmt: skip
 _SCHOOL = {s.school_id: s for s in SCHOOLS}
