@@ -12,13 +12,8 @@ import pytest
 
 from cilib.core import schema
 from cilib.core.errors import DataError
-from cilib.data.validate import (
-    SUITES_DIR,
-    ValidationResult,
-    build_suites,
-    quarantine_report,
-    validate,
-)
+from cilib.data.suites import SUITES_DIR, build_suites
+from cilib.data.validate import ValidationResult, quarantine_report, validate
 
 PERIODS = ["2024/25 HT1", "2024/25 HT2", "2024/25 HT3"]
 HT1, HT2 = PERIODS[0], PERIODS[1]
