@@ -6,8 +6,8 @@ rows_quarantined`` for every table, checked on every run).
 
 Single-table rules are run by Great Expectations (GX) from the JSON suites in
 ``expectations/<table>.json``. Those files are generated from :mod:`cilib.core.schema` by
-:func:`cilib.data.suites.build_suites`; a test checks the committed files equal what it writes, so the schema and
-the suites never drift. The rules, in the order they are applied:
+:func:`cilib.data.suites.build_suites`; a test checks the committed files equal what it
+writes, so the schema and the suites never drift. The rules, in the order they are applied:
 
 - missing required column: raises :class:`~cilib.core.errors.DataError` before any row is checked
   (GX ``expect_column_to_exist``);
