@@ -16,7 +16,8 @@ from cilib.core.errors import CilibError
 from cilib.data.config import load_config
 from cilib.data.prepare import prepare
 from cilib.run.batch import run_batch
-from cilib.sample.generate import DEFAULT_SEED, generate
+from cilib.sample.design import DEFAULT_SEED
+from cilib.sample.generate import generate
 
 EXIT_USER_ERROR = 2
 EXIT_FAILED_NOTEBOOKS = 1
