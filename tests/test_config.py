@@ -1,7 +1,11 @@
+from pathlib import Path
+
 import pytest
 
+from cilib.core import safe_yaml
 from cilib.core.errors import ConfigError
 from cilib.data.config import half_term_labels, load_config
+from cilib.data.mapping_spec import check_mapping_spec
 from tests.conftest import SAMPLE_CONFIG, TINY_CONFIG, write_config
 
 
@@ -270,3 +274,94 @@ def test_valid_decision_rule_loads(tmp_path):
         "stop_if_harmful": False,
         "equivalence_level": 0.95,
     }
+
+
+#: A misspelt key in each section of the trust config, and the name the message must give.
+MISSPELT = [
+    ("colour: blue\n", "unknown key 'colour'"),
+    ("calendar:\n  academic_years: ['2024/25']\n  period_prefx: HT\n",
+     "unknown key 'calendar.period_prefx'"),
+    ("focus_group:\n  colum: sen\n", "unknown key 'focus_group.colum'"),
+    ("reports:\n  job: 2\n", "unknown key 'reports.job'"),
+    ("decision_rule:\n  stop_if_harmfull: true\n", "unknown key 'decision_rule.stop_if_harmfull'"),
+    ("benchmarks:\n  performance_table: dfe\n", "unknown key 'benchmarks.performance_table'"),
+    ("benchmarks:\n  performance_tables: dfe\n  urn: {S1: 100528}\n",
+     "unknown key 'benchmarks.urn'"),
+    ("mappings:\n  pupils:\n    colums: {UPN: pupil_id}\n", "unknown key 'mappings.pupils.colums'"),
+    ("mappings:\n  pupils:\n    derive:\n      school_id: {tempalte: '{a}-{b}'}\n",
+     "unknown key 'mappings.pupils.derive.school_id.tempalte'"),
+    ("mappings:\n  pupils:\n    numbers:\n      score: {min: 0, maximum: 100}\n",
+     "unknown key 'mappings.pupils.numbers.score.maximum'"),
+    ("mappings:\n  pupils:\n    dates:\n      dob: {day_first: true}\n",
+     "unknown key 'mappings.pupils.dates.dob.day_first'"),
+    ("mappings:\n  pupils:\n    melt: {columns: [G1], varible: period}\n",
+     "unknown key 'mappings.pupils.melt.varible'"),
+    ("mappings:\n  pupils:\n    join:\n      - {file: x.csv, key: id}\n",
+     r"unknown key 'mappings.pupils.join\[0\].key'"),
+    ("mappings:\n  pupils:\n    read: {sheets: 1}\n", "unknown key 'mappings.pupils.read.sheets'"),
+    ("mappings:\n  pupil:\n    columns: {}\n", "mappings.pupil is not a table"),
+]
+
+
+@pytest.mark.parametrize("section, message", MISSPELT)
+def test_misspelt_key_in_any_section_is_named(tmp_path, section, message):
+    """A typo anywhere in the config, nested sections included, is a ConfigError naming it."""
+    text = TINY_CONFIG
+    if section.startswith("calendar"):
+        text = text.replace('calendar:\n  academic_years: ["2024/25"]\n', "")
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, text + section))
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("  schools: schools.csv", "  schools: schools.csv\n  photos: x.csv", "data.photos"),
+        ("  key_env: CILIB_TEST_KEY", "  key_env: CILIB_TEST_KEY\n  secret: abc",
+         "pseudonymisation.secret"),
+        ("name: Tiny Trust", "name: [Tiny, Trust]", "name must be text"),
+        ("  pupils: pupils.csv", "  pupils: 7", "data.pupils must be text"),
+        ("  directory: .", "  directory: .\n  allow_outside: 'yes'",
+         "data.allow_outside must be true or false"),
+    ],
+)
+def test_data_and_top_level_values_checked(tmp_path, old, new, message):
+    """Keys and kinds of value of the top level, data and pseudonymisation are checked."""
+    assert old in TINY_CONFIG
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, TINY_CONFIG.replace(old, new)))
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("reports:\n  jobs: true\n", "reports.jobs must be a positive whole number"),
+        ("reports:\n  notebooks: 01_assess_needs\n", "reports.notebooks must list"),
+        ("reports:\n  output: [a]\n", "reports.output must be text"),
+        ("mappings:\n  pupils:\n    numbers:\n      score: {min: low}\n",
+         "mappings.pupils.numbers.score.min must be a number"),
+        ("mappings:\n  pupils:\n    booleans: fsm\n", "mappings.pupils.booleans must be a list"),
+        ("mappings:\n  pupils:\n    dates:\n      dob: {dayfirst: 'yes'}\n",
+         "mappings.pupils.dates.dob.dayfirst must be true or false"),
+        ("mappings:\n  pupils:\n    decimal: ';'\n", "mappings.pupils.decimal must be"),
+        ("mappings:\n  pupils:\n    derive:\n      x: {from: a}\n",
+         "mappings.pupils.derive.x needs one of"),
+        ("mappings:\n  pupils: [columns]\n", "mappings.pupils must be a mapping"),
+        ("benchmarks:\n  performance_tables: dfe\n  urns: {S1: abc}\n",
+         "benchmarks.urns.S1 must be a URN"),
+    ],
+)
+def test_value_kinds_checked_on_load(tmp_path, section, message):
+    """Numbers are numbers, lists are lists, true/false are true/false, in every section."""
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, TINY_CONFIG + section))
+
+
+def test_example_mappings_pass_the_check():
+    """The committed example configs' mappings pass the whole-mapping check."""
+    examples = sorted((Path(__file__).resolve().parents[1] / "configs" / "examples").glob("*.yml"))
+    assert examples
+    for path in examples:
+        doc = safe_yaml.load_file(path, "example")
+        for table, spec in (doc.get("mappings") or {}).items():
+            check_mapping_spec(spec, f"mappings.{table}", path.name)

@@ -21,6 +21,7 @@ from cilib.core.errors import ConfigError
 from cilib.core.paths import check_unique, within
 from cilib.core.schema import TABLES
 from cilib.cycle.plan import DEFAULT_RULE
+from cilib.data.mapping_spec import check_mapping_spec
 from cilib.data.sample_identity import SCHOOL_NAMES, TRUST_ID
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,21 @@ def _benchmarks(value: Any, path: Path) -> dict:
     return section
 
 
+def _text(section: dict, keys: tuple[str, ...] | set[str], where: str, path: Path) -> None:
+    """Check that each of ``keys`` given in ``section`` is text (a name, a path or a label)."""
+    for key in sorted(keys):
+        value = section.get(key)
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{path.name}: {where}{key} must be text, not {value!r}.")
+
+
+def _whole(value: Any, where: str, path: Path) -> int:
+    """Check a whole number of at least 1 (not true or false)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{path.name}: {where} must be a positive whole number, not {value!r}.")
+    return value
+
+
 def _bool(value: Any, where: str, path: Path) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path.name}: {where} must be true or false, not {value!r}.")
@@ -479,9 +495,13 @@ def load_config(path: str | Path) -> TrustConfig:
     for key in ("name", "data"):
         if key not in raw:
             raise ConfigError(f"{path.name}: the key {key!r} is required.")
+    _text(raw, ("name", "trust_id"), "", path)
 
     data = _mapping(raw["data"], "data", path)
     _check_keys(data, DATA_KEYS, "data.", path)
+    _text(data, DATA_KEYS - {"allow_outside"}, "data.", path)
+    if "allow_outside" in data:
+        _bool(data["allow_outside"], "data.allow_outside", path)
     data_dir = (path.parent / str(data.get("directory", "."))).resolve()
     tables = {t: (data_dir / str(data[t])).resolve() for t in TABLES if data.get(t)}
     for t in REQUIRED_TABLES:
@@ -490,6 +510,12 @@ def load_config(path: str | Path) -> TrustConfig:
 
     cal = _mapping(raw.get("calendar"), "calendar", path)
     _check_keys(cal, CALENDAR_KEYS, "calendar.", path)
+    _text(cal, ("period_prefix",), "calendar.", path)
+    if cal.get("periods") is not None and not isinstance(cal["periods"], list):
+        raise ConfigError(
+            f"{path.name}: calendar.periods must list the period labels in order, e.g. "
+            "['Autumn 2024', 'Spring 2025']."
+        )
     if cal.get("periods"):
         periods = [str(p) for p in cal["periods"]]
     else:
@@ -500,11 +526,7 @@ def load_config(path: str | Path) -> TrustConfig:
                 "e.g. ['2024/25'], "
                 "or calendar.periods must list the period labels in order."
             )
-        per_year = cal.get("periods_per_year", 6)
-        if not isinstance(per_year, int) or per_year < 1:
-            raise ConfigError(
-                f"{path.name}: calendar.periods_per_year must be a positive whole number."
-            )
+        per_year = _whole(cal.get("periods_per_year", 6), "calendar.periods_per_year", path)
         periods = half_term_labels(
             [str(y) for y in years], per_year, str(cal.get("period_prefix", "HT"))
         )
@@ -520,6 +542,7 @@ def load_config(path: str | Path) -> TrustConfig:
 
     pseudo = _mapping(raw.get("pseudonymisation"), "pseudonymisation", path)
     _check_keys(pseudo, PSEUDO_KEYS, "pseudonymisation.", path)
+    _text(pseudo, ("key_env", "key_file"), "pseudonymisation.", path)
     key_file = pseudo.get("key_file")
     if key_file:
         key_file = Path(os.path.expanduser(str(key_file)))
@@ -528,9 +551,15 @@ def load_config(path: str | Path) -> TrustConfig:
 
     reports = _mapping(raw.get("reports"), "reports", path)
     _check_keys(reports, REPORT_KEYS, "reports.", path)
-    jobs = reports.get("jobs", 2)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"{path.name}: reports.jobs must be a positive whole number.")
+    _text(reports, ("output",), "reports.", path)
+    jobs = _whole(reports.get("jobs", 2), "reports.jobs", path)
+    notebooks = reports.get("notebooks")
+    if notebooks is not None and not (
+        isinstance(notebooks, list) and all(isinstance(n, str) and n.strip() for n in notebooks)
+    ):
+        raise ConfigError(
+            f"{path.name}: reports.notebooks must list notebook names, e.g. [01_assess_needs]."
+        )
 
     schools = raw.get("schools")
     if schools is not None:
@@ -554,6 +583,7 @@ def load_config(path: str | Path) -> TrustConfig:
             raise ConfigError(
                 f"{path.name}: mappings.{table} is not a table. Tables: {', '.join(TABLES)}."
             )
+        mappings[table] = check_mapping_spec(mappings[table], f"mappings.{table}", path.name)
 
     def _opt(key: str) -> Path | None:
         return (data_dir / str(data[key])).resolve() if data.get(key) else None

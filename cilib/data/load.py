@@ -31,6 +31,7 @@ from cilib.core.errors import DataError
 from cilib.core.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 from cilib.data.config import TrustConfig
 from cilib.data.mapping import QUARANTINE_COLUMNS, empty_quarantine, map_frame
+from cilib.data.mapping_spec import READ_KEYS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 FAILURE_COLUMNS = [SOURCE_ROW, "column", "value", "expected"]
 #: Words (compared case-insensitively) that mean "no id"; such an id is quarantined.
 NULL_IDS = {"", "na", "n/a", "null", "none", "nan", "-"}
-#: Read options of a mapping spec passed to :func:`cilib.data.readers.read_file`.
-READ_OPTIONS = ("sheet", "header_row", "encoding", "sep", "expected")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -386,7 +385,7 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             f"The config {config.path.name} names no file for table {name!r} (data.{name})."
         )
     spec = config.mappings.get(name) or {}
-    read_opts = {k: spec[k] for k in READ_OPTIONS if k in spec}
+    read_opts = {k: spec[k] for k in READ_KEYS if k in spec}
     decimal = spec.get("decimal")
     if decimal not in (None, ".", ","):
         raise DataError(f"mappings.{name}.decimal must be '.' or ',', not {decimal!r}.")
