@@ -489,4 +489,3 @@ load_behaviour = _public("behaviour", "behaviour")
 load_survey_items = _public("survey_items", "survey items")
 load_survey_responses = _public("survey_responses", "survey responses")
 load_systems = _public("systems", "systems measures")
-

@@ -25,6 +25,7 @@ STATUS_MEANINGS: dict[str, str] = {
     "NEW": "new school",
 }
 
+
 def _fmt(value: float, status: str, digits: int = 1) -> str:
     """Return a figure as text, or the department's code where it published none."""
     if pd.notna(value):
