@@ -19,7 +19,7 @@ def test_contract_functions_are_callable():
     for name in names:
         assert callable(getattr(cilib, name)), name
     assert callable(cilib.stats.spc.chart) and callable(cilib.report.charts.spc.plot)
-    assert callable(cilib.data.load.performance_tables)
+    assert callable(cilib.data.published.performance_tables)
     assert not callable(cilib.stats.impact)  # the module is a module
 
 

@@ -12,16 +12,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from cilib.core.errors import ConfigError
-from cilib.data.config import load_config
+from cilib.data.benchmarks import FILE, NOT_FOUND, prepare_benchmarks, read_benchmarks
+from cilib.data.config import check_benchmarks, load_config
 from cilib.data.store import Store, write_meta
-from cilib.report.sections.benchmarks import (
-    FILE,
-    NOT_FOUND,
-    benchmark_section,
-    check_benchmarks,
-    prepare_benchmarks,
-    read_benchmarks,
-)
+from cilib.report.sections.benchmarks import benchmark_section
 from tests.conftest import REAL, SAMPLE_CONFIG
 
 PERF = REAL / "dfe-performance-tables"

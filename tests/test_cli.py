@@ -50,6 +50,25 @@ def test_unknown_config_key(tmp_path, capsys):
     assert code == 2 and "unknown key 'colour'" in err
 
 
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize(
+    "section, key",
+    [
+        ("decision_rule:\n  small_efect: 0.2\n", "decision_rule.small_efect"),
+        ("benchmarks:\n  performance_table: dfe\n", "benchmarks.performance_table"),
+        ("mappings:\n  pupils:\n    derive:\n      x: {tempalte: '{a}'}\n",
+         "mappings.pupils.derive.x.tempalte"),
+    ],
+)
+def test_misspelt_nested_key_exits_2_before_any_work(tmp_path, capsys, command, section, key):
+    """A typo inside decision_rule, benchmarks or mappings exits 2 naming the key, no work done."""
+    p = write_config(tmp_path, TINY_CONFIG + section)
+    args = [command, "--config", str(p)] + (["--period", "2024/25 HT1"] if command == "run" else [])
+    code, err = _err(args, capsys)
+    assert code == 2 and f"unknown key '{key}'" in err and "Traceback" not in err
+    assert not (tmp_path / "store").exists() and not (tmp_path / "reports").exists()
+
+
 def test_period_not_in_calendar(tiny_trust, capsys):
     """A period outside the calendar exits 2 before any work."""
     code, err = _err(["run", "--config", str(tiny_trust), "--period", "1999/00 HT1"], capsys)

@@ -1,7 +1,11 @@
+from pathlib import Path
+
 import pytest
 
+from cilib.core import safe_yaml
 from cilib.core.errors import ConfigError
 from cilib.data.config import load_config
+from cilib.data.mapping_spec import check_mapping_spec
 from tests.conftest import SAMPLE_CONFIG, TINY_CONFIG, write_config
 
 
@@ -222,9 +226,37 @@ def test_config_folder_is_an_error(tiny_trust):
         load_config(tiny_trust.parent)
 
 
+#: A misspelt key in each section of the trust config, and the name the message must give.
+MISSPELT = [
+    ("colour: blue\n", "unknown key 'colour'"),
+    ("calendar:\n  academic_years: ['2024/25']\n  period_prefx: HT\n",
+     "unknown key 'calendar.period_prefx'"),
+    ("focus_group:\n  colum: sen\n", "unknown key 'focus_group.colum'"),
+    ("reports:\n  job: 2\n", "unknown key 'reports.job'"),
+    ("decision_rule:\n  stop_if_harmfull: true\n", "unknown key 'decision_rule.stop_if_harmfull'"),
+    ("benchmarks:\n  performance_table: dfe\n", "unknown key 'benchmarks.performance_table'"),
+    ("benchmarks:\n  performance_tables: dfe\n  urn: {S1: 100528}\n",
+     "unknown key 'benchmarks.urn'"),
+    ("mappings:\n  pupils:\n    colums: {UPN: pupil_id}\n", "unknown key 'mappings.pupils.colums'"),
+    ("mappings:\n  pupils:\n    derive:\n      school_id: {tempalte: '{a}-{b}'}\n",
+     "unknown key 'mappings.pupils.derive.school_id.tempalte'"),
+    ("mappings:\n  pupils:\n    numbers:\n      score: {min: 0, maximum: 100}\n",
+     "unknown key 'mappings.pupils.numbers.score.maximum'"),
+    ("mappings:\n  pupils:\n    dates:\n      dob: {day_first: true}\n",
+     "unknown key 'mappings.pupils.dates.dob.day_first'"),
+    ("mappings:\n  pupils:\n    melt: {columns: [G1], varible: period}\n",
+     "unknown key 'mappings.pupils.melt.varible'"),
+    ("mappings:\n  pupils:\n    join:\n      - {file: x.csv, key: id}\n",
+     r"unknown key 'mappings.pupils.join\[0\].key'"),
+    ("mappings:\n  pupils:\n    read: {sheets: 1}\n", "unknown key 'mappings.pupils.read.sheets'"),
+    ("mappings:\n  pupil:\n    columns: {}\n", "mappings.pupil is not a table"),
+]
+
+
 @pytest.mark.parametrize(
     "section, message",
-    [
+    MISSPELT
+    + [
         ("decision_rule:\n  small_efect: 0.2\n", "unknown key 'decision_rule.small_efect'"),
         ("decision_rule:\n  small_effect: big\n", "decision_rule.small_effect must be a number"),
         ("decision_rule:\n  small_effect: -0.1\n", "decision_rule.small_effect must be above 0"),
@@ -236,13 +268,29 @@ def test_config_folder_is_an_error(tiny_trust):
         ("focus_group:\n  value: [true, false]\n", "focus_group.value must be one value"),
         ("focus_group:\n  column: ''\n", "focus_group.column must be non-empty"),
         ("pseudonymisation:\n  sample_key: 'yes'\n", "sample_key must be true or false"),
+        ("reports:\n  jobs: true\n", "reports.jobs must be a positive whole number"),
+        ("reports:\n  notebooks: 01_assess_needs\n", "reports.notebooks must list"),
+        ("reports:\n  output: [a]\n", "reports.output must be text"),
+        ("mappings:\n  pupils:\n    numbers:\n      score: {min: low}\n",
+         "mappings.pupils.numbers.score.min must be a number"),
+        ("mappings:\n  pupils:\n    booleans: fsm\n", "mappings.pupils.booleans must be a list"),
+        ("mappings:\n  pupils:\n    dates:\n      dob: {dayfirst: 'yes'}\n",
+         "mappings.pupils.dates.dob.dayfirst must be true or false"),
+        ("mappings:\n  pupils:\n    decimal: ';'\n", "mappings.pupils.decimal must be"),
+        ("mappings:\n  pupils:\n    derive:\n      x: {from: a}\n",
+         "mappings.pupils.derive.x needs one of"),
+        ("mappings:\n  pupils: [columns]\n", "mappings.pupils must be a mapping"),
+        ("benchmarks:\n  performance_tables: dfe\n  urns: {S1: abc}\n",
+         "benchmarks.urns.S1 must be a URN"),
     ],
 )
 def test_sections_checked_on_load(tmp_path, section, message):
-    """decision_rule, focus_group and sample_key values are checked when the config loads."""
+    """A misspelt key or a value of the wrong kind, in any section (nested too), is named."""
     text = TINY_CONFIG
     if section.startswith("pseudonymisation"):
         text = text.replace("pseudonymisation:\n  key_env: CILIB_TEST_KEY\n", "")
+    if section.startswith("calendar"):
+        text = text.replace('calendar:\n  academic_years: ["2024/25"]\n', "")
     with pytest.raises(ConfigError, match=message):
         load_config(write_config(tmp_path, text + section))
 
@@ -260,3 +308,34 @@ def test_valid_decision_rule_loads(tmp_path):
         "stop_if_harmful": False,
         "equivalence_level": 0.95,
     }
+
+
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("  schools: schools.csv", "  schools: schools.csv\n  photos: x.csv", "data.photos"),
+        ("  key_env: CILIB_TEST_KEY", "  key_env: CILIB_TEST_KEY\n  secret: abc",
+         "pseudonymisation.secret"),
+        ("name: Tiny Trust", "name: [Tiny, Trust]", "name must be text"),
+        ("  pupils: pupils.csv", "  pupils: 7", "data.pupils must be text"),
+        ("  directory: .", "  directory: .\n  allow_outside: 'yes'",
+         "data.allow_outside must be true or false"),
+    ],
+)
+def test_data_and_top_level_values_checked(tmp_path, old, new, message):
+    """Keys and kinds of value of the top level, data and pseudonymisation are checked."""
+    assert old in TINY_CONFIG
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(tmp_path, TINY_CONFIG.replace(old, new)))
+
+
+def test_example_mappings_pass_the_check():
+    """The committed example configs' mappings pass the whole-mapping check."""
+    examples = sorted((Path(__file__).resolve().parents[1] / "configs" / "examples").glob("*.yml"))
+    assert examples
+    for path in examples:
+        doc = safe_yaml.load_file(path, "example")
+        for table, spec in (doc.get("mappings") or {}).items():
+            check_mapping_spec(spec, f"mappings.{table}", path.name)

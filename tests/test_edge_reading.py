@@ -12,7 +12,8 @@ import pytest
 from cilib.core.errors import DataError
 from cilib.data.config import load_config
 from cilib.data.load import load_table, parse_numbers
-from cilib.data.mapping import STEPS, map_frame
+from cilib.data.mapping import map_frame
+from cilib.data.mapping_spec import STEPS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
 from tests.conftest import TINY_CONFIG, TINY_FILES, write_config
 

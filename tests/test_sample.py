@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from cilib.core import schema
+from cilib.sample import design, dirt
 from cilib.sample import generate as sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def tables() -> dict[str, pd.DataFrame]:
 def _dirty_mask(df: pd.DataFrame, table: str) -> np.ndarray:
     """Rows of ``df`` matched by any DIRTY_ROWS entry of ``table``."""
     mask = np.zeros(len(df), dtype=bool)
-    for d in sample.DIRTY_ROWS:
+    for d in dirt.DIRTY_ROWS:
         if d["table"] != table:
             continue
         m = np.ones(len(df), dtype=bool)
@@ -117,7 +118,7 @@ def test_other_seed_differs_and_is_well_formed(tmp_path, generated):
         a = pd.read_csv(paths[name], dtype=str, keep_default_na=False)
         b = pd.read_csv(generated[name], dtype=str, keep_default_na=False)
         assert list(a.columns) == list(b.columns)
-        for d in sample.DIRTY_ROWS:
+        for d in dirt.DIRTY_ROWS:
             if d["table"] == name:
                 m = np.ones(len(a), dtype=bool)
                 for col, val in d["match"].items():
@@ -227,7 +228,7 @@ def test_sizes_and_calendar(clean):
     per_year = p.groupby("academic_year")["pupil_id"].nunique()
     assert (per_year > 3000).all()
     periods = [f"{y} HT{h}" for y in ("2023/24", "2024/25", "2025/26") for h in range(1, 7)]
-    assert list(sample.PERIODS) == periods
+    assert list(design.PERIODS) == periods
     assert sorted(clean["attendance"]["period"].unique()) == periods
     assert sorted(clean["systems"]["period"].unique()) == periods
     phase = p["school_id"].map(dict(zip(s["school_id"], s["phase"], strict=True)))
@@ -331,7 +332,7 @@ def _reading_gaps(clean, subject: str) -> pd.DataFrame:
     a = a[a["subject"] == subject]
     a = a.assign(
         group=np.where(
-            a["school_id"].isin(sample.INTERVENTION_SCHOOLS), "intervention", "comparison"
+            a["school_id"].isin(design.INTERVENTION_SCHOOLS), "intervention", "comparison"
         )
     )
     before = a[a["academic_year"] == "2023/24"]
@@ -352,7 +353,7 @@ def test_intervention_narrows_reading_gap(clean):
     assert change["intervention"] > 3.5
     assert abs(change["comparison"]) < 2
     did = change["intervention"] - change["comparison"]
-    assert did == pytest.approx(sample.INTERVENTION_EFFECT["reading"], abs=2.5)
+    assert did == pytest.approx(design.INTERVENTION_EFFECT["reading"], abs=2.5)
 
 
 def test_intervention_narrows_maths_gap_a_little(clean):
@@ -373,7 +374,7 @@ def test_fidelity_only_in_intervention_schools(clean):
     """Fidelity is reported in NLT01-03 from 2024/25 HT1 only, as a percentage."""
     s = clean["systems"]
     fid = s[s["measure"] == "fidelity_reading_intervention"]
-    assert sorted(fid["school_id"].unique()) == list(sample.INTERVENTION_SCHOOLS)
+    assert sorted(fid["school_id"].unique()) == list(design.INTERVENTION_SCHOOLS)
     assert fid["period"].min() == "2024/25 HT1" and len(fid) == 3 * 12
     assert fid["value"].astype(float).between(0, 100).all()
     assert set(s["measure"]) == {
@@ -394,9 +395,9 @@ def _school_attendance(clean) -> pd.DataFrame:
 def test_attendance_shift_at_nlt07(clean):
     """Planted effect 2: NLT07 attendance falls ~3 points from 2024/25 HT4; others do not."""
     rates = _school_attendance(clean)
-    after = rates.index >= sample.SHIFT_START
+    after = rates.index >= design.SHIFT_START
     change = rates[after].mean() - rates[~after].mean()
-    assert change["NLT07"] == pytest.approx(sample.SHIFT_SIZE, abs=0.8)
+    assert change["NLT07"] == pytest.approx(design.SHIFT_SIZE, abs=0.8)
     assert change.drop("NLT07").abs().max() < 0.8
 
 
@@ -480,7 +481,7 @@ def test_survey_response_bias(clean):
     rates = np.array(rates)
     assert rates[:, 0] == pytest.approx(0.70, abs=0.04)
     assert (rates[:, 2] - rates[:, 1] > 0.12).all()
-    assert rates[:, 1].mean() == pytest.approx(sample.RESPONSE_RATE[True], abs=0.03)
+    assert rates[:, 1].mean() == pytest.approx(design.RESPONSE_RATE[True], abs=0.03)
 
 
 def test_staff_survey(clean):
@@ -499,7 +500,7 @@ def test_staff_survey(clean):
 
 def test_dirty_rows_listed_for_every_kind():
     """DIRTY_ROWS covers the agreed faults and names a rule for each."""
-    kinds = pd.Series([d["table"] for d in sample.DIRTY_ROWS]).value_counts().to_dict()
+    kinds = pd.Series([d["table"] for d in dirt.DIRTY_ROWS]).value_counts().to_dict()
     assert kinds == {
         "pupils": 5,
         "assessments": 4,
@@ -510,11 +511,11 @@ def test_dirty_rows_listed_for_every_kind():
     }
     assert all(
         {"table", "description", "rule", "column", "match", "count"} <= set(d)
-        for d in sample.DIRTY_ROWS
+        for d in dirt.DIRTY_ROWS
     )
 
 
-@pytest.mark.parametrize("entry", sample.DIRTY_ROWS, ids=lambda d: d["description"])
+@pytest.mark.parametrize("entry", dirt.DIRTY_ROWS, ids=lambda d: d["description"])
 def test_dirty_row_present(tables, entry):
     """Each listed dirty row is in its file exactly as described."""
     df = tables[entry["table"]]
@@ -526,7 +527,7 @@ def test_dirty_row_present(tables, entry):
 
 def _violations(tables: dict[str, pd.DataFrame]) -> dict[str, set[int]]:
     """Rows breaking the schema, checked independently of cilib.data.validate (row positions)."""
-    periods = set(sample.PERIODS)
+    periods = set(design.PERIODS)
     out: dict[str, set[int]] = {}
     for name, table in schema.TABLES.items():
         df = tables[name]
@@ -575,7 +576,7 @@ def test_only_the_listed_rows_are_dirty(tables):
 def test_dirty_rows_documented():
     """docs/sample-data.md lists every dirty row's description and rule."""
     text = (ROOT / "docs" / "sample-data.md").read_text()
-    for d in sample.DIRTY_ROWS:
+    for d in dirt.DIRTY_ROWS:
         assert d["description"] in text and d["rule"] in text
 
 
@@ -603,7 +604,7 @@ def test_cilib_validation_catches_exactly_the_dirty_rows(tables):
         df = tables[name]
         flagged = set(issues.loc[issues["table"] == name, "source_row"].astype(int))
         expected = set()
-        for d in sample.DIRTY_ROWS:
+        for d in dirt.DIRTY_ROWS:
             if d["table"] != name:
                 continue
             m = np.ones(len(df), dtype=bool)

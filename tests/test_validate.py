@@ -12,13 +12,8 @@ import pytest
 
 from cilib.core import schema
 from cilib.core.errors import DataError
-from cilib.data.validate import (
-    SUITES_DIR,
-    ValidationResult,
-    build_suites,
-    quarantine_report,
-    validate,
-)
+from cilib.data.suites import SUITES_DIR, build_suites
+from cilib.data.validate import ValidationResult, quarantine_report, validate
 
 PERIODS = ["2024/25 HT1", "2024/25 HT2", "2024/25 HT3"]
 HT1, HT2 = PERIODS[0], PERIODS[1]
@@ -685,7 +680,7 @@ def test_tiny_trust_loaded_by_the_loader_is_all_clean(tiny_trust):
     assert res.summary["rows_in"].tolist() == [2, 4, 4]
 
 
-#: Rule names this module uses for the sample's planted faults (cilib.sample.generate.DIRTY_ROWS).
+#: Rule names this module uses for the sample's planted faults (cilib.sample.dirt.DIRTY_ROWS).
 SAMPLE_RULES = {
     ("pupils", "duplicate_key"): "conflicting_key",
     ("attendance", "duplicate_key"): "duplicate",
@@ -717,7 +712,7 @@ def sample_result(tmp_path_factory):
 
 def test_sample_planted_faults_are_quarantined_and_nothing_else(sample_result):
     """Every fault planted in the sample is quarantined under its rule, and no other row."""
-    from cilib.sample.generate import DIRTY_ROWS
+    from cilib.sample.dirt import DIRTY_ROWS
 
     loaded, res = sample_result
     expected: dict[tuple[str, str], int] = {}

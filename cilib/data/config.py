@@ -21,6 +21,9 @@ from cilib.core.calendar import half_term_labels
 from cilib.core.errors import ConfigError
 from cilib.core.paths import check_unique, within
 from cilib.core.schema import TABLES
+from cilib.cycle.decision import DEFAULT_RULE
+from cilib.data.mapping_spec import check_mapping_spec
+from cilib.data.sample_identity import SCHOOL_NAMES, TRUST_ID
 
 log = logging.getLogger(__name__)
 
@@ -163,22 +166,19 @@ def is_sample_data(schools: pd.DataFrame) -> bool:
 
     The test is on the schools table because every trust has one and a real trust's cannot
     match by accident: every row's ``school_id``, ``school_name`` and ``trust_id`` must be one
-    of the schools :mod:`cilib.sample.generate` generates (trust ``NLT``, "Northfield Primary
-    Academy",
-    …), and at least one row must be there. File hashes would be more exact but break whenever
-    the generator runs with another seed or pandas version; the school names are fixed in the
-    generator's code and are fictional, so they identify its output whatever the seed.
+    of the schools in :mod:`cilib.data.sample_identity` (trust ``NLT``, "Northfield Primary
+    Academy", …), and at least one row must be there. File hashes would be more exact but break
+    whenever the generator runs with another seed or pandas version; the school names are fixed
+    in code and are fictional, so they identify the generator's output whatever the seed.
 
     This guards against the accident the key is exposed to (a real trust's config started from
     the sample's, still saying ``sample_key: true``), not against someone who copies the sample's
     schools table beside real pupils on purpose.
     """
-    from cilib.sample.generate import SCHOOLS, TRUST_ID
-
     need = {"school_id", "school_name", "trust_id"}
     if not len(schools) or not need <= set(schools.columns):
         return False
-    known = {(s.school_id, s.name, TRUST_ID) for s in SCHOOLS}
+    known = {(sid, name, TRUST_ID) for sid, name in SCHOOL_NAMES.items()}
     rows = zip(
         schools["school_id"].astype(str),
         schools["school_name"].astype(str),
@@ -233,16 +233,82 @@ def _mapping(value: Any, where: str, path: Path) -> dict:
     return value
 
 
+def check_benchmarks(section: object, config_name: str = "trust.yml") -> dict:
+    """Check a config's ``benchmarks`` section and return a normalised copy.
+
+    ``performance_tables`` (a path, text) is required once the section is given; ``urns`` is an
+    optional mapping of school id to URN (digits). Paths are not resolved here.
+
+    Raises
+    ------
+    ConfigError
+        With a message that names the key at fault.
+
+    Examples
+    --------
+    >>> check_benchmarks({"performance_tables": "dfe", "urns": {"S1": 100528}})
+    {'performance_tables': 'dfe', 'urns': {'S1': '100528'}}
+    """
+    if section is None or section == {}:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"{config_name}: benchmarks must be a mapping such as "
+            "{performance_tables: <file or folder>, urns: {<school_id>: <urn>}}."
+        )
+    unknown = sorted(set(section) - {"performance_tables", "urns"})
+    if unknown:
+        raise ConfigError(
+            f"{config_name}: unknown key 'benchmarks.{unknown[0]}'. "
+            "Allowed keys here: performance_tables, urns."
+        )
+    pt = section.get("performance_tables")
+    if not isinstance(pt, str) or not pt.strip():
+        raise ConfigError(
+            f"{config_name}: benchmarks.performance_tables must name the published KS2/KS4 "
+            "performance-table file or folder (relative to the config)."
+        )
+    urns = section.get("urns") or {}
+    if not isinstance(urns, dict):
+        raise ConfigError(
+            f"{config_name}: benchmarks.urns must be a mapping of school id to URN, "
+            "e.g. {NLT05: 125249}."
+        )
+    out_urns = {}
+    for sid, urn in urns.items():
+        text = str(urn).strip()
+        if isinstance(urn, bool) or not text.isdigit():
+            raise ConfigError(
+                f"{config_name}: benchmarks.urns.{sid} must be a URN (digits, e.g. 125249), "
+                f"not {urn!r}."
+            )
+        out_urns[str(sid)] = text
+    return {"performance_tables": pt, "urns": out_urns}
+
+
 def _benchmarks(value: Any, path: Path) -> dict:
     """Check the ``benchmarks`` section; its ``performance_tables`` path is made absolute."""
-    from cilib.report.sections.benchmarks import check_benchmarks
-
     section = check_benchmarks(value, path.name)
     if section:
         pt = Path(os.path.expanduser(section["performance_tables"]))
         pt = pt if pt.is_absolute() else (path.parent / pt).resolve()
         section["performance_tables"] = str(pt)
     return section
+
+
+def _text(section: dict, keys: tuple[str, ...] | set[str], where: str, path: Path) -> None:
+    """Check that each of ``keys`` given in ``section`` is text (a name, a path or a label)."""
+    for key in sorted(keys):
+        value = section.get(key)
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{path.name}: {where}{key} must be text, not {value!r}.")
+
+
+def _whole(value: Any, where: str, path: Path) -> int:
+    """Check a whole number of at least 1 (not true or false)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{path.name}: {where} must be a positive whole number, not {value!r}.")
+    return value
 
 
 def _bool(value: Any, where: str, path: Path) -> bool:
@@ -307,8 +373,6 @@ def check_decision_rule(value: Any, source: str) -> dict:
     dict
         The section as given (the default applies to the keys left out).
     """
-    from cilib.cycle import DEFAULT_RULE
-
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -410,9 +474,13 @@ def load_config(path: str | Path) -> TrustConfig:
     for key in ("name", "data"):
         if key not in raw:
             raise ConfigError(f"{path.name}: the key {key!r} is required.")
+    _text(raw, ("name", "trust_id"), "", path)
 
     data = _mapping(raw["data"], "data", path)
     _check_keys(data, DATA_KEYS, "data.", path)
+    _text(data, DATA_KEYS - {"allow_outside"}, "data.", path)
+    if "allow_outside" in data:
+        _bool(data["allow_outside"], "data.allow_outside", path)
     data_dir = (path.parent / str(data.get("directory", "."))).resolve()
     tables = {t: (data_dir / str(data[t])).resolve() for t in TABLES if data.get(t)}
     for t in REQUIRED_TABLES:
@@ -421,6 +489,12 @@ def load_config(path: str | Path) -> TrustConfig:
 
     cal = _mapping(raw.get("calendar"), "calendar", path)
     _check_keys(cal, CALENDAR_KEYS, "calendar.", path)
+    _text(cal, ("period_prefix",), "calendar.", path)
+    if cal.get("periods") is not None and not isinstance(cal["periods"], list):
+        raise ConfigError(
+            f"{path.name}: calendar.periods must list the period labels in order, e.g. "
+            "['Autumn 2024', 'Spring 2025']."
+        )
     if cal.get("periods"):
         periods = [str(p) for p in cal["periods"]]
     else:
@@ -431,11 +505,7 @@ def load_config(path: str | Path) -> TrustConfig:
                 "e.g. ['2024/25'], "
                 "or calendar.periods must list the period labels in order."
             )
-        per_year = cal.get("periods_per_year", 6)
-        if not isinstance(per_year, int) or per_year < 1:
-            raise ConfigError(
-                f"{path.name}: calendar.periods_per_year must be a positive whole number."
-            )
+        per_year = _whole(cal.get("periods_per_year", 6), "calendar.periods_per_year", path)
         periods = half_term_labels(
             [str(y) for y in years], per_year, str(cal.get("period_prefix", "HT"))
         )
@@ -451,6 +521,7 @@ def load_config(path: str | Path) -> TrustConfig:
 
     pseudo = _mapping(raw.get("pseudonymisation"), "pseudonymisation", path)
     _check_keys(pseudo, PSEUDO_KEYS, "pseudonymisation.", path)
+    _text(pseudo, ("key_env", "key_file"), "pseudonymisation.", path)
     key_file = pseudo.get("key_file")
     if key_file:
         key_file = Path(os.path.expanduser(str(key_file)))
@@ -459,9 +530,15 @@ def load_config(path: str | Path) -> TrustConfig:
 
     reports = _mapping(raw.get("reports"), "reports", path)
     _check_keys(reports, REPORT_KEYS, "reports.", path)
-    jobs = reports.get("jobs", 2)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"{path.name}: reports.jobs must be a positive whole number.")
+    _text(reports, ("output",), "reports.", path)
+    jobs = _whole(reports.get("jobs", 2), "reports.jobs", path)
+    notebooks = reports.get("notebooks")
+    if notebooks is not None and not (
+        isinstance(notebooks, list) and all(isinstance(n, str) and n.strip() for n in notebooks)
+    ):
+        raise ConfigError(
+            f"{path.name}: reports.notebooks must list notebook names, e.g. [01_assess_needs]."
+        )
 
     schools = raw.get("schools")
     if schools is not None:
@@ -485,6 +562,7 @@ def load_config(path: str | Path) -> TrustConfig:
             raise ConfigError(
                 f"{path.name}: mappings.{table} is not a table. Tables: {', '.join(TABLES)}."
             )
+        mappings[table] = check_mapping_spec(mappings[table], f"mappings.{table}", path.name)
 
     def _opt(key: str) -> Path | None:
         return (data_dir / str(data[key])).resolve() if data.get(key) else None

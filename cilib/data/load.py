@@ -21,6 +21,7 @@ import hmac
 import json
 import logging
 import re
+import string
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from cilib.core.errors import DataError
 from cilib.core.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 from cilib.data.config import TrustConfig
 from cilib.data.mapping import QUARANTINE_COLUMNS, empty_quarantine, map_frame
+from cilib.data.mapping_spec import READ_KEYS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,6 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 FAILURE_COLUMNS = [SOURCE_ROW, "column", "value", "expected"]
 #: Words (compared case-insensitively) that mean "no id"; such an id is quarantined.
 NULL_IDS = {"", "na", "n/a", "null", "none", "nan", "-"}
-#: Read options of a mapping spec passed to :func:`cilib.data.readers.read_file`.
-READ_OPTIONS = ("sheet", "header_row", "encoding", "sep", "expected")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -256,8 +256,6 @@ def id_sources(spec: dict, columns, *, table: Table) -> dict[str, str]:
         if op.get("from"):
             parts.append(op["from"])
         if op.get("template"):
-            import string
-
             parts += [f for _, f, _, _ in string.Formatter().parse(op["template"]) if f]
         for p in parts:
             out.setdefault(back.get(p, p), col)
@@ -387,7 +385,7 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             f"The config {config.path.name} names no file for table {name!r} (data.{name})."
         )
     spec = config.mappings.get(name) or {}
-    read_opts = {k: spec[k] for k in READ_OPTIONS if k in spec}
+    read_opts = {k: spec[k] for k in READ_KEYS if k in spec}
     decimal = spec.get("decimal")
     if decimal not in (None, ".", ","):
         raise DataError(f"mappings.{name}.decimal must be '.' or ',', not {decimal!r}.")
@@ -491,10 +489,3 @@ load_behaviour = _public("behaviour", "behaviour")
 load_survey_items = _public("survey_items", "survey items")
 load_survey_responses = _public("survey_responses", "survey responses")
 load_systems = _public("systems", "systems measures")
-
-
-def performance_tables(path):
-    """Read the department's performance tables (see :mod:`cilib.data.published`)."""
-    from cilib.data.published import performance_tables as _pt
-
-    return _pt(path)

@@ -52,6 +52,7 @@ import pandas as pd
 
 from cilib.core import safe_yaml
 from cilib.core.errors import ConfigError, DataError
+from cilib.data.mapping_spec import check_mapping_spec
 from cilib.data.readers import SOURCE_ROW, parse_dates, read_file, set_aside_rows
 
 log = logging.getLogger(__name__)
@@ -61,30 +62,6 @@ TRUE_CODES = ("y", "yes", "true", "t", "1")
 FALSE_CODES = ("n", "no", "false", "f", "0")
 #: Internal id of a row after join and melt; dropped before returning.
 _ROW = "_row_id"
-STEPS = (
-    "file",
-    "read",
-    "join",
-    "melt",
-    "columns",
-    "constants",
-    "values",
-    "booleans",
-    "dates",
-    "derive",
-    "numbers",
-    "required",
-    "keep",
-    "notes",
-    # read options given beside the steps (cilib.data.load passes them to read_file)
-    "sheet",
-    "header_row",
-    "encoding",
-    "sep",
-    "expected",
-    # how numbers are written: "." or "," as the decimal mark (cilib.data.load reads numbers)
-    "decimal",
-)
 
 
 def empty_quarantine() -> pd.DataFrame:
@@ -191,15 +168,6 @@ class _Quarantine:
         )
 
 
-def _check_spec(spec: dict, table: str) -> None:
-    unknown = set(spec) - set(STEPS)
-    if unknown:
-        raise ConfigError(
-            f"Mapping for {table!r} has unknown key(s) {sorted(unknown)}; allowed: "
-            f"{', '.join(STEPS)}."
-        )
-
-
 def _need(df: pd.DataFrame, cols, table: str, step: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -272,7 +240,7 @@ def map_frame(
     (:func:`cilib.data.readers.set_aside_rows`). They count as rows read and rows quarantined.
     """
     spec = dict(spec or {})
-    _check_spec(spec, table)
+    check_mapping_spec(spec, f"mappings.{table}", f"Mapping for {table!r}")
     if SOURCE_ROW not in raw.columns:
         raise DataError(f"{table}: the frame has no {SOURCE_ROW} column; read it with read_file.")
     aside = set_aside_rows(raw) if set_aside is None else list(set_aside)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import platform
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -20,10 +22,18 @@ from cilib.core.calendar import academic_year_of
 from cilib.core.errors import ConfigError, DataError
 from cilib.core.paths import check_unique, inside, period_slug, within
 from cilib.core.schema import PERIOD_TABLES
-from cilib.data.config import TrustConfig, check_against_pupils, check_sample_key
+from cilib.cycle.plan_file import load_plan
+from cilib.data.benchmarks import prepare_benchmarks
+from cilib.data.config import (
+    TrustConfig,
+    check_against_pupils,
+    check_sample_key,
+    load_config,
+)
 from cilib.data.load import load_tables
-from cilib.data.readers import SOURCE_ROW
+from cilib.data.readers import SOURCE_ROW, read_file
 from cilib.data.store import Store, file_sha256, write_store
+from cilib.data.validate import validate  # Great Expectations is imported inside, when run
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 
@@ -161,8 +171,6 @@ def prepare(
     check_sample_key(config, loaded["schools"].frame)
     check_against_pupils(config, loaded["pupils"].frame)
     say(f"Validating with Great Expectations ({sum(t.rows_read for t in loaded.values()):,} rows)")
-    from cilib.data.validate import validate  # imports Great Expectations: only here, once per run
-
     result = validate(
         {n: t.frame for n, t in loaded.items()},
         periods=config.periods,
@@ -254,8 +262,6 @@ def prepare(
         "validation_seconds": round(time.perf_counter() - t0, 2),
     }
     extras = {}
-    from cilib.report.sections.benchmarks import prepare_benchmarks
-
     bench = prepare_benchmarks(config, schools=all_schools)
     if bench is not None:
         say(f"Published benchmarks: {len(bench):,} rows")
@@ -264,15 +270,11 @@ def prepare(
         for p in sorted(source.rglob("*.csv")) if source.is_dir() else [source]:
             meta["inputs"][f"benchmarks/{p.name}"] = {"path": str(p), "sha256": file_sha256(p)}
     if config.plan is not None:
-        from cilib.cycle import load_plan
-
         if not config.plan.exists():
             raise DataError(f"The plan file {config.plan} named in data.plan does not exist.")
         load_plan(config.plan, calendar=config.periods)  # a malformed plan stops the run here
         extras["plan.yml"] = config.plan.read_bytes()
     if config.roadmap is not None:
-        from cilib.data.readers import read_file
-
         extras["roadmap.csv"] = (
             read_file(config.roadmap).drop(columns=[SOURCE_ROW]).to_csv(index=False).encode()
         )
@@ -306,8 +308,6 @@ def open_store(
         return Store(Path(store))
     if not config or not period:
         raise DataError("open_store needs either a store folder or both a config and a period.")
-    from cilib.data.config import load_config
-
     cfg = load_config(config)
     folder = default_store_dir(cfg, period)
     try:
@@ -315,9 +315,6 @@ def open_store(
     except DataError:  # missing, or failed its hash check (e.g. a killed run): prepare again
         ready = False
     if not ready:
-        import subprocess
-        import sys
-
         done = subprocess.run(
             [
                 sys.executable,

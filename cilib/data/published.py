@@ -20,7 +20,7 @@ import pandas as pd
 
 from cilib.core.calendar import academic_year_label
 from cilib.core.errors import DataError
-from cilib.data.mapping import MappingResult, load_mapped, read_mapping_file
+from cilib.data.mapping import MappingResult, empty_quarantine, load_mapped, read_mapping_file
 from cilib.data.readers import SOURCE_ROW, read_file
 
 log = logging.getLogger(__name__)
@@ -563,8 +563,6 @@ def load_example(path: str | Path, *, data_dir: str | Path) -> dict[str, Mapping
     if isinstance(doc.get("schools"), list) and "schools" not in out:
         frame = pd.DataFrame(doc["schools"]).astype("str")
         frame.insert(0, SOURCE_ROW, pd.array(np.arange(1, len(frame) + 1), dtype="Int64"))
-        from cilib.data.mapping import empty_quarantine
-
         out = {
             "schools": MappingResult(
                 "schools", frame, empty_quarantine(), len(frame), len(frame), 0

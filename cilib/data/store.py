@@ -26,6 +26,7 @@ import pandas as pd
 
 from cilib.core.errors import DataError
 from cilib.core.paths import inside, make_temp_dir, period_slug, safe_name, swap_in
+from cilib.cycle.plan_file import load_plan
 from cilib.data.config import FocusGroup
 
 __all__ = ["META", "Store", "file_sha256", "period_slug", "write_meta", "write_store"]
@@ -200,8 +201,6 @@ class Store:
 
     def plan(self):
         """Return the trust's improvement plan (:class:`cilib.cycle.model.Plan`), or None."""
-        from cilib.cycle import load_plan
-
         path = self.folder / "plan.yml"
         return load_plan(path, calendar=self.meta["periods"]) if path.exists() else None
 

@@ -30,6 +30,15 @@ from cilib.core.paths import inside, make_temp_dir, period_slug, safe_name, swap
 from cilib.data.config import TrustConfig
 from cilib.data.prepare import prepare
 from cilib.data.store import Store
+from cilib.report.html import (
+    DATA_QUALITY_COLUMNS,
+    SAFE_MIMETYPES,
+    add_csp,
+    esc,
+    html_table,
+    quarantine_counts,
+)
+from cilib.run.kernel import QuietKernelManager
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -102,8 +111,6 @@ def normalise_notebook(nb) -> None:
     differ on every run. Cell ids become ``cell-<n>``; outputs keep only
     :data:`cilib.report.html.SAFE_MIMETYPES` (no scripts, widget views or SVG reach a report).
     """
-    from cilib.report.html import SAFE_MIMETYPES
-
     meta = nb.metadata
     meta.pop("widgets", None)
     for key in _RUN_SPECIFIC:
@@ -129,8 +136,6 @@ def render_html(ipynb: Path, out_html: Path) -> None:
     """
     import nbformat
     from nbconvert import HTMLExporter
-
-    from cilib.report.html import add_csp
 
     nb = nbformat.read(ipynb, as_version=4)
     normalise_notebook(nb)
@@ -310,8 +315,6 @@ def _execute(job: Job) -> Job:
     """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
     import papermill as pm
 
-    from cilib.run.kernel import QuietKernelManager
-
     t0 = time.perf_counter()
     Path(job.out_ipynb).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -401,8 +404,6 @@ def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) ->
     no
     wall-clock time (that is in ``run-log.json``).
     """
-    from cilib.report.html import DATA_QUALITY_COLUMNS, add_csp, esc, html_table, quarantine_counts
-
     groups: dict[str, list[Job]] = {}
     for j in sorted(jobs, key=_job_order):
         groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)

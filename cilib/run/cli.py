@@ -13,6 +13,11 @@ import time
 from pathlib import Path
 
 from cilib.core.errors import CilibError
+from cilib.data.config import load_config
+from cilib.data.prepare import prepare
+from cilib.run.batch import run_batch
+from cilib.sample.design import DEFAULT_SEED
+from cilib.sample.generate import generate
 
 EXIT_USER_ERROR = 2
 EXIT_FAILED_NOTEBOOKS = 1
@@ -72,9 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args) -> int:
-    from cilib.data.config import load_config
-    from cilib.run.batch import run_batch
-
     if args.jobs is not None and args.jobs < 1:
         raise CilibError("--jobs must be at least 1.")
     if args.output is not None and args.output.exists() and not args.output.is_dir():
@@ -101,9 +103,6 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from cilib.data.config import load_config
-    from cilib.data.prepare import prepare
-
     cfg = load_config(args.config)
     period = args.period or cfg.periods[-1]
     store = prepare(cfg, period, progress=_progress(args.quiet))
@@ -117,8 +116,6 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    from cilib.sample.generate import DEFAULT_SEED, generate
-
     if args.seed is not None and args.seed < 0:
         raise CilibError("--seed must be a whole number of 0 or more.")
     if args.output.exists() and not args.output.is_dir():

@@ -39,7 +39,7 @@ KEEP_SCHOOLS = ("NLT01", "NLT06")
 KEEP_YEAR = "2025/26"
 PUPILS_PER_SCHOOL = 120
 PERIOD = "2025/26 HT6"
-#: A raw pupil id as the sample generator writes it (cilib/sample/generate.py: ``f"P{i:05d}"``).
+#: A raw pupil id as the sample generator writes it (cilib/sample/pupils.py: ``P`` and five digits).
 RAW_ID = re.compile(r"(?<![A-Za-z0-9_])P\d{5}(?![0-9])")
 #: Data files of the small trust, by canonical table. Behaviour and the surveys are left out:
 #: validation costs about a second a table whatever its size, and no case needs them.
