@@ -47,19 +47,11 @@ import numpy as np
 import pandas as pd
 
 from cilib.core.errors import DataError, PlanError
+from cilib.core.groups import DEFAULT_FOCUS
+from cilib.measures import registry
 
-#: Measures each table supports (``systems`` accepts any measure name present in the data).
-MEASURES: dict[str, tuple[str, ...] | None] = {
-    "attendance": ("attendance_rate", "persistent_absence"),
-    "assessments": ("mean_score", "pct_at_or_above"),
-    "behaviour": ("incidents_per_100",),
-    "survey_responses": ("scale_mean",),
-    "systems": None,
-}
 #: Keys a metric definition may hold.
 METRIC_KEYS = ("table", "measure", "filter", "threshold", "scale", "schools")
-#: The default focus group: disadvantaged pupils against all others.
-DEFAULT_FOCUS: dict[str, Any] = {"column": "disadvantaged", "value": True}
 #: Group labels in output order.
 GROUPS = ("focus", "comparison", "all")
 #: Result columns (``metric_by_school`` adds ``school_id`` first).
@@ -112,11 +104,13 @@ def validate_metric(metric: Any) -> dict[str, Any]:
         )
     table = metric.get("table")
     measure = metric.get("measure")
-    if table not in MEASURES:
-        raise PlanError(f"metric table {table!r} is unknown; use one of {', '.join(MEASURES)}")
+    if table not in registry.tables():
+        raise PlanError(
+            f"metric table {table!r} is unknown; use one of {', '.join(registry.tables())}"
+        )
     if not measure or not isinstance(measure, str):
         raise PlanError(f"metric on table {table!r} needs a measure")
-    allowed = MEASURES[table]
+    allowed = registry.measures_of(table)
     if allowed is not None and measure not in allowed:
         raise PlanError(
             f"measure {measure!r} is unknown for table {table!r}; use one of {', '.join(allowed)}"

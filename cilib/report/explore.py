@@ -24,18 +24,13 @@ import pandas as pd
 
 from cilib.core.errors import CilibError, DataError
 from cilib.data.store import Store
+from cilib.measures.registry import REGISTRY, names_of_kind
 from cilib.stats import equity
 
 #: Measures every store with the table offers: label -> metric definition.
 BASE_MEASURES: dict[str, dict[str, Any]] = {
-    "Attendance rate (%)": {"table": "attendance", "measure": "attendance_rate"},
-    "Persistent absence (% of pupils)": {"table": "attendance", "measure": "persistent_absence"},
-    "Behaviour incidents per 100 pupils": {"table": "behaviour", "measure": "incidents_per_100"},
+    m.title: {"table": m.table, "measure": m.name} for m in REGISTRY.values() if m.title
 }
-#: Measures whose values are percentages of 0/1 outcomes per pupil (gap by Newcombe).
-_RATE_MEASURES = {"persistent_absence", "pct_at_or_above"}
-#: Measures whose values are means of per-pupil or per-respondent values (gap by Welch).
-_MEAN_MEASURES = {"mean_score", "scale_mean"}
 GROUP_COLUMNS = ["focus", "comparison", "all"]
 
 
@@ -150,10 +145,10 @@ def _gaps(
             threshold=thr,
         )
         scale = 100.0
-    elif m in _MEAN_MEASURES:
+    elif m in names_of_kind("mean"):
         g = equity.gap_from_stats(_gap_stats(res, "mean"), kind="mean", threshold=thr)
         scale = 1.0
-    elif m in _RATE_MEASURES:
+    elif m in names_of_kind("share"):
         g = equity.gap_from_stats(_gap_stats(res, "rate"), kind="rate", threshold=thr)
         scale = 100.0
     else:  # incidents per 100 pupils: a difference of two rates per 100, no interval here

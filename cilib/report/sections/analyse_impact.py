@@ -38,7 +38,7 @@ import pandas as pd
 
 from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
-from cilib.measures import metrics
+from cilib.measures import metrics, registry
 from cilib.report.style import COLOURS, MARKERS, new_axes
 from cilib.stats import equity
 from cilib.stats.impact import MONTHS_NOTE, estimate_impact
@@ -54,12 +54,6 @@ CHECK_LABELS = {
     "regression_to_mean": "Regression to the mean",
     "missing_by_group": "Missing data differs by group",
     "group_unknown": "Pupils with no group recorded",
-}
-#: Measures that can be computed per pupil (or respondent) for an impact analysis.
-PUPIL_MEASURES = {
-    "attendance": ("attendance_rate", "persistent_absence"),
-    "assessments": ("mean_score", "pct_at_or_above"),
-    "survey_responses": ("scale_mean",),
 }
 
 
@@ -117,7 +111,7 @@ def pupil_values(tables: Mapping[str, pd.DataFrame], metric: Mapping[str, Any]) 
     """
     m = metrics.validate_metric(metric)
     table, measure = m["table"], m["measure"]
-    if measure not in PUPIL_MEASURES.get(table, ()):
+    if measure not in registry.per_pupil_measures().get(table, ()):
         raise DataError(
             f"measure {measure!r} of table {table!r} has no value per pupil, so its impact "
             "cannot be analysed pupil by pupil; use an attendance, assessment or survey measure"
@@ -226,21 +220,6 @@ def _outcome_metric(plan, strategy) -> dict | None:
     return None
 
 
-def _metric_label(metric: Mapping[str, Any]) -> tuple[str, str]:
-    """Return a reader's name for the measure and its unit."""
-    m = metrics.validate_metric(metric)
-    subject = m["filter"].get("subject")
-    subj = f"{subject} " if isinstance(subject, str) else ""
-    names = {
-        "attendance_rate": ("attendance (%)", "percentage points"),
-        "persistent_absence": ("persistent absence (% of pupils)", "percentage points"),
-        "mean_score": (f"{subj}score", "points"),
-        "pct_at_or_above": (f"% at or above {m.get('threshold', 0):g} in {subj}".strip(), "points"),
-        "scale_mean": (f"{m.get('scale', '')} scale score", "points"),
-    }
-    return names.get(m["measure"], (m["measure"].replace("_", " "), "points"))
-
-
 def _phase_of(schools: pd.DataFrame) -> dict[str, str]:
     return dict(zip(schools["school_id"], schools["phase"].astype("str"), strict=False))
 
@@ -293,7 +272,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
         a.message = f"{st.id} has no outcome measure, so its effect cannot be estimated."
         return a
     a.metric = metrics.validate_metric(metric)
-    a.metric_name, a.unit = _metric_label(a.metric)
+    a.metric_name, a.unit = registry.metric_label(metrics.validate_metric(a.metric))
     tables = store.tables_dict()
     phase = _phase_of(tables["schools"])
     phases = {phase.get(s) for s in schools}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cilib.core.groups import LENS_LABELS
 from cilib.data.config import academic_year_of
 from cilib.data.store import Store
 from cilib.measures.metrics import persistently_absent
@@ -20,15 +21,6 @@ from cilib.stats import equity
 from cilib.stats.trend import gap_trend
 
 #: Persistent absence: missing 10% or more of possible sessions (the DfE definition).
-LENS_LABELS = {
-    "disadvantaged": "Disadvantaged",
-    "fsm": "Free school meals",
-    "sen": "Special educational needs",
-    "eal": "English as an additional language",
-    "gender": "Gender",
-    "prior_attainment": "Prior attainment",
-    "ethnicity": "Ethnicity",
-}
 PUPIL_COLUMNS = [
     "pupil_id",
     "academic_year",

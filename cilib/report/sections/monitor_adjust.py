@@ -41,12 +41,12 @@ import pandas as pd
 from cilib.core.errors import ConfigError, DataError, PlanError
 from cilib.cycle import plan as cp
 from cilib.data.store import Store
+from cilib.measures import registry
 from cilib.measures.metrics import compute_metric, period_key
+from cilib.measures.registry import chart_kind
 from cilib.stats import spc
 
 __all__ = [
-    "P_CHART_MEASURES",
-    "chart_kind",
     "chart_name",
     "use_laney",
     "decision_rule",
@@ -67,8 +67,6 @@ __all__ = [
 #: Laney p′ replaces the p chart when sigma_z reaches this and points average this many pupils.
 LANEY_SIGMA_Z = 1.5
 LANEY_MIN_N = 100
-#: Measures charted as p charts: shares of pupils (numerator and denominator are pupils).
-P_CHART_MEASURES = ("persistent_absence", "pct_at_or_above")
 
 #: What each decision-rule key means, for the printed rule.
 RULE_MEANING = {
@@ -79,11 +77,6 @@ RULE_MEANING = {
     "periods_per_year": "half-terms in a year, used to state yearly costs",
 }
 
-_MEASURE_NAMES = {
-    "attendance_rate": "attendance (%)",
-    "persistent_absence": "persistent absence (% of pupils)",
-    "incidents_per_100": "incidents per 100 pupils",
-}
 
 def _tables(store: Store) -> dict[str, pd.DataFrame]:
     return store.memo("monitor", "tables", make=store.tables_dict)
@@ -92,19 +85,6 @@ def _tables(store: Store) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 # Labels and kinds
 # --------------------------------------------------------------------------------------------
-
-
-def chart_kind(metric: Mapping[str, Any]) -> str:
-    """Return the control chart for a metric: ``"p"`` for shares of pupils, else ``"xmr"``.
-
-    Examples
-    --------
-    >>> chart_kind({"table": "attendance", "measure": "persistent_absence"})
-    'p'
-    >>> chart_kind({"table": "attendance", "measure": "attendance_rate"})
-    'xmr'
-    """
-    return "p" if metric.get("measure") in P_CHART_MEASURES else "xmr"
 
 
 def _measure_name(metric: Mapping[str, Any]) -> str:
@@ -123,7 +103,7 @@ def _measure_name(metric: Mapping[str, Any]) -> str:
         return f"{scale} score (1-5{', ' + str(who) + ' survey' if who else ''})"
     if m == "incidents_per_100" and filt.get("incident_type"):
         return f"{str(filt['incident_type']).replace('_', ' ')} incidents per 100 pupils"
-    return _MEASURE_NAMES.get(m, str(m).replace("_", " "))
+    return registry.REGISTRY[m].label if m in registry.REGISTRY else str(m).replace("_", " ")
 
 
 def _focus_dict(store: Store, goal: cp.Goal) -> dict[str, Any]:

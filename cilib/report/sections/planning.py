@@ -25,6 +25,7 @@ from cilib.core.errors import DataError, PlanError
 from cilib.cycle import plan as cp
 from cilib.data.store import Store
 from cilib.measures.metrics import compute_metric, describe_metric, metric_by_school, period_key
+from cilib.measures.registry import lower_is_better
 from cilib.report.html import esc, raw_html
 from cilib.report.style import COLOURS, new_axes
 
@@ -36,11 +37,6 @@ PHASES = (
     "Implement Plan",
     "Monitor and Adjust",
 )
-#: Measures where a lower value is better when judged against a process measure's expected
-#: level (the plan gives only ``expected``): pupil absence, incidents, and any systems measure
-#: whose name contains one of :data:`LOWER_IS_BETTER_WORDS`.
-LOWER_IS_BETTER = ("persistent_absence", "incidents_per_100")
-LOWER_IS_BETTER_WORDS = ("absence", "vacanc", "exclusion", "incident", "turnover")
 #: Colours of action statuses on the timeline.
 STATUS_COLOURS = {
     "done": COLOURS["target"],
@@ -621,20 +617,6 @@ def plot_timeline(status: pd.DataFrame, *, report_date: dt.date, title: str | No
 
 # --------------------------------------------------------------------------------------------
 # process (fidelity) measures
-
-
-def lower_is_better(metric: Mapping[str, Any]) -> bool:
-    """Say whether a lower value of this measure is better (see :data:`LOWER_IS_BETTER`).
-
-    Examples
-    --------
-    >>> lower_is_better({"table": "systems", "measure": "staff_absence_rate"})
-    True
-    >>> lower_is_better({"table": "systems", "measure": "fidelity_reading_intervention"})
-    False
-    """
-    name = str(metric.get("measure", "")).lower()
-    return name in LOWER_IS_BETTER or any(w in name for w in LOWER_IS_BETTER_WORDS)
 
 
 def process_measures(

@@ -17,26 +17,13 @@ import pandas as pd
 from scipy import stats as st
 
 from cilib.core.errors import DataError
+from cilib.core.groups import SHORT_LENS
 from cilib.data.store import Store
-from cilib.measures import metrics
+from cilib.measures import metrics, registry
 from cilib.report.sections import assess_needs as needs
-from cilib.report.sections.analyse_impact import _metric_label, pupil_values
+from cilib.report.sections.analyse_impact import pupil_values
 from cilib.report.style import COLOURS, MARKERS, new_axes
 from cilib.stats import equity
-
-#: Short lens names for heat-map columns.
-SHORT_LENS = {
-    "Disadvantaged": "Disadvantaged",
-    "Free school meals": "FSM",
-    "Special educational needs": "SEN",
-    "English as an additional language": "EAL",
-    "Gender": "Gender",
-    "Prior attainment": "Prior attainment",
-    "Ethnicity": "Ethnicity",
-}
-#: Measures whose per-pupil value is 0/100 (a rate): funnel with ``kind="rate"``.
-RATE_MEASURES = ("persistent_absence", "pct_at_or_above")
-
 
 # --------------------------------------------------------------------------------------------
 # Funnels per goal
@@ -104,7 +91,7 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
     elif goal.group == "comparison":
         v = v.loc[~v["focus"].fillna(True).astype(bool)]
         who = store.focus.comparison_label.lower()
-    rate = goal.metric["measure"] in RATE_MEASURES
+    rate = goal.metric["measure"] in registry.names_of_kind("share")
     if rate:
         v = v.assign(value=v["value"] / 100)
     f = equity.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
@@ -139,7 +126,7 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
                 )
             )
             continue
-        name, _ = _metric_label(goal.metric)
+        name, _ = registry.metric_label(metrics.validate_metric(goal.metric))
         fig, ax = equity.plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
         ax.set_ylabel(name)
         ax.set_xlabel("pupils (n)" if who != "all respondents" else "respondents (n)")
@@ -509,7 +496,7 @@ def spots(store: Store) -> pd.DataFrame:
             f, latest, who = goal_funnel(store, goal)
         except DataError:
             continue
-        name, unit = _metric_label(goal.metric)
+        name, unit = registry.metric_label(metrics.validate_metric(goal.metric))
         good = "above" if goal.direction == "up" else "below"
         for _, r in f.loc[f["status"] != "within"].iterrows():
             kind = "bright spot" if r["status"] == good else "needs support"
