@@ -16,16 +16,23 @@ the all-pupils figure).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cilib.core.errors import CilibError, DataError
 from cilib.data.store import Store
+from cilib.measures.metrics import compute_metric, validate_metric
 from cilib.measures.registry import REGISTRY, names_of_kind
-from cilib.stats import equity
+from cilib.report.html import PNG_METADATA, note
+from cilib.report.html import table as html_table
+from cilib.report.sections.needs_tables import attendance_pupils
+from cilib.report.style import new_axes
+from cilib.stats import equity, spc
 
 #: Measures every store with the table offers: label -> metric definition.
 BASE_MEASURES: dict[str, dict[str, Any]] = {
@@ -120,8 +127,6 @@ def _gaps(
     focus: Any,
 ) -> pd.DataFrame:
     """Gap (focus minus comparison) per period with its 95% interval, on the measure's scale."""
-    from cilib.report.sections.assess_needs import attendance_pupils
-
     thr = store.threshold
     cols = ["period", "gap", "gap_ci_low", "gap_ci_high"]
     m = metric["measure"]
@@ -210,8 +215,6 @@ def explore_view(
     DataError
         An unknown measure, lens or period, or a school with no rows for the measure.
     """
-    from cilib.measures.metrics import compute_metric, validate_metric
-
     options = measure_options(store)
     if isinstance(measure, str):
         if measure not in options:
@@ -295,9 +298,6 @@ def _view_table(
 
 def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label: str, systems):
     """XmR chart per group (run chart if too few points); a message if none can be drawn."""
-    from cilib.report.style import new_axes
-    from cilib.stats import spc
-
     order = list(table["period"])
     groups = {"All": "all"} if systems else {focus_label: "focus", "Others": "comparison"}
     charts = {}
@@ -335,8 +335,6 @@ def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label:
 
 def display_frame(table: pd.DataFrame, threshold: int):
     """Return the explorer's table as HTML, suppressed cells shown as ``x`` with the footnote."""
-    from cilib.report.html import table as html_table
-
     rename = {
         "period": "Period",
         "n_focus": "n (focus)",
@@ -357,12 +355,9 @@ def display_frame(table: pd.DataFrame, threshold: int):
 
 
 def _png(fig):
-    import io
 
-    import matplotlib.pyplot as plt
     from IPython.display import Image
 
-    from cilib.report.html import PNG_METADATA
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
@@ -380,7 +375,6 @@ def explorer(store: Store):
     """
     import ipywidgets as w
 
-    from cilib.report.html import note
 
     options = measure_options(store)
     fg = store.focus

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from scipy import stats as st
@@ -20,8 +21,9 @@ from cilib.core.errors import DataError
 from cilib.core.groups import SHORT_LENS
 from cilib.data.store import Store
 from cilib.measures import metrics, registry
-from cilib.report.sections import assess_needs as needs
-from cilib.report.sections.analyse_impact import pupil_values
+from cilib.report.html import fmt_change, note, table
+from cilib.report.sections import needs_tables as needs
+from cilib.report.sections.impact_analysis import pupil_values
 from cilib.report.style import COLOURS, MARKERS, new_axes
 from cilib.stats import equity
 
@@ -106,8 +108,6 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
 
 def funnel_section(store: Store, school_id: str | None = None) -> list:
     """One funnel plot and table per goal in the plan."""
-    from cilib.report.html import note, table
-
     plan = store.plan()
     if plan is None:
         return [note("The store has no plan, so there are no goals to compare schools on.")]
@@ -189,7 +189,7 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
 
     ``measure`` is ``"attendance"`` (year-to-date attendance %, mean of pupils' rates) or
     ``"score"`` (each pupil's mean score over subjects at the latest assessment). Gaps come from
-    :func:`cilib.report.sections.assess_needs.lens_table` (Welch intervals; primary and secondary
+    :func:`cilib.report.sections.needs_tables.lens_table` (Welch intervals; primary and secondary
     suppression within
     each school and lens). For yes/no lenses only the "Yes" group is shown (the "No" gap is its
     mirror). Prior attainment is left out for scores (it predicts scores by construction).
@@ -227,8 +227,6 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
 
 def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
     """Draw a school × pupil-group heat map of gaps; suppressed cells show 'x' and no colour."""
-    import matplotlib as mpl
-
     cols = list(dict.fromkeys(data["column"]))
     rows = sorted(data["school_id"].unique())
     grid = data.pivot_table(index="school_id", columns="column", values="gap", aggfunc="first")
@@ -266,8 +264,6 @@ def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
 
 def heatmap_section(store: Store, school_id: str | None = None) -> list:
     """Heat maps of gaps by school and pupil group, in attendance and in the latest score."""
-    from cilib.report.html import note
-
     out: list = []
     att = gap_heatmap_data(store, "attendance")
     if len(att):
@@ -421,8 +417,6 @@ def plot_spread(sp: pd.DataFrame):
 
 def spread_section(store: Store, school_id: str | None = None) -> list:
     """Spread between schools over time, with the upward-convergence verdict."""
-    from cilib.report.html import note, table
-
     c = convergence(store)
     sp = c["spread"]
     if not len(sp):
@@ -537,8 +531,6 @@ def spots(store: Store) -> pd.DataFrame:
 
 def spots_section(store: Store, school_id: str | None = None) -> list:
     """Bright spots to learn from and schools needing support."""
-    from cilib.report.html import note, table
-
     sp = spots(store)
     if not len(sp):
         return [note("No school stands out beyond the limits or in its gap trend this period.")]
@@ -562,8 +554,6 @@ def spots_section(store: Store, school_id: str | None = None) -> list:
 
 def headlines(store: Store, school_id: str | None = None) -> list[str]:
     """Return headlines: the floor against last half-term, convergence, support, bright spots."""
-    from cilib.report.html import fmt_change
-
     out = []
     c = convergence(store)
     sp = c["spread"]
