@@ -11,7 +11,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from cilib.core.errors import DataError, PlanError
-from cilib.report.sections import analyse_impact as ev
+from cilib.report.sections import analyse_impact as impact_report
+from cilib.report.sections import impact_analysis as ev
 from cilib.stats.impact import MONTHS_NOTE
 from tests.conftest import PERIOD, run_notebook
 
@@ -120,13 +121,14 @@ def test_school_report_uses_that_school_only(store):
     assert set(a.data.loc[a.data["treated"], "school_id"]) == {"NLT01"}
     b = ev.analyse(store, "S1", "NLT05")
     assert b.status == "not taking part" and "did not take part" in b.message
-    html = "".join(getattr(x, "data", "") for x in ev.effects_section(store, "NLT05", "S1"))
+    items = impact_report.effects_section(store, "NLT05", "S1")
+    html = "".join(getattr(x, "data", "") for x in items)
     assert "did not take part" in html
 
 
 def test_effects_section_prints_months_note_and_checks(store):
     """The effects section prints the Toolkit note; the checks are in plain English."""
-    html = "".join(getattr(x, "data", "") for x in ev.effects_section(store, None, "S1"))
+    html = "".join(getattr(x, "data", "") for x in impact_report.effects_section(store, None, "S1"))
     assert MONTHS_NOTE.split(",")[0] in html.replace("&#x27;", "'")
     t = ev.checks_table(ev.analyse(store, "S1"))
     assert "Groups not alike at the start (baseline imbalance)" in set(
@@ -136,7 +138,7 @@ def test_effects_section_prints_months_note_and_checks(store):
 
 def test_headlines_name_the_earlier_period(store):
     """Headlines give a verdict per intervention and say which earlier period they compare with."""
-    h = ev.headlines(store, None, "S1")
+    h = impact_report.headlines(store, None, "S1")
     assert h[0].startswith("Structured reading intervention")
     assert "since 2025/26 HT4 (the previous period with data)" in h[1]
 

@@ -371,7 +371,7 @@ def test_describe_metric():
 def test_persistent_absence_at_exactly_ninety_percent_is_one_definition():
     """54 of 60 sessions (exactly 90%) is persistent absence in metrics, needs and evaluate."""
     from cilib.measures import metrics
-    from cilib.report.sections import analyse_impact as evaluate
+    from cilib.report.sections import impact_analysis as evaluate
 
     att = pd.DataFrame(
         {

@@ -3,7 +3,7 @@ pandas on the store."""
 
 from __future__ import annotations
 
-from cilib.report.sections import assess_needs as needs
+from cilib.report.sections import needs_tables as needs
 
 
 def test_persistent_absence_uses_the_dfe_definition(sample_store):

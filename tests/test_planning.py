@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import cilib.report.sections.planning as pl
 from cilib import cycle as cp
 from cilib.core.calendar import half_term_end
 from cilib.core.errors import DataError
+from cilib.report.sections import implement_plan as ip
+from cilib.report.sections import plan_goals as pg
+from cilib.report.sections import plan_tracking as pt
+from cilib.report.sections import strategic_plan as sp
 from tests.conftest import run_notebook
 
 PERIOD = "2025/26 HT6"
@@ -43,7 +46,7 @@ def _html(items) -> str:
 
 def test_checklist_shows_the_planted_gaps(store):
     """The sample plan fails exactly its planted checks: S4, A5 and A9, scaling_and_sustaining."""
-    ch = pl.checklist(store.plan())
+    ch = sp.checklist(store.plan())
     failing = dict(zip(ch.loc[~ch["ok"], "check"], ch.loc[~ch["ok"], "failing_items"], strict=True))
     assert failing == {
         "strategy has a process measure": "S4",
@@ -55,11 +58,11 @@ def test_checklist_shows_the_planted_gaps(store):
 
 def test_checklist_renders_pass_and_fail(store):
     """The rendered checklist has one Pass or Fail line per check and names the fix."""
-    ch = pl.checklist(store.plan())
-    text = pl.checklist_html(ch).data
+    ch = sp.checklist(store.plan())
+    text = sp.checklist_html(ch).data
     assert text.count("✗ Fail") == 3 and text.count("✓ Pass") == len(ch) - 3
     assert "S4: add a process" in text and "A5: name who is responsible" in text
-    section = _html(pl.checks_section(store))
+    section = _html(sp.checks_section(store))
     assert "8 of 11 checks pass; 3 fail" in section
 
 
@@ -71,7 +74,7 @@ def test_checklist_flags_too_many_priorities():
         goals=(),
         strategies=(),
     )
-    ch = pl.checklist(plan).set_index("check")
+    ch = sp.checklist(plan).set_index("check")
     assert not ch.loc["at most five priorities", "ok"]
 
 
@@ -81,7 +84,7 @@ def test_checklist_flags_too_many_priorities():
 
 def test_school_goal_baseline_matches_hand_computation(store):
     """G2 for one school: disadvantaged attendance in 2023/24 HT6, summed sessions by hand."""
-    summ, trajs = pl.store_goal_summary(store, "NLT02")
+    summ, trajs = pg.store_goal_summary(store, "NLT02")
     att = store.table("attendance")
     pup = store.table("pupils")
     a = att.loc[(att["school_id"] == "NLT02") & (att["period"] == "2023/24 HT6")]
@@ -101,19 +104,19 @@ def test_school_goal_baseline_matches_hand_computation(store):
 
 def test_goal_not_applying_to_a_school_says_so(store):
     """A primary reading goal does not apply to a secondary school: said, not silently dropped."""
-    summ, trajs = pl.store_goal_summary(store, "NLT06")
+    summ, trajs = pg.store_goal_summary(store, "NLT06")
     g1 = summ.set_index("goal").loc["G1"]
     assert g1["status"] == "does not apply" and "G1" not in trajs
-    text = _html(pl.goals_section(store, "NLT06")) + _html(pl.trajectory_section(store, "NLT06"))
+    text = _html(sp.goals_section(store, "NLT06")) + _html(sp.trajectory_section(store, "NLT06"))
     assert "G1 (Narrow the reading gap" in text and "does not apply" in text
     assert any(
-        "do not apply" in h or "does not apply" in h for h in pl.headlines_plan(store, "NLT06")
+        "do not apply" in h or "does not apply" in h for h in sp.headlines_plan(store, "NLT06")
     )
 
 
 def test_trust_on_trajectory_count_matches_statuses(store):
     """The headline count equals the goals whose latest value is at or beyond the trajectory."""
-    summ, trajs = pl.store_goal_summary(store)
+    summ, trajs = pg.store_goal_summary(store)
     on = 0
     for gid, prog in trajs.items():
         goal = store.plan().goal(gid)
@@ -127,7 +130,7 @@ def test_trust_on_trajectory_count_matches_statuses(store):
         on += bool(ok)
         status = summ.set_index("goal").loc[gid, "status"]
         assert status == ("on trajectory" if ok else "off trajectory")
-    heads = pl.headlines_plan(store)
+    heads = sp.headlines_plan(store)
     assert heads[0].startswith(f"{on} of {len(trajs)} goals")
     assert "the last half-term" in heads[0]
 
@@ -166,21 +169,21 @@ def _tiny_goal():
 
 def test_goal_progress_literal_frames():
     """Baseline 80, target 90: HT2 expects 85 and observes 90 (on); HT3 expects 90, sees 80."""
-    prog = pl.goal_progress(_tiny_goal(), _tiny_tables(), threshold=2)
+    prog = pg.goal_progress(_tiny_goal(), _tiny_tables(), threshold=2)
     assert prog["expected"].tolist() == pytest.approx([80.0, 85.0, 90.0])
     assert prog["observed"].tolist() == pytest.approx([80.0, 90.0, 80.0])
     assert prog["on_trajectory"].tolist() == [True, True, False]
     assert prog["n"].tolist() == [2, 2, 2]
-    cut = pl.goal_progress(_tiny_goal(), _tiny_tables(), threshold=2, upto="2024/25 HT2")
+    cut = pg.goal_progress(_tiny_goal(), _tiny_tables(), threshold=2, upto="2024/25 HT2")
     assert np.isnan(cut["observed"].iloc[2]) and pd.isna(cut["on_trajectory"].iloc[2])
 
 
 def test_goal_progress_suppresses_small_groups():
     """Two disadvantaged pupils with a threshold of 5: values hidden, goal status says why."""
-    prog = pl.goal_progress(_tiny_goal(), _tiny_tables(), threshold=5)
+    prog = pg.goal_progress(_tiny_goal(), _tiny_tables(), threshold=5)
     assert prog["suppressed"].all() and prog["observed"].isna().all()
     plan = cp.Plan(vision="v", priorities=(), goals=(_tiny_goal(),), strategies=())
-    summ, trajs = pl.goal_summary(plan, _tiny_tables(), threshold=5)
+    summ, trajs = pg.goal_summary(plan, _tiny_tables(), threshold=5)
     assert summ["status"].iloc[0] == "too few pupils" and not trajs
 
 
@@ -207,10 +210,10 @@ def test_overdue_list_on_a_fixed_date(store, raw_plan):
     day = dt.date(2026, 11, 26)
     over, soon = _independent_status(raw_plan, day)
     assert over == {"A5", "A7", "A9"} and soon == {"A3", "A6"}  # the hand-worked answer
-    st = pl._status(store.plan(), day, None)
+    st = pt.status_of_actions(store.plan(), day, None)
     assert set(st.loc[st["overdue"], "id"]) == over
     assert set(st.loc[st["due_soon"], "id"]) == soon
-    by = pl.overdue_by_owner(st).set_index("owner")
+    by = pt.overdue_by_owner(st).set_index("owner")
     owners = {a["id"]: a.get("owner", "(no owner)") for a in raw_plan["actions"]}
     expect = pd.Series([owners[i] for i in over]).value_counts()
     for owner, n in expect.items():
@@ -223,7 +226,7 @@ def test_overdue_headline_at_report_date(store, raw_plan):
     over, _ = _independent_status(raw_plan, dt.date(2026, 8, 31))
     assert half_term_end(PERIOD) == dt.date(2026, 8, 31)
     owner = {a["id"]: a.get("owner") for a in raw_plan["actions"]}
-    head = pl.headlines_implement(store)[0]
+    head = ip.headlines_implement(store)[0]
     assert head.startswith(f"{len(over)} action is overdue at 31 Aug 2026")
     for i in over:
         assert owner[i] in head
@@ -232,7 +235,7 @@ def test_overdue_headline_at_report_date(store, raw_plan):
 
 def test_school_sees_actions_of_its_strategies(store, raw_plan):
     """A secondary school sees trust-wide strategies' actions and S3's, not S1's (primaries)."""
-    ids = {a.id for a in pl.actions_for(store.plan(), "NLT06")}
+    ids = {a.id for a in pt.actions_for(store.plan(), "NLT06")}
     schools = {
         s["id"]: (s.get("intervention") or {}).get("schools") for s in raw_plan["strategies"]
     }
@@ -247,8 +250,8 @@ def test_school_sees_actions_of_its_strategies(store, raw_plan):
 def test_timeline_highlights_overdue(store):
     """The Gantt chart hatches exactly the overdue actions."""
     day = dt.date(2026, 11, 26)
-    st = pl._status(store.plan(), day, None)
-    fig = pl.plot_timeline(st, report_date=day)
+    st = pt.status_of_actions(store.plan(), day, None)
+    fig = pt.plot_timeline(st, report_date=day)
     hatched = [p for p in fig.axes[0].patches if p.get_hatch() == "//"]
     assert len(hatched) == int(st["overdue"].sum()) == 3
 
@@ -259,7 +262,7 @@ def test_timeline_highlights_overdue(store):
 
 def test_process_measures_against_raw_systems(store):
     """S1 per intervention school equals the raw systems value; S2 meets when at or below 4."""
-    pm = pl.process_measures(store.plan(), store.tables_dict(), periods=store.periods)
+    pm = pt.process_measures(store.plan(), store.tables_dict(), periods=store.periods)
     sysraw = store.table("systems")
     s1 = pm.loc[pm["strategy"] == "S1"]
     assert set(s1["school_id"]) == {"NLT01", "NLT02", "NLT03"}
@@ -277,7 +280,7 @@ def test_process_measures_against_raw_systems(store):
     assert s2["lower_is_better"].all()
     assert (s2["meets"].astype(bool) == (s2["value"] <= 4)).all()
     assert "S4" not in set(pm["strategy"])  # no process measure
-    school = pl.process_measures(
+    school = pt.process_measures(
         store.plan(), store.tables_dict(), periods=store.periods, school_id="NLT06"
     )
     assert set(school["strategy"]) == {"S2", "S3", "S5"}
@@ -289,7 +292,7 @@ def test_process_measures_against_raw_systems(store):
 
 def test_attendance_completeness_matches_hand_computation(store):
     """Share of NLT01's 2025/26 roll with an attendance row in HT1, by set arithmetic."""
-    comp = pl.completeness(store.tables_dict(), periods=store.periods)
+    comp = pt.completeness(store.tables_dict(), periods=store.periods)
     pup = store.table("pupils")
     att = store.table("attendance")
     roll = set(
@@ -310,7 +313,7 @@ def test_attendance_completeness_matches_hand_computation(store):
 
 def test_survey_response_rate_matches_hand_computation(store):
     """Pupil survey response rate at NLT03 in 2025/26 HT5 against the roll of surveyed years."""
-    comp = pl.completeness(store.tables_dict(), periods=store.periods, school_id="NLT03")
+    comp = pt.completeness(store.tables_dict(), periods=store.periods, school_id="NLT03")
     pup = store.table("pupils")
     resp = store.table("survey_responses")
     r = resp.loc[(resp["period"] == "2025/26 HT5") & (resp["respondent_type"] == "pupil")]
@@ -330,13 +333,13 @@ def test_survey_response_rate_matches_hand_computation(store):
     assert (row["on_roll"], row["recorded"]) == (len(roll), len(answered))
     assert row["share"] == pytest.approx(100 * len(answered) / len(roll))
     assert set(comp["school_id"]) == {"NLT03", "(trust)"}
-    trust = pl.completeness(store.tables_dict(), periods=store.periods)
+    trust = pt.completeness(store.tables_dict(), periods=store.periods)
     key = ["collection", "school_id", "period"]
     both = comp.merge(trust, on=key, suffixes=("", "_t"))
     assert len(both) == len(comp)  # the school's view carries the whole trust's totals
     assert (both["recorded"] == both["recorded_t"]).all()
     assert (both["on_roll"] == both["on_roll_t"]).all()
-    heads = " ".join(pl.headlines_implement(store, "NLT03"))
+    heads = " ".join(ip.headlines_implement(store, "NLT03"))
     assert f"pupil survey in 2025/26 HT5 had a response rate of {row['share']:.1f}%" in heads
     # only the collection's own periods appear
     surveys = set(resp.loc[resp["respondent_type"] == "pupil", "period"])
@@ -361,7 +364,7 @@ def test_completeness_literal_frames():
             "score": [50.0, np.nan, 40.0],
         }
     )
-    comp = pl.completeness(
+    comp = pt.completeness(
         {"pupils": pup, "assessments": ass}, periods=["2024/25 HT1", "2024/25 HT2"]
     ).set_index("school_id")
     assert comp.loc["S1", "on_roll"] == 2 and comp.loc["S1", "recorded"] == 1
@@ -373,7 +376,7 @@ def test_completeness_literal_frames():
 def test_completeness_needs_the_roll():
     """Without the pupils table there is no roll to compare with."""
     with pytest.raises(DataError, match="needs the pupils table"):
-        pl.completeness({"attendance": pd.DataFrame()}, periods=["2024/25 HT1"])
+        pt.completeness({"attendance": pd.DataFrame()}, periods=["2024/25 HT1"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,33 +388,33 @@ def test_sections_render(store, school):
     """Every section returns something to show, for the trust and a school."""
     from matplotlib.figure import Figure
 
-    for name in [
-        "vision_section",
-        "goals_section",
-        "trajectory_section",
-        "checks_section",
-        "strategies_section",
-        "timeline_section",
-        "overdue_section",
-        "fidelity_section",
-        "completeness_section",
-        "roadmap_section",
+    for module, name in [
+        (sp, "vision_section"),
+        (sp, "goals_section"),
+        (sp, "trajectory_section"),
+        (sp, "checks_section"),
+        (sp, "strategies_section"),
+        (ip, "timeline_section"),
+        (ip, "overdue_section"),
+        (ip, "fidelity_section"),
+        (ip, "completeness_section"),
+        (ip, "roadmap_section"),
     ]:
-        items = getattr(pl, name)(store, school)
+        items = getattr(module, name)(store, school)
         assert items, name
         for x in items:
             if isinstance(x, Figure):
                 import matplotlib.pyplot as plt
 
                 plt.close(x)
-    text = _html(pl.strategies_section(store, school))
+    text = _html(sp.strategies_section(store, school))
     assert text.count("<b>If we</b>") == 5 and "<b>Then</b>" in text and "<b>And</b>" in text
 
 
 def test_roadmap_per_phase(store):
     """The roadmap shows one table per phase, in the cycle's order."""
-    text = _html(pl.roadmap_section(store))
-    pos = [text.find(f"<b>{p}</b>") for p in pl.PHASES]
+    text = _html(ip.roadmap_section(store))
+    pos = [text.find(f"<b>{p}</b>") for p in ip.PHASES]
     assert all(p >= 0 for p in pos) and pos == sorted(pos)
     assert "Who is responsible?" in text
 

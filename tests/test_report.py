@@ -60,13 +60,13 @@ def test_table_markup_has_no_random_ids():
 
 def test_hand_built_fragments_escape_values():
     """Header, headlines, notes and the phase modules' own fragments escape every value."""
-    from cilib.report.sections import planning
+    from cilib.report.sections import strategic_plan
 
     assert report.esc(HOSTILE[1]) == "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
     for out in (
         report.headlines(HOSTILE, title=HOSTILE[0]).data,
         report.note(HOSTILE[0]).data,
-        planning.checklist_html(
+        strategic_plan.checklist_html(
             pd.DataFrame(
                 {"ok": [False], "label": [HOSTILE[0]], "failing": [HOSTILE[1]],
                  "passed": [0], "items": [1]}
@@ -74,7 +74,7 @@ def test_hand_built_fragments_escape_values():
         ).data,
     ):
         assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
-    assert planning._esc is report.esc  # one escaping function
+    assert strategic_plan.esc is report.esc  # one escaping function
 
 
 def test_data_quality_shows_counts_and_meanings_never_row_values(sample_store):

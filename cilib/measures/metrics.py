@@ -47,19 +47,11 @@ import pandas as pd
 
 from cilib.core.calendar import academic_year_of, period_key
 from cilib.core.errors import DataError, PlanError
+from cilib.core.groups import DEFAULT_FOCUS
+from cilib.measures import registry
 
-#: Measures each table supports (``systems`` accepts any measure name present in the data).
-MEASURES: dict[str, tuple[str, ...] | None] = {
-    "attendance": ("attendance_rate", "persistent_absence"),
-    "assessments": ("mean_score", "pct_at_or_above"),
-    "behaviour": ("incidents_per_100",),
-    "survey_responses": ("scale_mean",),
-    "systems": None,
-}
 #: Keys a metric definition may hold.
 METRIC_KEYS = ("table", "measure", "filter", "threshold", "scale", "schools")
-#: The default focus group: disadvantaged pupils against all others.
-DEFAULT_FOCUS: dict[str, Any] = {"column": "disadvantaged", "value": True}
 #: Group labels in output order.
 GROUPS = ("focus", "comparison", "all")
 #: Result columns (``metric_by_school`` adds ``school_id`` first).
@@ -93,11 +85,13 @@ def validate_metric(metric: Any) -> dict[str, Any]:
         )
     table = metric.get("table")
     measure = metric.get("measure")
-    if table not in MEASURES:
-        raise PlanError(f"metric table {table!r} is unknown; use one of {', '.join(MEASURES)}")
+    if table not in registry.tables():
+        raise PlanError(
+            f"metric table {table!r} is unknown; use one of {', '.join(registry.tables())}"
+        )
     if not measure or not isinstance(measure, str):
         raise PlanError(f"metric on table {table!r} needs a measure")
-    allowed = MEASURES[table]
+    allowed = registry.measures_of(table)
     if allowed is not None and measure not in allowed:
         raise PlanError(
             f"measure {measure!r} is unknown for table {table!r}; use one of {', '.join(allowed)}"
@@ -186,7 +180,7 @@ def _need(df: pd.DataFrame, name: str, cols: Sequence[str]) -> None:
         raise DataError(f"table {name!r} lacks column(s) {', '.join(missing)}")
 
 
-def _with_year(df: pd.DataFrame) -> pd.DataFrame:
+def with_year(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with an ``academic_year`` column (:func:`academic_year_of` its ``period``)."""
     if "academic_year" in df.columns:
         return df
@@ -228,7 +222,7 @@ def _attach(
                 f"table {table!r} has no pupil_id, so it cannot be filtered on pupil column(s) "
                 f"{', '.join(from_pupils)}"
             )
-        out = _with_year(out)
+        out = with_year(out)
         p = pupils[["pupil_id", "academic_year", *from_pupils]].drop_duplicates(
             ["pupil_id", "academic_year"]
         )
@@ -239,7 +233,7 @@ def _attach(
     return out
 
 
-def _apply_filter(
+def apply_filter(
     df: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame],
     filt: Mapping[str, Any],
@@ -247,6 +241,11 @@ def _apply_filter(
     *,
     skip: Sequence[str] = (),
 ) -> pd.DataFrame:
+    """Return the rows of ``df`` (from ``table``) that match a metric's filter.
+
+    Filter columns missing from ``df`` are looked up on the pupils or schools tables; columns in
+    ``skip`` are ignored.
+    """
     cols = [c for c in filt if c not in skip]
     out = _attach(df, tables, cols, table)
     keep = pd.Series(True, index=out.index)
@@ -395,7 +394,7 @@ def _assessments(df, tables, m, focus, skeys, measure) -> pd.DataFrame:
 
 
 def _behaviour(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
-    beh = _with_year(_table(tables, "behaviour"))
+    beh = with_year(_table(tables, "behaviour"))
     _need(beh, "behaviour", ["pupil_id", "school_id", "period", "count"])
     pupils = _table(tables, "pupils")
     _need(pupils, "pupils", ["pupil_id", "school_id", "academic_year"])
@@ -407,12 +406,12 @@ def _behaviour(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
         else sorted(beh["period"].dropna().unique().tolist(), key=period_key)
     )
     beh = _scope(beh, m, school_id, periods)
-    beh = _apply_filter(beh, tables, filt, "behaviour")
+    beh = apply_filter(beh, tables, filt, "behaviour")
     # the roll: pupils in scope, filtered on pupil/school columns only
     roll = _scope(pupils, m, school_id, None)
     beh_cols = set(_table(tables, "behaviour").columns)
     roll_filter = {k: v for k, v in filt.items() if k not in beh_cols or k in pupils.columns}
-    roll = _apply_filter(roll, tables, roll_filter, "pupils")
+    roll = apply_filter(roll, tables, roll_filter, "pupils")
     roll = roll.assign(_fg=_focus_labels(roll, tables, focus))
     beh = beh.assign(
         count=pd.to_numeric(beh["count"]).astype("float64"),
@@ -448,8 +447,8 @@ def _survey(tables, m, focus, school_id, periods, by_school) -> pd.DataFrame:
     if sitems.empty:
         known = ", ".join(sorted(items["scale"].dropna().unique().tolist()))
         raise PlanError(f"survey scale {m['scale']!r} is unknown; scales in survey_items: {known}")
-    df = _with_year(_scope(resp, m, school_id, periods))
-    df = _apply_filter(df, tables, m["filter"], "survey_responses")
+    df = with_year(_scope(resp, m, school_id, periods))
+    df = apply_filter(df, tables, m["filter"], "survey_responses")
     df = df.merge(sitems, how="inner", on="item_id")
     r = pd.to_numeric(df["response"]).astype("float64")
     rev = df["reverse_coded"].astype("boolean").fillna(False).astype(bool)
@@ -480,7 +479,7 @@ def _systems(tables, m, school_id, periods, by_school) -> pd.DataFrame:
         known = ", ".join(sorted(sysdf["measure"].dropna().unique().tolist()))
         raise PlanError(f"systems measure {name!r} is not in the systems table; known: {known}")
     df = _scope(sysdf.loc[sysdf["measure"] == name], m, school_id, periods)
-    df = _apply_filter(df, tables, m["filter"], "systems")
+    df = apply_filter(df, tables, m["filter"], "systems")
     df = df.assign(value=pd.to_numeric(df["value"]).astype("float64"))
     df = df.loc[df["value"].notna()]
     per_school = df.groupby(["school_id", "period"], as_index=False).agg(v=("value", "mean"))
@@ -517,13 +516,13 @@ def _compute(
         raise DataError(f"school {school_id!r} has no rows in table {table!r}; check the school id")
     skeys = ["school_id"] if by_school else []
     if table == "attendance":
-        rows = _apply_filter(
-            _with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
+        rows = apply_filter(
+            with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
         )
         res = _attendance(rows, tables, m, focus, skeys, m["measure"])
     elif table == "assessments":
-        rows = _apply_filter(
-            _with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
+        rows = apply_filter(
+            with_year(_scope(df, m, school_id, periods)), tables, m["filter"], table
         )
         res = _assessments(rows, tables, m, focus, skeys, m["measure"])
     elif table == "behaviour":

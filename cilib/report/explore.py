@@ -3,8 +3,8 @@
 :func:`explore_view` is the pure function behind the ``explore`` notebook: given the prepared
 store and the choices, it returns a table (one row per period: the focus group, the rest of the
 lens and all pupils, with n, the value and the gap with its 95% interval) and a figure (a control
-chart per group, :func:`cilib.stats.spc.chart` and
-:func:`cilib.report.charts.spc.plot_groups`). Every figure comes
+chart per group, :func:`cilib.stats.spc.chart` and :func:`cilib.stats.spc.plot_groups`). Every
+figure comes
 from :func:`cilib.measures.metrics.compute_metric`; gaps and their intervals from
 :mod:`cilib.stats.equity`.
 :func:`explorer` wraps it in ipywidgets controls that re-render an Output area on every change.
@@ -16,28 +16,29 @@ the all-pupils figure).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cilib.core.errors import CilibError, DataError
 from cilib.data.store import Store
+from cilib.measures.metrics import compute_metric, validate_metric
+from cilib.measures.registry import REGISTRY, names_of_kind
 from cilib.report.charts import spc as spc_charts
+from cilib.report.html import PNG_METADATA, note
+from cilib.report.html import table as html_table
+from cilib.report.sections.needs_tables import attendance_pupils
 from cilib.report.style import new_axes
 from cilib.stats import equity, spc
 
 #: Measures every store with the table offers: label -> metric definition.
 BASE_MEASURES: dict[str, dict[str, Any]] = {
-    "Attendance rate (%)": {"table": "attendance", "measure": "attendance_rate"},
-    "Persistent absence (% of pupils)": {"table": "attendance", "measure": "persistent_absence"},
-    "Behaviour incidents per 100 pupils": {"table": "behaviour", "measure": "incidents_per_100"},
+    m.title: {"table": m.table, "measure": m.name} for m in REGISTRY.values() if m.title
 }
-#: Measures whose values are percentages of 0/1 outcomes per pupil (gap by Newcombe).
-_RATE_MEASURES = {"persistent_absence", "pct_at_or_above"}
-#: Measures whose values are means of per-pupil or per-respondent values (gap by Welch).
-_MEAN_MEASURES = {"mean_score", "scale_mean"}
 GROUP_COLUMNS = ["focus", "comparison", "all"]
 
 
@@ -127,8 +128,6 @@ def _gaps(
     focus: Any,
 ) -> pd.DataFrame:
     """Gap (focus minus comparison) per period with its 95% interval, on the measure's scale."""
-    from cilib.report.sections.assess_needs import attendance_pupils
-
     thr = store.threshold
     cols = ["period", "gap", "gap_ci_low", "gap_ci_high"]
     m = metric["measure"]
@@ -152,10 +151,10 @@ def _gaps(
             threshold=thr,
         )
         scale = 100.0
-    elif m in _MEAN_MEASURES:
+    elif m in names_of_kind("mean"):
         g = equity.gap_from_stats(_gap_stats(res, "mean"), kind="mean", threshold=thr)
         scale = 1.0
-    elif m in _RATE_MEASURES:
+    elif m in names_of_kind("share"):
         g = equity.gap_from_stats(_gap_stats(res, "rate"), kind="rate", threshold=thr)
         scale = 100.0
     else:  # incidents per 100 pupils: a difference of two rates per 100, no interval here
@@ -217,8 +216,6 @@ def explore_view(
     DataError
         An unknown measure, lens or period, or a school with no rows for the measure.
     """
-    from cilib.measures.metrics import compute_metric, validate_metric
-
     options = measure_options(store)
     if isinstance(measure, str):
         if measure not in options:
@@ -341,8 +338,6 @@ def _figure(table: pd.DataFrame, periods: list[str], *, title: str, focus_label:
 
 def display_frame(table: pd.DataFrame, threshold: int):
     """Return the explorer's table as HTML, suppressed cells shown as ``x`` with the footnote."""
-    from cilib.report.html import table as html_table
-
     rename = {
         "period": "Period",
         "n_focus": "n (focus)",
@@ -363,12 +358,9 @@ def display_frame(table: pd.DataFrame, threshold: int):
 
 
 def _png(fig):
-    import io
 
-    import matplotlib.pyplot as plt
     from IPython.display import Image
 
-    from cilib.report.html import PNG_METADATA
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
@@ -386,7 +378,6 @@ def explorer(store: Store):
     """
     import ipywidgets as w
 
-    from cilib.report.html import note
 
     options = measure_options(store)
     fg = store.focus

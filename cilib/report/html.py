@@ -17,12 +17,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import re
 from collections.abc import Iterable
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from cilib.data.store import Store
 from cilib.stats.suppression import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
@@ -330,9 +333,6 @@ def show(fig) -> None:
     same in JupyterLab, in a papermill run and in the HTML report (where it is embedded, never
     linked).
     """
-    import io
-
-    import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
     buf = io.BytesIO()
@@ -365,7 +365,6 @@ def show_all(items) -> None:
     Text is shown as a note and frames as :func:`table`, so nothing reaches the page unescaped.
     """
     from IPython.display import display
-    from matplotlib.figure import Figure
 
     for item in items:
         if isinstance(item, Figure):

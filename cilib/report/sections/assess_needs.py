@@ -1,395 +1,35 @@
 """Assess Needs: where are we? Attendance and attainment through the lens of disadvantage.
 
-The functions here turn the prepared store into the tables, charts and headlines of the
-``01_assess_needs`` notebook, for one school or the whole trust (``school_id=None``). Every
-figure comes from :mod:`cilib.stats.equity` (n, uncertainty, suppression), so the notebook only
-calls
-and displays.
+The sections of the ``01_assess_needs`` notebook (tables from
+:mod:`cilib.report.sections.needs_tables`), for one school or the whole trust
+(``school_id=None``). Every figure comes from :mod:`cilib.stats.equity` (n, uncertainty,
+suppression), so the notebook only calls and displays.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cilib.core.calendar import academic_year_of
 from cilib.data.store import Store
-from cilib.measures.metrics import persistently_absent
 from cilib.report.charts.funnel import plot_funnel
-from cilib.report.style import COLOURS, new_axes
-from cilib.stats import equity, funnel, suppression
-from cilib.stats.trend import gap_trend, gap_trend_from_gaps
-
-#: Persistent absence: missing 10% or more of possible sessions (the DfE definition).
-LENS_LABELS = {
-    "disadvantaged": "Disadvantaged",
-    "fsm": "Free school meals",
-    "sen": "Special educational needs",
-    "eal": "English as an additional language",
-    "gender": "Gender",
-    "prior_attainment": "Prior attainment",
-    "ethnicity": "Ethnicity",
-}
-PUPIL_COLUMNS = [
-    "pupil_id",
-    "academic_year",
-    "year_group",
-    "gender",
-    "disadvantaged",
-    "fsm",
-    "sen",
-    "eal",
-    "ethnicity",
-    "prior_attainment",
-]
-
-
-def _scope(df: pd.DataFrame, school_id: str | None) -> pd.DataFrame:
-    return df if school_id is None else df.loc[df["school_id"] == school_id]
-
-
-def with_pupils(store: Store, df: pd.DataFrame) -> pd.DataFrame:
-    """Attach each pupil's characteristics for the row's academic year (a left join)."""
-    pupils = store.table("pupils")
-    cols = [c for c in PUPIL_COLUMNS if c in pupils.columns] + [
-        c for c in store.lenses if c in pupils.columns and c not in PUPIL_COLUMNS
-    ]
-    if "academic_year" not in df.columns:
-        df = df.assign(academic_year=df["period"].map(academic_year_of))
-    extra = [c for c in cols if c in df.columns and c not in ("pupil_id", "academic_year")]
-    return df.drop(columns=extra).merge(pupils[cols], on=["pupil_id", "academic_year"], how="left")
-
-
-def attendance_pupils(
-    store: Store, school_id: str | None = None, *, periods: list[str] | None = None
-) -> pd.DataFrame:
-    """One row per pupil and period: sessions, attendance rate (0-1) and persistent absence.
-
-    ``rate = attended_sessions / possible_sessions``; ``persistent_absence`` is
-    :func:`cilib.measures.metrics.persistently_absent` (missed 10% or more of possible sessions).
-    Rows with no possible sessions are left out (no rate can be formed).
-    """
-    att = _scope(store.table("attendance"), school_id)
-    periods = periods or store.periods
-    att = att.loc[att["period"].isin(periods) & (att["possible_sessions"] > 0)]
-    att = att.assign(
-        possible=att["possible_sessions"].astype("float64"),
-        attended=att["attended_sessions"].astype("float64"),
-    )
-    att = att.assign(rate=att["attended"] / att["possible"])
-    att = att.assign(
-        persistent_absence=persistently_absent(att["possible"], att["attended"]).astype("float64")
-    )
-    return with_pupils(store, att)
-
-
-def attendance_year_to_date(store: Store, school_id: str | None = None) -> pd.DataFrame:
-    """One row per pupil: sessions summed over the academic year up to the report period."""
-    year = academic_year_of(store.period)
-    periods = [p for p in store.periods if academic_year_of(p) == year]
-    att = attendance_pupils(store, school_id, periods=periods)
-    keys = ["pupil_id", "school_id", "academic_year"]
-    ytd = att.groupby(keys, as_index=False)[["possible", "attended"]].sum()
-    ytd = ytd.assign(rate=ytd["attended"] / ytd["possible"])
-    ytd = ytd.assign(
-        persistent_absence=persistently_absent(ytd["possible"], ytd["attended"]).astype("float64")
-    )
-    return with_pupils(store, ytd)
-
-
-def latest_assessment_period(store: Store, school_id: str | None = None) -> str | None:
-    """Return the latest period, up to the report period, that has assessment results."""
-    a = _scope(store.table("assessments"), school_id)
-    have = set(a["period"])
-    for p in reversed(store.periods):
-        if p in have:
-            return p
-    return None
-
-
-def attainment_pupils(
-    store: Store, school_id: str | None = None, *, periods: list[str] | None = None
-) -> pd.DataFrame:
-    """Assessment scores (one row per pupil, period, subject) with pupil characteristics."""
-    a = _scope(store.table("assessments"), school_id)
-    a = a.loc[a["period"].isin(periods or store.periods) & a["score"].notna()]
-    return with_pupils(store, a)
-
-
-def _label(lens: str, value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "Yes" if value else "No"
-    return str(value).replace("_", " ")
-
-
-def lens_table(
-    df: pd.DataFrame,
-    value: str,
-    lenses: list[str],
-    *,
-    kind: str = "mean",
-    weight: str | None = None,
-    threshold: int = 5,
-    by: list[str] | None = None,
-    scale: float = 1.0,
-) -> pd.DataFrame:
-    """Each lens group's n, value and interval, and its gap to everyone else in the lens.
-
-    One row per (``by`` cell,) lens and group. ``gap`` is the group's value minus the value of
-    all other pupils (Welch for means, Newcombe for rates; :func:`cilib.stats.equity.gap`) with its
-    interval and Hedges' g. Small groups are suppressed, and secondary suppression stops a small
-    group being worked back from the total and the other groups
-    (:func:`cilib.stats.suppression.suppress`).
-    ``scale`` multiplies values and gaps for display (100 for percentages).
-    """
-    by = by or []
-    rows = []
-    total = equity.group_summary(
-        df, value, by or None, kind=kind, weight=weight, threshold=threshold
-    )
-    centre = "rate" if kind == "rate" else "mean"
-    for lens in lenses:
-        if lens not in df.columns:
-            continue
-        d = df.loc[df[lens].notna()]
-        summ = equity.group_summary(
-            d, value, by + [lens], kind=kind, weight=weight, threshold=threshold
-        )
-        for level in summ[lens].drop_duplicates().tolist():
-            g = equity.gap(
-                d,
-                value,
-                lens,
-                focus=level,
-                by=by or None,
-                kind=kind,
-                weight=weight,
-                threshold=threshold,
-            )
-            s = summ.loc[summ[lens] == level]
-            merged = s.merge(g, on=by, how="left") if by else s.assign(**g.iloc[0].to_dict())
-            merged = merged.assign(lens=LENS_LABELS.get(lens, lens), group=_label(lens, level))
-            rows.append(merged.drop(columns=[lens]))
-        t = total.assign(lens=LENS_LABELS.get(lens, lens), group="All pupils")
-        rows.append(t)
-    if not rows:
-        return pd.DataFrame()
-    out = pd.concat(rows, ignore_index=True)
-    out["suppressed"] = (
-        out["suppressed_x"].fillna(False) | out["suppressed_y"].fillna(False)
-        if ("suppressed_x" in out.columns)
-        else out["suppressed"].fillna(False)
-    )
-    out = out.rename(columns={centre: "value"})
-    keep = by + [
-        "lens",
-        "group",
-        "n",
-        "value",
-        "ci_low",
-        "ci_high",
-        "gap",
-        "gap_ci_low",
-        "gap_ci_high",
-        "effect_size",
-        "suppressed",
-    ]
-    out = out[[c for c in keep if c in out.columns]].copy()
-    out["suppressed"] = out["suppressed"].astype(bool)
-    out = suppression.suppress(
-        out,
-        threshold,
-        count_cols="n",
-        group_col="group",
-        total_row="All pupils",
-        by=by + ["lens"],
-        value_cols=[
-            "value",
-            "ci_low",
-            "ci_high",
-            "gap",
-            "gap_ci_low",
-            "gap_ci_high",
-            "effect_size",
-        ],
-        hide_counts=True,
-    )
-    for c in ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high"]:
-        out[c] = out[c] * scale
-    return out
-
-
-def gap_over_time(
-    df: pd.DataFrame,
-    value: str,
-    *,
-    focus_column: str,
-    focus_value,
-    periods: list[str],
-    kind: str = "mean",
-    weight: str | None = None,
-    threshold: int = 5,
-    by: list[str] | None = None,
-    scale: float = 1.0,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the focus group's gap per period and its trend.
-
-    With pupil-level rows (a ``pupil_id`` column) the trend is
-    :func:`cilib.stats.trend.gap_trend`'s,
-    with pupil-clustered inference; otherwise the gap-level
-    :func:`cilib.stats.trend.gap_trend_from_gaps`.
-    """
-    by = by or []
-    g = equity.gap(
-        df,
-        value,
-        focus_column,
-        focus=focus_value,
-        by=by + ["period"],
-        kind=kind,
-        weight=weight,
-        threshold=threshold,
-    )
-    g = g.loc[g["period"].isin(periods)].copy()
-    order = [p for p in periods if p in set(g["period"])]
-    if not len(order):
-        trend = pd.DataFrame()
-    elif "pupil_id" in df.columns and weight is None:
-        # pupil-level rows: the same pupils repeat across periods, so pupil-clustered inference
-        trend = gap_trend(
-            df.loc[df["period"].isin(order)],
-            "period",
-            value=value,
-            group=focus_column,
-            focus=focus_value,
-            pupil="pupil_id",
-            by=by or None,
-            order=order,
-            threshold=threshold,
-        )
-    else:
-        trend = gap_trend_from_gaps(g, "period", order=order)
-    for c in ["focus", "comparison", "gap", "gap_ci_low", "gap_ci_high", "gap_se"]:
-        if c in g.columns:
-            g[c] = g[c] * scale
-    for c in ["slope", "slope_ci_low", "slope_ci_high"]:
-        if c in trend.columns:
-            trend[c] = trend[c] * scale
-    g["period"] = pd.Categorical(g["period"], categories=order, ordered=True)
-    return g.sort_values(by + ["period"]).reset_index(drop=True), trend
-
-
-def attendance_gap_over_time(
-    store: Store, school_id: str | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the focus group's attendance gap per half-term (points) and its trend verdict."""
-    per = attendance_pupils(store, school_id)
-    if not len(per):
-        return pd.DataFrame(), pd.DataFrame()
-    focus = store.focus
-    return gap_over_time(
-        per,
-        "rate",
-        focus_column=focus.column,
-        focus_value=focus.value,
-        periods=store.periods,
-        threshold=store.threshold,
-        scale=100,
-    )
-
-
-def plot_gap_over_time(gaps: pd.DataFrame, *, title: str, ylabel: str, ax=None):
-    """Chart the focus and comparison values per period with the gap's interval shaded."""
-    fig, ax = new_axes(ax, title=title, figsize=(8, 4.2))
-    x = np.arange(len(gaps))
-    ax.plot(
-        x, gaps["comparison"], marker="s", color=COLOURS["comparison"], label="Comparison group"
-    )
-    ax.plot(x, gaps["focus"], marker="o", color=COLOURS["focus"], label="Focus group")
-    ax.set_xticks(x, [str(p) for p in gaps["period"]], rotation=45, ha="right")
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
-    fig.tight_layout()
-    return fig
-
-
-def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -> pd.DataFrame:
-    """Return a short ranked list of needs: the largest gaps for pupil groups, beyond noise.
-
-    Candidates are every lens group's gap (against all other pupils) in year-to-date attendance,
-    persistent absence and the latest assessment score in each subject. A gap counts as a need
-    when it is to the group's disadvantage and its 95% interval excludes zero; needs are ranked by
-    the size of the standardised effect (Hedges' g), so measures on different scales compare.
-    Suppressed cells are never listed. Prior attainment is left out as a lens for scores: pupils
-    with low prior attainment score lower by construction, which is not a need in itself.
-    """
-    thr = store.threshold
-    lenses = store.lenses
-    parts = []
-    ytd = attendance_year_to_date(store, school_id)
-    if len(ytd):
-        t = lens_table(ytd, "rate", lenses, kind="mean", threshold=thr, scale=100)
-        parts.append(t.assign(measure="Attendance (%), year to date", harmful=t["gap"] < 0))
-        t = lens_table(ytd, "persistent_absence", lenses, kind="rate", threshold=thr, scale=100)
-        parts.append(t.assign(measure="Persistent absence (%), year to date", harmful=t["gap"] > 0))
-    latest = latest_assessment_period(store, school_id)
-    if latest:
-        a = attainment_pupils(store, school_id, periods=[latest])
-        # prior attainment predicts later scores by construction: not a need in itself
-        t = lens_table(
-            a,
-            "score",
-            [x for x in lenses if x != "prior_attainment"],
-            kind="mean",
-            threshold=thr,
-            by=["subject"],
-        )
-        t = t.assign(
-            measure="Score in " + t["subject"].astype("str") + f" ({latest})", harmful=t["gap"] < 0
-        )
-        parts.append(t.drop(columns=["subject"]))
-    if not parts:
-        return pd.DataFrame(
-            columns=[
-                "rank",
-                "measure",
-                "lens",
-                "group",
-                "n",
-                "gap",
-                "gap_ci_low",
-                "gap_ci_high",
-                "effect_size",
-            ]
-        )
-    allrows = pd.concat(parts, ignore_index=True)
-    sig = (allrows["gap_ci_low"] > 0) | (allrows["gap_ci_high"] < 0)
-    needs = allrows.loc[
-        (allrows["group"] != "All pupils") & ~allrows["suppressed"] & sig & allrows["harmful"]
-    ].copy()
-    needs["size"] = needs["effect_size"].abs()
-    needs = needs.sort_values("size", ascending=False).head(top).reset_index(drop=True)
-    needs.insert(0, "rank", np.arange(1, len(needs) + 1))
-    return needs[
-        [
-            "rank",
-            "measure",
-            "lens",
-            "group",
-            "n",
-            "value",
-            "gap",
-            "gap_ci_low",
-            "gap_ci_high",
-            "effect_size",
-        ]
-    ]
+from cilib.report.html import fmt_change, note, table
+from cilib.report.sections.needs_tables import (
+    attainment_pupils,
+    attendance_gap_over_time,
+    attendance_year_to_date,
+    gap_over_time,
+    latest_assessment_period,
+    lens_table,
+    needs_ranking,
+    plot_gap_over_time,
+)
+from cilib.report.style import COLOURS
+from cilib.stats import equity, funnel
 
 
 def headlines(store: Store, school_id: str | None = None) -> list[str]:
     """Return headline sentences from the data: attendance, its gap and change, the top need."""
-    from cilib.report.html import fmt_change
-
     out = []
     focus = store.focus
     ytd = attendance_year_to_date(store, school_id)
@@ -456,7 +96,6 @@ _SHOW = {
 
 
 def _table(store: Store, df: pd.DataFrame, caption: str, value_label: str):
-    from cilib.report.html import table
 
     rename = dict(_SHOW, value=value_label)
     return table(
@@ -475,7 +114,6 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
     """Attendance and persistent absence by each lens, year to date."""
     ytd = attendance_year_to_date(store, school_id)
     if not len(ytd):
-        from cilib.report.html import note
 
         return [note("No attendance data for this school and year.", warn=True)]
     att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=store.threshold, scale=100)
@@ -502,8 +140,6 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
 
 def attainment_section(store: Store, school_id: str | None = None) -> list:
     """Latest assessment scores by subject and lens."""
-    from cilib.report.html import note
-
     latest = latest_assessment_period(store, school_id)
     if latest is None:
         return [note("No assessment results up to this period.", warn=True)]
@@ -516,8 +152,6 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
 
 def gap_trend_section(store: Store, school_id: str | None = None) -> list:
     """Show the focus group's attendance and attainment gaps over the half-terms, with verdicts."""
-    from cilib.report.html import note, table
-
     focus = store.focus
     out = []
     gaps, trend = attendance_gap_over_time(store, school_id)
@@ -611,8 +245,6 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
 
 def variation_section(store: Store, school_id: str | None = None) -> list:
     """Variation between schools: a funnel plot of attendance with this school highlighted."""
-    from cilib.report.html import table
-
     ytd = attendance_year_to_date(store, None)
     if not len(ytd):
         return []
@@ -650,8 +282,6 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
 
 def needs_section(store: Store, school_id: str | None = None) -> list:
     """Show the ranked list of needs."""
-    from cilib.report.html import note, table
-
     needs = needs_ranking(store, school_id)
     if not len(needs):
         return [note("No gap to a pupil group's disadvantage is clear of noise this period.")]

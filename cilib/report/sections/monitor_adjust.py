@@ -1,76 +1,41 @@
-"""Monitor and Adjust: is it working? Goal measures as control charts, signals and decisions.
+"""The ``04_monitor_adjust`` report: is the plan working.
 
-The functions here turn the prepared store and the trust's plan (``store.plan()``) into the
-charts, sentences, tables and headlines of the ``04_monitor_adjust`` notebook, for one school or
-the whole trust (``school_id=None``):
-
-* each goal's measure per half-term (:func:`cilib.measures.metrics.compute_metric`) as a control
-chart
-  (:func:`cilib.stats.spc.chart`) for the focus group and the comparison group, the gap between them
-  (:func:`cilib.stats.spc.gap_chart`) and progress against the trajectory
-  (:func:`cilib.cycle.progress`);
-* the special-cause signals written as plain-English sentences (:func:`signal_sentence`);
-* the PDSA log, prediction against result (:func:`cilib.cycle.pdsa_log`);
-* a suggested decision per strategy (:func:`strategy_decisions`) from
-  :func:`cilib.cycle.decide`, with the rule in force (:func:`decision_rule`: ``DEFAULT_RULE``
-  with the trust config's ``decision_rule`` merged over it).
-
-Chart kinds (:func:`chart_kind`): a p chart (``count / n``, limits
-p̄ ± 3 √(p̄(1 − p̄)/nᵢ)) for shares of pupils (``persistent_absence``, ``pct_at_or_above``), where
-the trials are pupils, replaced by Laney's p′ chart (:func:`use_laney`) when the points average
-at least 100 pupils and vary at least 1.5 times beyond binomial chance (the report says so and
-why); an XmR chart (limits x̄ ± 2.66 MR̄) for means and scale scores, and for the
-attendance rate. The attendance rate is a ratio of sessions, and sessions are clustered within
-pupils: a p chart with sessions as trials gives limits far too narrow (on the sample it flags 12
-of 18 half-terms of the trust's disadvantaged attendance, including the usual seasonal dips), so
-it is charted as an XmR chart of the half-termly rate, as NHS "Making Data Count" advises for
-percentages with large denominators. Limits use every point shown (``baseline=None``).
-
-Group figures are suppressed, not drawn, in a period where the group has fewer than
-``store.threshold`` pupils (or respondents).
+Headlines, each goal's control charts with their signals and progress against the trajectory
+(:mod:`cilib.report.sections.monitor_charts`), the PDSA log (prediction against result,
+:func:`cilib.cycle.pdsa_log`) and a suggested decision per strategy
+(:mod:`cilib.report.sections.monitor_decisions`), for one school or the whole trust
+(``school_id=None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
 from cilib import cycle as cp
-from cilib.core.calendar import period_key
-from cilib.core.errors import ConfigError, DataError, PlanError
+from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
-from cilib.measures.metrics import compute_metric
+from cilib.measures.metrics import period_key
 from cilib.report.charts import spc as spc_charts
-from cilib.stats import run_rules, spc
+from cilib.report.html import fmt_change, note, table
+from cilib.report.sections.monitor_charts import (
+    chart_name,
+    digits_of,
+    goal_charts,
+    goal_label,
+    goal_series,
+    group_names,
+    monitor_tables,
+    signal_info,
+    signal_sentence,
+)
+from cilib.report.sections.monitor_decisions import decision_rule, rule_text, strategy_decisions
 
 __all__ = [
-    "P_CHART_MEASURES",
-    "chart_kind",
-    "chart_name",
-    "use_laney",
-    "decision_rule",
     "decisions_section",
-    "goal_charts",
-    "goal_label",
     "goals_section",
     "headlines",
     "pdsa_section",
-    "rule_text",
-    "signal_info",
-    "signal_sentence",
-    "strategy_decisions",
-    "strategy_effect",
-    "strategy_evidence",
 ]
-
-#: Laney p′ replaces the p chart when sigma_z reaches this and points average this many pupils.
-LANEY_SIGMA_Z = 1.5
-LANEY_MIN_N = 100
-#: Measures charted as p charts: shares of pupils (numerator and denominator are pupils).
-P_CHART_MEASURES = ("persistent_absence", "pct_at_or_above")
 
 #: What each decision-rule key means, for the printed rule.
 RULE_MEANING = {
@@ -80,662 +45,6 @@ RULE_MEANING = {
     "stop_if_harmful": "stop when the effect's whole interval lies on the harmful side of zero",
     "periods_per_year": "half-terms in a year, used to state yearly costs",
 }
-
-_MEASURE_NAMES = {
-    "attendance_rate": "attendance (%)",
-    "persistent_absence": "persistent absence (% of pupils)",
-    "incidents_per_100": "incidents per 100 pupils",
-}
-
-def _tables(store: Store) -> dict[str, pd.DataFrame]:
-    return store.memo("monitor", "tables", make=store.tables_dict)
-
-
-# --------------------------------------------------------------------------------------------
-# Labels and kinds
-# --------------------------------------------------------------------------------------------
-
-
-def chart_kind(metric: Mapping[str, Any]) -> str:
-    """Return the control chart for a metric: ``"p"`` for shares of pupils, else ``"xmr"``.
-
-    Examples
-    --------
-    >>> chart_kind({"table": "attendance", "measure": "persistent_absence"})
-    'p'
-    >>> chart_kind({"table": "attendance", "measure": "attendance_rate"})
-    'xmr'
-    """
-    return "p" if metric.get("measure") in P_CHART_MEASURES else "xmr"
-
-
-def _measure_name(metric: Mapping[str, Any]) -> str:
-    m = metric.get("measure", "")
-    filt = metric.get("filter") or {}
-    if m == "mean_score":
-        subj = filt.get("subject")
-        return f"mean {subj} score" if subj else "mean score"
-    if m == "pct_at_or_above":
-        subj = filt.get("subject", "")
-        where = f" in {subj}" if subj else ""
-        return f"% scoring {metric.get('threshold', 0):g} or more{where}"
-    if m == "scale_mean":
-        who = filt.get("respondent_type")
-        scale = str(metric.get("scale", "scale")).replace("_", " ")
-        return f"{scale} score (1-5{', ' + str(who) + ' survey' if who else ''})"
-    if m == "incidents_per_100" and filt.get("incident_type"):
-        return f"{str(filt['incident_type']).replace('_', ' ')} incidents per 100 pupils"
-    return _MEASURE_NAMES.get(m, str(m).replace("_", " "))
-
-
-def _focus_dict(store: Store, goal: cp.Goal) -> dict[str, Any]:
-    if goal.focus_group is not None:
-        return dict(goal.focus_group)
-    f = store.focus
-    return {"column": f.column, "value": f.value}
-
-
-def _group_names(store: Store, goal: cp.Goal) -> dict[str, str]:
-    if goal.focus_group is None:
-        focus, comp = store.focus.label, store.focus.comparison_label
-    else:
-        fg = goal.focus_group
-        focus = f"Pupils with {fg['column']} = {fg['value']}"
-        comp = "Other pupils"
-    return {"focus": focus, "comparison": comp, "all": "All pupils"}
-
-
-def goal_label(store: Store, goal: cp.Goal, group: str | None = None) -> str:
-    """Return a plain-English name for a goal's measure for one group (default: its own group).
-
-    E.g. ``"Attendance (%) for disadvantaged pupils"`` or ``"Mean reading score gap
-    (disadvantaged pupils minus other pupils)"``.
-    """
-    group = group or goal.group
-    name = _measure_name(goal.metric or {})
-    names = _group_names(store, goal)
-    if group == "gap":
-        text = f"{name} gap ({names['focus'].lower()} minus {names['comparison'].lower()})"
-    elif group == "all":
-        metric = goal.metric or {}
-        staff = (metric.get("filter") or {}).get("respondent_type") == "staff"
-        text = name if metric.get("table") == "systems" or staff else f"{name}, all pupils"
-    else:
-        text = f"{name} for {names[group].lower()}"
-    return text[0].upper() + text[1:]
-
-
-def _digits(goal: cp.Goal) -> int:
-    return 2 if (goal.metric or {}).get("measure") == "scale_mean" else 1
-
-
-# --------------------------------------------------------------------------------------------
-# Goal series and charts
-# --------------------------------------------------------------------------------------------
-
-
-def goal_series(store: Store, goal: cp.Goal, school_id: str | None = None) -> pd.DataFrame:
-    """Return the goal's metric per half-term and group, with a ``suppressed`` flag.
-
-    :func:`cilib.measures.metrics.compute_metric` over the store's periods (up to the report
-    period),
-    for the goal's focus group (the trust's focus group unless the goal names its own). A row is
-    suppressed when its ``n`` is below ``store.threshold``; its value, numerator and
-    denominator are then set missing. Empty when the goal's metric excludes the school.
-    """
-
-    def make() -> pd.DataFrame:
-        cols = ["period", "group", "n", "numerator", "denominator", "value", "sd", "suppressed"]
-        if goal.metric is None or not goal.applies_to(school_id):
-            return pd.DataFrame(columns=cols)
-        try:
-            res = compute_metric(
-                _tables(store),
-                goal.metric,
-                school_id=school_id,
-                focus=_focus_dict(store, goal),
-                periods=store.periods,
-            )
-        except DataError:
-            return pd.DataFrame(columns=cols)
-        small = res["n"].fillna(0) < store.threshold
-        res = res.assign(suppressed=small.astype(bool))
-        for c in ("numerator", "denominator", "value", "sd"):
-            res[c] = res[c].mask(res["suppressed"])
-        return res[cols]
-
-    return store.memo("monitor", "series", goal.id, school_id, make=make).copy()
-
-
-def _chart_group(series: pd.DataFrame, goal: cp.Goal, group: str, order: Sequence[str]):
-    d = series.loc[(series["group"] == group) & series["value"].notna()]
-    if d["period"].nunique() < 2:
-        return None
-    kind = chart_kind(goal.metric or {})
-    try:
-        if kind == "p":
-            opts = spc.ChartOptions(multiplier=100, order=order, improvement=goal.direction)
-            laney = spc.chart(d, "numerator", "period", kind="pp", n="denominator", options=opts)
-            if use_laney(laney):
-                return laney
-            return spc.chart(d, "numerator", "period", kind="p", n="denominator", options=opts)
-        opts = spc.ChartOptions(order=order, improvement=goal.direction)
-        return spc.chart(d, "value", "period", kind="xmr", options=opts)
-    except DataError:
-        return None
-
-
-def use_laney(laney: pd.DataFrame) -> bool:
-    """Say whether a p′ chart should replace the p chart (Laney 2002).
-
-    When denominators are large (on average at least :data:`LANEY_MIN_N` pupils a point) and the
-    points vary well beyond binomial chance (``sigma_z`` at least :data:`LANEY_SIGMA_Z`), binomial
-    limits are too narrow and flag ordinary variation between cohorts as special cause.
-    """
-    sigma_z = laney.attrs["summary"].get("sigma_z")
-    n = laney["n"].mean() if "n" in laney.columns else 0
-    return bool(np.isfinite(sigma_z) and sigma_z >= LANEY_SIGMA_Z and n >= LANEY_MIN_N)
-
-
-def chart_name(result: pd.DataFrame | None) -> str:
-    """Plain name of a chart result's kind, for titles and notes."""
-    kind = (result.attrs.get("summary", {}) if result is not None else {}).get("kind", "xmr")
-    return {"p": "p chart", "pp": "Laney p′ chart", "u": "u chart", "up": "Laney u′ chart"}.get(
-        kind, "XmR chart"
-    )
-
-
-def goal_charts(store: Store, goal: cp.Goal, school_id: str | None = None) -> dict[str, Any]:
-    """Control charts of a goal's measure for one school or the trust.
-
-    Returns
-    -------
-    dict
-        ``focus``, ``comparison``, ``all``: :func:`cilib.stats.spc.chart` results (p chart or XmR,
-        see
-        :func:`chart_kind`; ``None`` when fewer than two unsuppressed points); ``gap``: the
-        :func:`cilib.stats.spc.gap_chart` of focus minus comparison (``None`` likewise); ``own``:
-        the
-        chart of the goal's own group (the gap chart for a ``gap`` goal); ``series``: the data
-        from :func:`goal_series`.
-    """
-
-    def make() -> dict[str, Any]:
-        series = goal_series(store, goal, school_id)
-        order = [p for p in store.periods if p in set(series["period"])]
-        out: dict[str, Any] = {"series": series}
-        for g in ("focus", "comparison", "all"):
-            out[g] = _chart_group(series, goal, g, order)
-        f = series.loc[(series["group"] == "focus") & series["value"].notna()]
-        c = series.loc[(series["group"] == "comparison") & series["value"].notna()]
-        both = sorted(set(f["period"]) & set(c["period"]), key=period_key)
-        out["gap"] = None
-        if len(both) >= 2:
-            try:
-                out["gap"] = spc.gap_chart(
-                    f.loc[f["period"].isin(both)],
-                    c.loc[c["period"].isin(both)],
-                    "value",
-                    "period",
-                    options=spc.ChartOptions(
-                        order=[p for p in order if p in both], improvement=goal.direction
-                    ),
-                )
-            except DataError:
-                out["gap"] = None
-        out["own"] = out[goal.group]
-        return out
-
-    return store.memo("monitor", "charts", goal.id, school_id, make=make)
-
-
-# --------------------------------------------------------------------------------------------
-# Signals in words
-# --------------------------------------------------------------------------------------------
-
-
-def _usable(res: pd.DataFrame) -> np.ndarray:
-    v = res["value"].to_numpy(dtype=float)
-    exc = res["excluded"].to_numpy(dtype=bool) if "excluded" in res else np.zeros(len(res), bool)
-    return np.isfinite(v) & ~exc
-
-
-def _run_start(res: pd.DataFrame, i: int) -> tuple[int, int, int]:
-    """Start index, end index and length of the run on one side of the centre through point i."""
-    v = res["value"].to_numpy(dtype=float)
-    c = res["centre"].to_numpy(dtype=float)
-    ph = res["phase"].to_numpy()
-    ok = _usable(res)
-    side = np.sign(v[i] - c[i])
-    idx = [j for j in range(len(res)) if ok[j] and ph[j] == ph[i] and v[j] != c[j]]
-    pos = idx.index(i)
-    lo = pos
-    while lo > 0 and np.sign(v[idx[lo - 1]] - c[idx[lo - 1]]) == side:
-        lo -= 1
-    hi = pos
-    while hi < len(idx) - 1 and np.sign(v[idx[hi + 1]] - c[idx[hi + 1]]) == side:
-        hi += 1
-    return idx[lo], idx[hi], hi - lo + 1
-
-
-def _trend_start(res: pd.DataFrame, i: int) -> tuple[int, int, int]:
-    """Start index, direction (+1/−1) and number of points of the monotone trend ending at i."""
-    v = res["value"].to_numpy(dtype=float)
-    ph = res["phase"].to_numpy()
-    ok = _usable(res)
-    idx = [j for j in range(i + 1) if ok[j] and ph[j] == ph[i]]
-    if len(idx) < 2:
-        return i, 0, 1
-    d = np.sign(v[idx[-1]] - v[idx[-2]])
-    k = len(idx) - 1
-    while k > 0 and np.sign(v[idx[k]] - v[idx[k - 1]]) == d and d != 0:
-        k -= 1
-    return idx[k], int(d), len(idx) - k
-
-
-def _outside_same_side(res: pd.DataFrame, j: int, up: bool) -> bool:
-    v = float(res["value"].iloc[j])
-    if not np.isfinite(v):
-        return False
-    return v > res["upper"].iloc[j] if up else v < res["lower"].iloc[j]
-
-
-def _span_unit(res: pd.DataFrame, a: int, b: int, calendar: Sequence[str] | None) -> str:
-    if calendar is None:
-        return "half-terms"
-    cal = list(calendar)
-    ps = [p for p in res["period"].iloc[a : b + 1] if p in cal]
-    if len(ps) >= 2 and cal.index(ps[-1]) - cal.index(ps[0]) != len(ps) - 1:
-        return "results"
-    return "half-terms"
-
-
-def signal_info(
-    res: pd.DataFrame, label: str, *, digits: int = 1, calendar: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """Describe a chart's special-cause signal: direction, since when, and a sentence.
-
-    The most recent signalling point of the current phase decides (as the chart's
-    ``summary["variation"]``); each rule it triggers is put in words from the chart's points:
-    ``shift`` (the run on one side of the centre line through that point: its length and first
-    period), ``trend`` (the run of strictly rising or falling points ending there),
-    ``outside limits`` (the value against the limit it crossed) and ``2 of 3 beyond 2 sigma``.
-
-    Parameters
-    ----------
-    res : DataFrame
-        A :func:`cilib.stats.spc.chart` or :func:`cilib.stats.spc.gap_chart` result.
-    label : str
-        The measure in words, e.g. ``"Attendance for disadvantaged pupils"``.
-    digits : int
-        Decimals for values in the sentence.
-    calendar : list of str, optional
-        The period calendar: a run over non-consecutive half-terms (termly assessments) is
-        counted in "results" rather than "half-terms".
-
-    Returns
-    -------
-    dict
-        ``variation`` (the chart's label), ``signal`` (``"improving"``, ``"concerning"`` or
-        None), ``since`` (first period of the signalling run, or None), ``last`` (the deciding
-        point's period), ``sentence``.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"t": [f"P{i:02d}" for i in range(16)],
-    ...                    "y": [5.0, 6] * 4 + [7.5, 8.5] * 4})
-    >>> info = signal_info(spc.chart(df, "y", "t", kind="xmr"), "Score")
-    >>> info["signal"], info["since"]
-    ('improving', 'P08')
-    >>> print(info["sentence"])  # doctest: +NORMALIZE_WHITESPACE
-    Special cause improving: score has been above its average (6.8) for 8 half-terms in a row,
-    since P08.
-    """
-    summ = res.attrs.get("summary", {})
-    variation = summ.get("variation", run_rules.VAR_COMMON)
-    low = label[0].lower() + label[1:] if label else label
-    out: dict[str, Any] = {"variation": variation, "signal": None, "since": None, "last": None}
-    if variation == run_rules.VAR_IMPROVING:
-        out["signal"] = "improving"
-    elif variation == run_rules.VAR_CONCERNING:
-        out["signal"] = "concerning"
-    cur = res["phase"].to_numpy() == res["phase"].max()
-    sig = res["signal"].to_numpy(dtype=bool) & cur & _usable(res)
-    v = res["value"].to_numpy(dtype=float)
-    fmt = f"{{:.{digits}f}}"
-    if variation == run_rules.VAR_COMMON or not sig.any():
-        lo, hi = res["lower"].iloc[-1], res["upper"].iloc[-1]
-        n = int(_usable(res).sum())
-        limits = (
-            f" between its control limits ({fmt.format(lo)} to {fmt.format(hi)})"
-            if pd.notna(lo) and pd.notna(hi)
-            else ""
-        )
-        if variation == run_rules.VAR_NEITHER:
-            out["sentence"] = (
-                f"Special cause neither improving nor concerning: {low} crosses its average "
-                f"{summ.get('crossings')} times in {n} points, fewer than the "
-                f"{summ.get('crossings_min')} expected by chance."
-            )
-        else:
-            out["sentence"] = (
-                f"Common cause: {low} varies{limits} with no signal beyond normal variation "
-                f"over {n} points."
-            )
-        return out
-    i = int(np.flatnonzero(sig)[-1])
-    periods = res["period"].tolist()
-    rules = [r for r in str(res["rules"].iloc[i]).split(", ") if r]
-    parts, starts = [], []
-    is_last = i == int(np.flatnonzero(_usable(res))[-1])
-    for rule in rules:
-        if rule == run_rules.RULE_SHIFT:
-            a, b, k = _run_start(res, i)
-            where = "above" if v[i] > res["centre"].iloc[i] else "below"
-            unit = _span_unit(res, a, b, calendar)
-            centre = fmt.format(res["centre"].iloc[i])
-            if b == int(np.flatnonzero(_usable(res))[-1]):
-                parts.append(
-                    f"{low} has been {where} its average ({centre}) for {k} {unit} "
-                    f"in a row, since {periods[a]}"
-                )
-            else:
-                parts.append(
-                    f"{low} was {where} its average ({centre}) for {k} {unit} in a "
-                    f"row, from {periods[a]} to {periods[b]}"
-                )
-            starts.append(a)
-        elif rule == run_rules.RULE_TREND:
-            a, d, k = _trend_start(res, i)
-            verb = (
-                ("has risen" if d > 0 else "has fallen")
-                if is_last
-                else ("rose" if d > 0 else "fell")
-            )
-            parts.append(f"{low} {verb} {k - 1} times in a row, from {periods[a]} to {periods[i]}")
-            starts.append(a)
-        elif rule == run_rules.RULE_OUTSIDE:
-            up = v[i] > res["centre"].iloc[i]
-            lim = res["upper" if up else "lower"].iloc[i]
-            parts.append(
-                f"{low} in {periods[i]} ({fmt.format(v[i])}) was "
-                f"{'above the upper' if up else 'below the lower'} control limit "
-                f"({fmt.format(lim)})"
-            )
-            j = i
-            while j > 0 and _outside_same_side(res, j - 1, up):
-                j -= 1
-            starts.append(j)
-        elif rule == run_rules.RULE_TWO_OF_THREE:
-            up = v[i] > res["centre"].iloc[i]
-            parts.append(
-                f"two of three points up to {periods[i]} were more than two sigma "
-                f"{'above' if up else 'below'} the average"
-            )
-            rl = res["rules"].astype("str").tolist()
-            window = [
-                j for j in range(max(0, i - 2), i + 1) if run_rules.RULE_TWO_OF_THREE in rl[j]
-            ]
-            starts.append(window[0] if window else i)
-    since = periods[min(starts)] if starts else periods[i]
-    out.update(since=since, last=periods[i])
-    text = "; ".join(parts) if parts else f"{low} signalled in {periods[i]}"
-    out["sentence"] = f"{variation[0].upper()}{variation[1:]}: {text}."
-    return out
-
-
-def signal_sentence(
-    res: pd.DataFrame, label: str, *, digits: int = 1, calendar: Sequence[str] | None = None
-) -> str:
-    """Return the chart's signal in plain English (see :func:`signal_info`)."""
-    return signal_info(res, label, digits=digits, calendar=calendar)["sentence"]
-
-
-# --------------------------------------------------------------------------------------------
-# Evidence for decisions
-# --------------------------------------------------------------------------------------------
-
-
-def decision_rule(store: Store) -> dict[str, Any]:
-    """Return the decision rule in force: the default with the config's ``decision_rule`` over it.
-
-    :data:`cilib.cycle.DEFAULT_RULE`, with the trust config's ``decision_rule`` (available as
-    ``store.meta["decision_rule"]``) merged over it.
-
-    Raises
-    ------
-    ConfigError
-        An unknown key, or a value of the wrong kind, in the config's ``decision_rule``.
-    """
-    over = dict(store.meta.get("decision_rule") or {})
-    unknown = [k for k in over if k not in cp.DEFAULT_RULE]
-    if unknown:
-        raise ConfigError(
-            f"decision_rule in the trust config has unknown key(s) {', '.join(unknown)}; "
-            f"allowed keys are {', '.join(cp.DEFAULT_RULE)}"
-        )
-    for k, v in over.items():
-        want_bool = isinstance(cp.DEFAULT_RULE[k], bool)
-        if want_bool != isinstance(v, bool) or not isinstance(v, (int, float)):
-            kind = "true or false" if want_bool else "a number"
-            raise ConfigError(f"decision_rule {k!r} in the trust config must be {kind}, not {v!r}")
-    return {**cp.DEFAULT_RULE, **over}
-
-
-def rule_text(rule: Mapping[str, Any]) -> str:
-    """Return the decision rule in force as plain-English steps (R = review_after_periods)."""
-    return (
-        "Rule in force (the first that applies wins; R = the strategy's review_after_periods, "
-        "t = half-terms since it started): "
-        "1. stop when the effect's 95% interval lies wholly on the harmful side of zero"
-        f"{'' if rule['stop_if_harmful'] else ' (switched off)'}; "
-        f"2. stop when t ≥ {rule['stop_after_reviews']} × R and the interval includes zero "
-        f"within ±{rule['small_effect']:g} (no worthwhile effect); "
-        "3. continue when on trajectory, or improving beyond noise (an improving signal, or an "
-        "effect interval wholly on the beneficial side); "
-        "4. adjust when off trajectory or the signal is concerning; "
-        "5. adjust when t ≥ R with no signal; 6. otherwise continue: too early to judge."
-    )
-
-
-def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None = None) -> dict:
-    """Effect of a strategy's intervention on its outcome measure (Hedges' g, 95% CI).
-
-    The design is the Analyse Impact report's,
-    :func:`cilib.report.sections.analyse_impact.analyse`, so the decision
-    and the impact report rest on the same estimate: treated pupils in the intervention's
-    schools, comparison pupils in the other schools of the same phase (when every school of the
-    phase takes part, the trust's other schools, a weaker comparison said in ``comparison``),
-    gains from the last period before the start to the latest period. ``effect_ci`` is the
-    interval of the intervention's group: the focus group when the intervention is for it,
-    else all pupils.
-
-    Returns
-    -------
-    dict
-        ``effect_ci`` (tuple or None), ``g``, ``diff``, ``n_treated``, ``n_comparison``,
-        ``baseline_period``, ``outcome_period``, ``comparison`` (who the comparison is, or why
-        there is none) and ``effects`` (the :class:`cilib.stats.impact.ImpactResult`, or None).
-    """
-    from cilib.report.sections import analyse_impact as evaluate
-
-    none: dict[str, Any] = {
-        "effect_ci": None,
-        "g": np.nan,
-        "diff": np.nan,
-        "n_treated": 0,
-        "n_comparison": 0,
-        "baseline_period": None,
-        "outcome_period": None,
-        "effects": None,
-    }
-    if not strategy.intervention:
-        return {**none, "comparison": "no intervention schools named in the plan"}
-    a = evaluate.analyse(store, strategy.id, school_id)
-    info = {**none, "baseline_period": a.baseline_period, "outcome_period": a.outcome_period}
-    if a.status == "no comparison" or (a.status == "ok" and not a.comparison_schools):
-        return {**info, "comparison": "no comparison: every school in the trust takes part"}
-    if a.status != "ok" or a.result is None:
-        return {**info, "comparison": a.message or a.status}
-    what = (
-        "the same group in the trust's other schools (every school of this phase takes "
-        "part, so this is a weaker comparison)"
-        if a.weaker_comparison
-        else "the same group in the other schools of the same phase"
-    )
-    eff = a.result.effects.set_index("population")
-    pop = "focus" if a.group == "focus" and "focus" in eff.index else "all"
-    row = eff.loc[pop]
-    ci = (float(row["g_ci_low"]), float(row["g_ci_high"]))
-    return {
-        **info,
-        "comparison": what,
-        "effect_ci": ci if np.isfinite(ci).all() else None,
-        "g": float(row["g"]),
-        "diff": float(row["diff"]),
-        "n_treated": int(row["n_treated"]),
-        "n_comparison": int(row["n_comparison"]),
-        "effects": a.result,
-    }
-
-
-def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = None) -> dict:
-    """All the evidence :func:`cilib.cycle.decide` needs for one strategy, wired from the data.
-
-    ``on_trajectory`` and ``periods_since_start`` from :func:`cilib.cycle.strategy_evidence`
-    (:func:`cilib.cycle.progress` on the outcome goal); ``signal`` from the control chart of
-    the
-    outcome goal's own group (:func:`goal_charts`): ``"improving"`` / ``"concerning"`` when the
-    chart's variation says so and the deciding signal point falls at or after the strategy's
-    start, else None; ``effect_ci`` from :func:`strategy_effect` when the strategy names an
-    intervention. Extra keys: ``signal_sentence``, ``signal_since``, ``comparison``, ``g``,
-    ``n_treated``, ``n_comparison``, ``baseline_period``, ``outcome_period``.
-    """
-
-    def make() -> dict:
-        plan = store.plan()
-        s = plan.strategy(strategy_id)
-        goal = plan.outcome_goal(s)
-        try:
-            ev = cp.strategy_evidence(
-                plan,
-                s.id,
-                _tables(store),
-                as_of=store.period,
-                school_id=school_id,
-                periods=store.meta["periods"],
-            )
-        except (PlanError, DataError):
-            ev = {
-                "goal": goal.id,
-                "on_trajectory": None,
-                "periods_since_start": 0,
-                "signal": None,
-                "effect_ci": None,
-                "direction": goal.direction,
-            }
-        charts = goal_charts(store, goal, school_id)
-        own = charts["own"]
-        start = s.start_period or (s.intervention or {}).get("start_period")
-        if own is not None:
-            info = signal_info(
-                own, goal_label(store, goal), digits=_digits(goal), calendar=store.meta["periods"]
-            )
-            late = start is None or (
-                info["last"] is not None and period_key(info["last"]) >= period_key(start)
-            )
-            ev["signal"] = info["signal"] if late else None
-            ev["signal_sentence"] = info["sentence"]
-            ev["signal_since"] = info["since"]
-        else:
-            ev["signal_sentence"] = "Too few unsuppressed points for a control chart."
-            ev["signal_since"] = None
-        eff = strategy_effect(store, s, school_id)
-        ev["effect_ci"] = eff["effect_ci"]
-        for k in (
-            "comparison",
-            "g",
-            "n_treated",
-            "n_comparison",
-            "baseline_period",
-            "outcome_period",
-        ):
-            ev[k] = eff[k]
-        return ev
-
-    return dict(store.memo("monitor", "evidence", strategy_id, school_id, make=make))
-
-
-def strategy_decisions(
-    store: Store, school_id: str | None = None, *, rule: Mapping[str, Any] | None = None
-) -> pd.DataFrame:
-    """Suggest continue, adjust or stop for each strategy of the plan, with the reason.
-
-    The decision is :func:`cilib.cycle.decide` on the evidence of :func:`strategy_evidence`
-    under the rule in force (:func:`decision_rule`, or ``rule`` merged over
-    :data:`cilib.cycle.DEFAULT_RULE` when given). For a school, strategies whose intervention
-    or
-    outcome goal does not include it are left out.
-
-    Returns
-    -------
-    DataFrame
-        One row per strategy: ``strategy, title, goal, decision, reason, on_trajectory, signal,
-        periods_since_start, review_after_periods, effect_g, effect_ci_low, effect_ci_high,
-        n_treated, n_comparison, comparison``.
-    """
-    plan = store.plan()
-    cols = [
-        "strategy",
-        "title",
-        "goal",
-        "decision",
-        "reason",
-        "on_trajectory",
-        "signal",
-        "periods_since_start",
-        "review_after_periods",
-        "effect_g",
-        "effect_ci_low",
-        "effect_ci_high",
-        "n_treated",
-        "n_comparison",
-        "comparison",
-    ]
-    if plan is None:
-        return pd.DataFrame(columns=cols)
-    r = decision_rule(store) if rule is None else {**cp.DEFAULT_RULE, **dict(rule)}
-    rows = []
-    for s in plan.strategies:
-        if not plan.strategy_applies_to(s, school_id):
-            continue
-        ev = strategy_evidence(store, s.id, school_id)
-        decision, reason = cp.decide(s, ev, r)
-        ci = ev["effect_ci"]
-        rows.append(
-            {
-                "strategy": s.id,
-                "title": s.title,
-                "goal": ev["goal"],
-                "decision": decision,
-                "reason": reason,
-                "on_trajectory": ev["on_trajectory"],
-                "signal": ev["signal"],
-                "periods_since_start": ev["periods_since_start"],
-                "review_after_periods": s.review_after_periods,
-                "effect_g": ev["g"] if ci is not None else np.nan,
-                "effect_ci_low": ci[0] if ci is not None else np.nan,
-                "effect_ci_high": ci[1] if ci is not None else np.nan,
-                "n_treated": ev["n_treated"],
-                "n_comparison": ev["n_comparison"],
-                "comparison": ev["comparison"],
-            }
-        )
-    out = pd.DataFrame(rows, columns=cols)
-    out["on_trajectory"] = out["on_trajectory"].astype("boolean")
-    for c in ("effect_g", "effect_ci_low", "effect_ci_high"):
-        out[c] = out[c].astype("float64")
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -751,10 +60,9 @@ def _latest_change(store: Store, goal: cp.Goal, school_id: str | None) -> str | 
     d = own.loc[own["value"].notna()]
     if len(d) < 2:
         return None
-    from cilib.report.html import fmt_change
 
     last, prev = d.iloc[-1], d.iloc[-2]
-    dg = _digits(goal)
+    dg = digits_of(goal)
     return (
         f"{goal_label(store, goal)} was {last['value']:.{dg}f} in {last['period']}, "
         f"{fmt_change(float(last['value']), float(prev['value']), digits=dg)} since "
@@ -775,7 +83,7 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         if own is None:
             continue
         info = signal_info(
-            own, goal_label(store, goal), digits=_digits(goal), calendar=store.meta["periods"]
+            own, goal_label(store, goal), digits=digits_of(goal), calendar=store.meta["periods"]
         )
         if info["since"]:
             out.append(f"{goal_label(store, goal)}: {info['variation']} since {info['since']}.")
@@ -798,12 +106,12 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
 
 
 def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
-    from cilib.report.html import table
 
     try:
-        pr = cp.progress(goal, _tables(store), school_id=school_id, periods=store.meta["periods"])
+        pr = cp.progress(
+            goal, monitor_tables(store), school_id=school_id, periods=store.meta["periods"]
+        )
     except (PlanError, DataError) as err:
-        from cilib.report.html import note
 
         return note(f"Progress against the trajectory cannot be shown: {err}")
     pr = pr.loc[pr["period"].map(lambda p: period_key(p) <= period_key(store.period))]
@@ -830,7 +138,7 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
     return table(
         pr,
         threshold=store.threshold,
-        digits=_digits(goal),
+        digits=digits_of(goal),
         value_columns=["n", "observed", "expected", "difference"],
         caption=f"{goal.id} progress against the trajectory to {goal.target:g} by "
         f"{goal.target_period} ({'higher' if goal.direction == 'up' else 'lower'} is "
@@ -848,12 +156,11 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
 
 
 def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
-    from cilib.report.html import note
 
     charts = goal_charts(store, goal, school_id)
-    names = _group_names(store, goal)
+    names = group_names(store, goal)
     cal = store.meta["periods"]
-    dg = _digits(goal)
+    dg = digits_of(goal)
     items: list = [
         note(
             f"{goal.id}: {goal.title}. Measure: {goal_label(store, goal)}; target "
@@ -911,7 +218,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         if goal.group == "gap":
             traj = None
             try:
-                base = cp.baseline(goal, _tables(store), school_id)
+                base = cp.baseline(goal, monitor_tables(store), school_id)
                 traj = cp.trajectory(goal, base, store.meta["periods"])
             except (PlanError, DataError):
                 pass
@@ -941,8 +248,6 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
 
 def goals_section(store: Store, school_id: str | None = None) -> list:
     """For each goal: focus and comparison charts, the gap chart, signals and progress."""
-    from cilib.report.html import note
-
     plan = store.plan()
     if plan is None:
         return [note("The trust has no improvement plan (plan.yml).", warn=True)]
@@ -974,8 +279,6 @@ def goals_section(store: Store, school_id: str | None = None) -> list:
 
 def pdsa_section(store: Store, school_id: str | None = None) -> list:
     """Return the PDSA log: each cycle's prediction against its result, and the decision taken."""
-    from cilib.report.html import note, table
-
     plan = store.plan()
     if plan is None or not plan.pdsa:
         return [note("No PDSA cycles are recorded in the plan.")]
@@ -1026,8 +329,6 @@ def pdsa_section(store: Store, school_id: str | None = None) -> list:
 
 def decisions_section(store: Store, school_id: str | None = None) -> list:
     """Return the rule in force and each strategy's suggested decision, reason and evidence."""
-    from cilib.report.html import note, table
-
     rule = decision_rule(store)
     over = sorted(store.meta.get("decision_rule") or {})
     rt = pd.DataFrame(

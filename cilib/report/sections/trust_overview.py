@@ -12,33 +12,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from scipy import stats as st
 
 from cilib.core.errors import DataError
+from cilib.core.groups import SHORT_LENS
 from cilib.data.store import Store
-from cilib.measures import metrics
+from cilib.measures import metrics, registry
 from cilib.report.charts.funnel import plot_funnel
-from cilib.report.sections import assess_needs as needs
-from cilib.report.sections.analyse_impact import _metric_label, pupil_values
+from cilib.report.html import fmt_change, note, table
+from cilib.report.sections import needs_tables as needs
+from cilib.report.sections.impact_analysis import pupil_values
 from cilib.report.style import COLOURS, MARKERS, new_axes
 from cilib.stats import funnel
 from cilib.stats.suppression import SUPPRESSED_SYMBOL
-
-#: Short lens names for heat-map columns.
-SHORT_LENS = {
-    "Disadvantaged": "Disadvantaged",
-    "Free school meals": "FSM",
-    "Special educational needs": "SEN",
-    "English as an additional language": "EAL",
-    "Gender": "Gender",
-    "Prior attainment": "Prior attainment",
-    "Ethnicity": "Ethnicity",
-}
-#: Measures whose per-pupil value is 0/100 (a rate): funnel with ``kind="rate"``.
-RATE_MEASURES = ("persistent_absence", "pct_at_or_above")
-
 
 # --------------------------------------------------------------------------------------------
 # Funnels per goal
@@ -106,7 +95,7 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
     elif goal.group == "comparison":
         v = v.loc[~v["focus"].fillna(True).astype(bool)]
         who = store.focus.comparison_label.lower()
-    rate = goal.metric["measure"] in RATE_MEASURES
+    rate = goal.metric["measure"] in registry.names_of_kind("share")
     if rate:
         v = v.assign(value=v["value"] / 100)
     f = funnel.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
@@ -121,8 +110,6 @@ def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
 
 def funnel_section(store: Store, school_id: str | None = None) -> list:
     """One funnel plot and table per goal in the plan."""
-    from cilib.report.html import note, table
-
     plan = store.plan()
     if plan is None:
         return [note("The store has no plan, so there are no goals to compare schools on.")]
@@ -141,7 +128,7 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
                 )
             )
             continue
-        name, _ = _metric_label(goal.metric)
+        name, _ = registry.metric_label(metrics.validate_metric(goal.metric))
         fig, ax = plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
         ax.set_ylabel(name)
         ax.set_xlabel("pupils (n)" if who != "all respondents" else "respondents (n)")
@@ -204,7 +191,7 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
 
     ``measure`` is ``"attendance"`` (year-to-date attendance %, mean of pupils' rates) or
     ``"score"`` (each pupil's mean score over subjects at the latest assessment). Gaps come from
-    :func:`cilib.report.sections.assess_needs.lens_table` (Welch intervals; primary and secondary
+    :func:`cilib.report.sections.needs_tables.lens_table` (Welch intervals; primary and secondary
     suppression within
     each school and lens). For yes/no lenses only the "Yes" group is shown (the "No" gap is its
     mirror). Prior attainment is left out for scores (it predicts scores by construction).
@@ -242,8 +229,6 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
 
 def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
     """Draw a school × pupil-group heat map of gaps; suppressed cells show 'x' and no colour."""
-    import matplotlib as mpl
-
     cols = list(dict.fromkeys(data["column"]))
     rows = sorted(data["school_id"].unique())
     grid = data.pivot_table(index="school_id", columns="column", values="gap", aggfunc="first")
@@ -281,8 +266,6 @@ def plot_gap_heatmap(data: pd.DataFrame, *, title: str, unit: str):
 
 def heatmap_section(store: Store, school_id: str | None = None) -> list:
     """Heat maps of gaps by school and pupil group, in attendance and in the latest score."""
-    from cilib.report.html import note
-
     out: list = []
     att = gap_heatmap_data(store, "attendance")
     if len(att):
@@ -436,8 +419,6 @@ def plot_spread(sp: pd.DataFrame):
 
 def spread_section(store: Store, school_id: str | None = None) -> list:
     """Spread between schools over time, with the upward-convergence verdict."""
-    from cilib.report.html import note, table
-
     c = convergence(store)
     sp = c["spread"]
     if not len(sp):
@@ -491,8 +472,7 @@ def spots(store: Store) -> pd.DataFrame:
 
     A **bright spot** lies beyond the 99.8% funnel limit on the good side of a goal's measure,
     or has a focus-group gap narrowing significantly
-    (:func:`cilib.stats.trend.gap_trend_from_gaps`); a
-    school
+    (:func:`cilib.stats.trend.gap_trend_from_gaps`); a school
     **needing support** lies beyond the limit on the other side, or has a gap widening
     significantly.
 
@@ -512,7 +492,7 @@ def spots(store: Store) -> pd.DataFrame:
             f, latest, who = goal_funnel(store, goal)
         except DataError:
             continue
-        name, unit = _metric_label(goal.metric)
+        name, unit = registry.metric_label(metrics.validate_metric(goal.metric))
         good = "above" if goal.direction == "up" else "below"
         for _, r in f.loc[f["status"] != "within"].iterrows():
             kind = "bright spot" if r["status"] == good else "needs support"
@@ -553,8 +533,6 @@ def spots(store: Store) -> pd.DataFrame:
 
 def spots_section(store: Store, school_id: str | None = None) -> list:
     """Bright spots to learn from and schools needing support."""
-    from cilib.report.html import note, table
-
     sp = spots(store)
     if not len(sp):
         return [note("No school stands out beyond the limits or in its gap trend this period.")]
@@ -578,8 +556,6 @@ def spots_section(store: Store, school_id: str | None = None) -> list:
 
 def headlines(store: Store, school_id: str | None = None) -> list[str]:
     """Return headlines: the floor against last half-term, convergence, support, bright spots."""
-    from cilib.report.html import fmt_change
-
     out = []
     c = convergence(store)
     sp = c["spread"]
