@@ -105,6 +105,53 @@ def test_modules_stay_small(module):
     assert lines <= MAX_LINES, f"{module} has {lines} lines (at most {MAX_LINES})"
 
 
+#: Where a module without a test file named after it (tests/test_<module>.py) is tested.
+TESTED_IN = {
+    "cilib.core.errors": "test_checks.py",
+    "cilib.core.groups": "test_registry.py",
+    "cilib.core.safe_yaml": "test_config.py",
+    "cilib.core.schema": "test_validate.py",
+    "cilib.cycle.decision": "test_plan_file.py",
+    "cilib.cycle.model": "test_plan_file.py",
+    "cilib.cycle.progress": "test_plan_file.py",
+    "cilib.cycle.review": "test_plan_file.py",
+    "cilib.data.mapping_spec": "test_config.py",
+    "cilib.data.quarantine": "test_validate.py",
+    "cilib.data.sample_identity": "test_config.py",
+    "cilib.data.suites": "test_validate.py",
+    "cilib.report.sections.impact_analysis": "test_analyse_impact.py",
+    "cilib.report.sections.implement_plan": "test_planning.py",
+    "cilib.report.sections.monitor_charts": "test_monitor_adjust.py",
+    "cilib.report.sections.monitor_decisions": "test_monitor_adjust.py",
+    "cilib.report.sections.needs_tables": "test_assess_needs.py",
+    "cilib.report.sections.plan_goals": "test_planning.py",
+    "cilib.report.sections.plan_tracking": "test_planning.py",
+    "cilib.report.sections.strategic_plan": "test_planning.py",
+    "cilib.report.style": "test_charts.py",
+    "cilib.run.kernel": "test_batch.py",
+    "cilib.sample.design": "test_sample.py",
+    "cilib.sample.dirt": "test_sample.py",
+    "cilib.sample.generate": "test_sample.py",
+    "cilib.sample.outcomes": "test_sample.py",
+    "cilib.sample.pupils": "test_sample.py",
+}
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m, p in MODULES.items() if p.name not in ("__init__.py", "__main__.py"))
+)
+def test_every_module_has_its_tests(module):
+    """Each module has tests/test_<module>.py, or TESTED_IN names the file that tests it."""
+    leaf = module.rsplit(".", 1)[1]
+    if (TESTS / f"test_{leaf}.py").exists():
+        return
+    assert module in TESTED_IN, f"{module}: add tests/test_{leaf}.py (or an entry in TESTED_IN)"
+    text = (TESTS / TESTED_IN[module]).read_text(encoding="utf-8")
+    package = module.rsplit(".", 1)[0]
+    assert module in text or package in text, f"{TESTED_IN[module]} does not use {module}"
+
+
 def test_the_layer_test_sees_every_layer():
     """The rules above really ran over each layer (a renamed folder cannot slip past)."""
     seen = {_layer(m) for m in MODULES}

@@ -13,7 +13,7 @@ from scipy import stats
 from cilib.core.errors import DataError
 from cilib.report.sections import trust_overview as ov
 from tests.conftest import PERIOD, run_notebook
-from tests.test_evaluate import _outputs
+from tests.test_analyse_impact import _outputs
 
 
 @pytest.fixture(scope="module")
