@@ -15,6 +15,10 @@ import pytest
 
 from tests.corpus import CASES, build_small_trust, check_case, run_case
 
+#: The whole corpus prepares 89 small trusts (about a minute): part of `make test`, not the
+#: quick suite.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def corpus_trust(tmp_path_factory) -> Path:

@@ -117,6 +117,7 @@ def test_small_groups_are_suppressed(store):
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_every_measure_renders(store):
     """Each measure on offer gives a table and figure for the trust (systems: one group)."""
     import matplotlib.pyplot as plt
@@ -152,6 +153,7 @@ def test_bad_choices_raise(store):
     assert ("Yes", True) in focus_options(store, "disadvantaged")
 
 
+@pytest.mark.slow
 def test_widget_rerenders_on_change(store):
     """The explorer builds; setting a control's value re-renders the Output area."""
     import ipywidgets as w

@@ -165,6 +165,7 @@ def test_example_uci_loads_real_files():
     assert g3["score"].tolist() == pytest.approx((mat["G3"] * 5.0).tolist())
 
 
+@pytest.mark.slow
 def test_example_oulad_loads_real_files():
     """The OULAD example joins three files; blank scores and imd_band are handled."""
     res = load_example(EXAMPLES / "oulad.yml", data_dir=REAL / "oulad")

@@ -233,6 +233,7 @@ def test_s1_effect_against_independent_computation(store):
     assert (ev["baseline_period"], ev["outcome_period"]) == ("2023/24 HT6", PERIOD)
 
 
+@pytest.mark.slow
 def test_rule_override_changes_a_decision(store, tmp_path):
     """decision_rule in the trust config is merged over DEFAULT_RULE and can keep S3 going."""
     over = _copy_store(store, tmp_path / "s2", decision_rule={"small_effect": 0.05})
@@ -260,6 +261,7 @@ def test_bad_decision_rule_in_config(store, tmp_path):
         mdecide.decision_rule(bad)
 
 
+@pytest.mark.slow
 def test_school_scope_leaves_out_strategies_elsewhere(store):
     """For a secondary school the primary reading strategy is left out; S1 is there for NLT01."""
     assert "S1" not in set(mdecide.strategy_decisions(store, "NLT07")["strategy"])

@@ -311,6 +311,7 @@ def test_attendance_completeness_matches_hand_computation(store):
     assert want < 100  # the sample has a gap here, so the check is not trivially 100
 
 
+@pytest.mark.slow
 def test_survey_response_rate_matches_hand_computation(store):
     """Pupil survey response rate at NLT03 in 2025/26 HT5 against the roll of surveyed years."""
     comp = pt.completeness(store.tables_dict(), periods=store.periods, school_id="NLT03")
@@ -383,6 +384,7 @@ def test_completeness_needs_the_roll():
 # sections
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("school", [None, "NLT06"])
 def test_sections_render(store, school):
     """Every section returns something to show, for the trust and a school."""

@@ -119,6 +119,7 @@ def test_store_without_file_hashes_is_refused(tmp_path):
         Store(tmp_path)
 
 
+@pytest.mark.slow
 def test_open_store_with_config_prepares_a_broken_store_again(tiny_trust):
     """open_store(config=, period=) re-prepares a store that fails its check, not uses it."""
     from cilib.data.prepare import default_store_dir, open_store

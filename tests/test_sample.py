@@ -110,6 +110,7 @@ def test_generate_returns_every_file(generated):
     assert all(p.exists() and p.stat().st_size > 0 for p in generated.values())
 
 
+@pytest.mark.slow
 def test_other_seed_differs_and_is_well_formed(tmp_path, generated):
     """Another seed gives other data with the same columns and the same dirty rows."""
     paths = sample.generate(tmp_path, seed=7)

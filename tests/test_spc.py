@@ -678,6 +678,7 @@ def test_laney_p_prime_limits_hand_computation():
     assert np.isnan(plain.attrs["summary"]["sigma_z"])
 
 
+@pytest.mark.slow
 def test_laney_false_alarms_with_overdispersed_large_denominators():
     """No true change, about 1,000 pupils a half-term: p-charts cry wolf, p′ charts do not."""
     rng = np.random.default_rng(11)

@@ -47,6 +47,7 @@ def test_slope_and_se_match_statsmodels_cluster_robust_contrast():
     assert res["n_pupils"] == rows["pupil"].nunique()
 
 
+@pytest.mark.slow
 def test_false_trend_rate_near_nominal_with_autocorrelated_pupils():
     """No true trend, pupils repeated with rho = 0.8: trends declared near the nominal 5%."""
     rng = np.random.default_rng(7)

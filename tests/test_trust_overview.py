@@ -131,6 +131,7 @@ def test_trend_test_matches_scipy_linregress():
     assert ov.trend_test([1.0, 1.0])["verdict"] == "no data"
 
 
+@pytest.mark.slow
 def test_convergence_sentence_and_headlines(store):
     """The sample's floor falls (NLT07's drop): no upward convergence; headlines say so."""
     c = ov.convergence(store)

@@ -328,6 +328,7 @@ def test_references_use_clean_or_set_aside_parents(result):
     assert set(result.clean["pupils"]["school_id"]) <= known_schools
 
 
+@pytest.mark.slow
 def test_input_frames_not_mutated(dirty):
     """validate never changes the frames it is given."""
     before = {t: df.copy() for t, df in dirty.items()}
@@ -760,6 +761,7 @@ def test_empty_tables_validate_to_empty_results():
     assert res.quarantine["pupils"]["source_row"].dtype == "Int64"
 
 
+@pytest.mark.slow
 def test_bad_school_cell_does_not_cascade_to_pupils(tmp_path):
     """One unreadable pupils_on_roll quarantines that school row only (issue 11, fault 7).
 
