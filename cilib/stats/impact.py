@@ -23,6 +23,10 @@ Formulas:
   with ``adjust=True`` the ``treated × focus`` coefficient of
   ``outcome ~ 1 + treated + focus + treated·focus + baseline``.
 * months of progress: the EEF Teaching and Learning Toolkit table, :func:`months_progress`.
+* with ``cluster=`` (strategies given to whole schools): every row's SE is the CR2 cluster-robust
+  SE of the same least-squares model (``y ~ 1 + treated``, ``+ baseline``, or the interaction
+  model), with Satterthwaite df and a t interval (:mod:`cilib.stats.cluster_robust`); no interval
+  when an arm has fewer than ``MIN_CLUSTERS`` schools or the df is below ``MIN_DF``.
 """
 
 from __future__ import annotations
