@@ -175,7 +175,7 @@ def _complementary(out, sup, margins, counts, has_pupils, threshold, value_col, 
 
 
 def _unsafe(hidden, cnt, val, bounds, threshold) -> bool:
-    """True when the hidden parts of a block, worked out together by subtraction, disclose."""
+    """Return True when the hidden parts of a block, worked out together, would disclose."""
     if len(hidden) == 0:
         return False
     if len(hidden) == 1:
@@ -196,7 +196,7 @@ def _unsafe(hidden, cnt, val, bounds, threshold) -> bool:
 
 
 def _complement(visible, size, val, hidden, cnt, bounds) -> int:
-    """The visible part to hide next: the smallest, preferring one that breaks an edge value."""
+    """Return the visible part to hide next: the smallest, preferring one off the edge value."""
     order = visible[np.argsort(size[visible], kind="stable")]
     if val is not None and bounds is not None and len(hidden):
         w = cnt[hidden, 0]
