@@ -266,8 +266,8 @@ def test_school_rows_and_trust_row_cannot_be_subtracted():
 def test_milp_attacker_on_random_school_by_group_tables():
     """Random school x group tables with a trust row: no hidden n is pinned to one value."""
     rng = np.random.default_rng(7)
-    for _ in range(40):
-        s, g = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+    for _ in range(15):
+        s, g = int(rng.integers(2, 4)), int(rng.integers(2, 4))
         counts = np.where(
             rng.random((s, g)) < 0.25, rng.integers(1, 5, (s, g)), rng.integers(5, 30, (s, g))
         )
@@ -290,3 +290,41 @@ def test_milp_attacker_on_random_school_by_group_tables():
         for i in np.flatnonzero(hidden):
             for var in (i, i + len(t)):  # its n, and its numerator
                 assert _attack_2d(t, hidden, var, 1) < _attack_2d(t, hidden, var, -1), (t, var)
+
+
+def test_fold_small_groups_keeps_girls_visible():
+    """1,857 girls, 2,003 boys, 2 'other': the 2 are left out (footnote), girls stay visible."""
+    rows = pd.DataFrame(
+        {
+            "gender": ["female"] * 1857 + ["male"] * 2003 + ["other"] * 2,
+            "sen": ["none"] * 3000 + ["support"] * 800 + ["ehcp"] * 58 + [None] * 4,
+        }
+    )
+    f = sup.fold_small_groups(rows, ["gender", "sen"], 5, labels={"gender": "Gender"})
+    assert f.left_out == 4  # sen not recorded (4, too few), the 2 "other" among them
+    assert "other" not in set(f.rows["gender"])
+    assert (f.rows["gender"] == "female").sum() == 1857
+    assert len(f.notes) == 2 and "left out" in f.notes[0] and "2" not in f.notes[0]
+    table = f.rows.groupby("gender").size().rename("n").reset_index()
+    table = pd.concat([table, pd.DataFrame({"gender": ["all"], "n": [len(f.rows)]})])
+    out = sup.suppress(table, 5, group_col="gender", total_row="all")
+    assert not out["suppressed"].any()
+
+
+def test_fold_small_groups_combines_other_with_not_recorded():
+    """Three small categories plus pupils not recorded make one shown 'Other or not recorded'."""
+    rows = pd.DataFrame(
+        {"eth": ["a"] * 50 + ["b"] * 40 + ["c"] * 2 + ["d"] * 3 + [None] * 2 + ["e"] * 1}
+    )
+    f = sup.fold_small_groups(rows, "eth", 5)
+    assert f.left_out == 0
+    assert f.rows["eth"].value_counts().to_dict() == {"a": 50, "b": 40, sup.FOLD_LABEL: 8}
+    assert "'c'" in f.notes[0] and sup.FOLD_LABEL in f.notes[0]
+    # a two-level lens is not folded: only not-recorded pupils become a group of their own
+    rows = pd.DataFrame({"eal": [True] * 3 + [False] * 60 + [None] * 6})
+    f = sup.fold_small_groups(rows, "eal", 5)
+    assert f.rows["eal"].value_counts(dropna=False).to_dict() == {
+        False: 60,
+        sup.NOT_RECORDED: 6,
+        True: 3,
+    }
