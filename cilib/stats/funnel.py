@@ -99,9 +99,10 @@ def funnel(
     appendix's interpolation likewise); means ``mu ± z·sigma/sqrt(n)``, with ``z = 1.959964``
     (95%) and ``3.090232`` (99.8%). The target ``p0`` or ``mu`` defaults to the pooled overall
     value ``Σ n·value / Σ n``. ``sigma`` for means is ``sd`` if given, else the SD of all
-    pupils' values (pupil-level input); unit-level input with ``kind="mean"`` needs ``sd``. ``outside95`` / ``outside998`` mark units
-    beyond the limits (either side); for exact limits a unit must also have an exact binomial
-    (Poisson) tail probability below 2.5% (0.1%), so the flags hold their error rate.
+    pupils' values (pupil-level input); unit-level input with ``kind="mean"`` needs ``sd``.
+    ``outside95`` / ``outside998`` mark units beyond the limits (either side); for exact limits
+    a unit must also have an exact binomial (Poisson) tail probability below 2.5% (0.1%), so
+    the flags hold their error rate.
 
     ``overdispersion=True`` widens the limits for real between-unit variation beyond chance
     (additive random effects, Spiegelhalter 2005 section 6.5): with ``s_i`` the SD at unit ``i``'s
