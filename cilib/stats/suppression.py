@@ -263,8 +263,8 @@ def fold_small_groups(
     >>> f = fold_small_groups(rows, "gender", 5)
     >>> len(f.rows), f.left_out
     (40, 2)
-    >>> f.notes[0][:60]
-    "gender: fewer than 5 pupils whose gender is 'other' or not r"
+    >>> f.notes[0][:64]
+    "gender: fewer than 5 pupils for whom this is 'other' or not reco"
     """
     cols = as_list(columns)
     by = as_list(by)
@@ -280,8 +280,8 @@ def fold_small_groups(
         small = [lv for lv, k in size.items() if k < threshold]
         big = [lv for lv in size.index if lv not in small]
         fold_levels = small if len(big) >= 2 else []
-        mask = s.isna().to_numpy() | s.isin(fold_levels).to_numpy()
-        if not mask.any():
+        mask = (s.isna().to_numpy() | s.isin(fold_levels).to_numpy()) & ~drop
+        if not mask.any():  # nothing to fold, or its pupils are already left out
             continue
         label = FOLD_LABEL if fold_levels else NOT_RECORDED
         what = " or ".join([repr(str(v)) for v in fold_levels] + ["not recorded"])
@@ -290,14 +290,14 @@ def fold_small_groups(
             out[col] = s.astype("object").where(~mask, label)
             if fold_levels:
                 notes.append(
-                    f"{name}: pupils whose {name.lower()} is {what} are shown together as "
+                    f"{name}: pupils for whom this is {what} are shown together as "
                     f"'{label}' (each on its own has fewer than {threshold} pupils)."
                 )
         else:
             drop |= mask
             notes.append(
-                f"{name}: fewer than {threshold} pupils whose {name.lower()} is {what} are left "
-                "out of this table, so that no large group has to be hidden to protect them."
+                f"{name}: fewer than {threshold} pupils for whom this is {what} are left out of "
+                "this table, so that no large group has to be hidden to protect them."
             )
     if drop.any():
         out = out.loc[~drop]
