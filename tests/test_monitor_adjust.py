@@ -297,8 +297,11 @@ def test_small_groups_are_suppressed(store, tmp_path):
     focus = series.loc[series["group"] == "focus"]
     assert focus["suppressed"].all() and focus["value"].isna().all()
     assert (focus["n"] < 100).all()
+    comp = series.loc[series["group"] == "comparison"]
+    assert comp["suppressed"].all() and comp["value"].isna().all()
     charts = mcharts.goal_charts(high, goal, "NLT03")
-    assert charts["focus"] is None and charts["gap"] is None and charts["comparison"] is not None
+    # the comparison goes too: "all" minus the comparison would give the focus group back
+    assert charts["focus"] is None and charts["gap"] is None and charts["comparison"] is None
     assert not any("for disadvantaged pupils" in x for x in monitor.headlines(high, "NLT03"))
 
 
