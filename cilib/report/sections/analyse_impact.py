@@ -81,10 +81,13 @@ def design_section(store: Store, school_id: str | None = None, intervention: str
         table(pd.DataFrame(rows), caption="Interventions in the plan and how each is evaluated"),
         note(
             "Each intervention's pupils are compared with pupils in the trust's other schools of "
-            "the same phase. The effect is the difference in progress: each pupil's outcome at "
+            "the same phase that the goal measures. When every such school took part there is "
+            "no comparison and no effect is estimated: schools of another phase are never used "
+            "instead. The effect is the difference in progress: each pupil's outcome at "
             "the latest period minus the same measure at the last period before the start. "
-            "Pupils who could no longer be measured because they moved beyond the phase are not "
-            "counted; pupils missing the outcome are counted as lost (attrition)."
+            "Pupils who left at the natural end of their school's phase (for example primary "
+            "Year 6 leavers) are not counted; other pupils missing the outcome are counted as "
+            "lost (attrition)."
         ),
     ]
 
@@ -95,7 +98,11 @@ def _heading(text: str):
 
 
 def effects_section(store: Store, school_id: str | None = None, intervention: str = "") -> list:
-    """Show the effect for all pupils, for the focus group and on the gap, with the verdict."""
+    """Show the effect for all pupils, for the focus group and on the gap, with the verdict.
+
+    The table shows the schools in each arm and the design effect of the school-clustered
+    interval.
+    """
     out: list = []
     for a in _analyses(store, school_id, intervention):
         st = a.strategy
@@ -124,7 +131,11 @@ def effects_section(store: Store, school_id: str | None = None, intervention: st
         note(
             "The change in the gap is the focus group's difference minus the other pupils' "
             "difference: a positive value means the gap closed faster in the intervention "
-            "schools. Hedges' g divides the difference by the pooled SD of the outcome."
+            "schools. Hedges' g divides the difference by the pooled SD of the outcome. Schools, "
+            "not pupils, took part, and pupils in one school resemble each other, so the "
+            "intervals allow for it (school-clustered): the design effect says how many times "
+            "wider the uncertainty is than if every pupil were independent. With too few "
+            "schools in either group no interval is given."
         )
     )
     return out
