@@ -1,5 +1,4 @@
-"""The decision rule: continue, adjust, stop (de-implement) a strategy, or say the evidence is
-insufficient.
+"""The decision rule: continue, adjust, stop (de-implement), or review: evidence insufficient.
 
 :func:`strategy_evidence` gathers what the plan and the goal data say about a strategy;
 :func:`decide` applies the rule (:data:`DEFAULT_RULE`, configurable per trust) and gives the
@@ -93,8 +92,8 @@ def comparison_problems(evidence: Mapping[str, Any]) -> list[str]:
     Reads ``comparison_same_phase`` and ``comparison_in_scope`` (False when the comparison
     schools are of another phase than the intervention's, or outside the goal's ``schools:``),
     ``checks`` (a mapping of check name to flagged, from the impact analysis; the names in
-    :data:`INVALIDATING_CHECKS` count) and ``too_few_clusters`` (True when there are too few
-    schools for a clustered interval). Missing keys count as no problem.
+    :data:`INVALIDATING_CHECKS` count, and ``too_few_clusters``) and ``too_few_clusters`` (True
+    when there are too few schools for a clustered interval). Missing keys count as no problem.
 
     Examples
     --------
@@ -108,7 +107,7 @@ def comparison_problems(evidence: Mapping[str, Any]) -> list[str]:
         out.append("the comparison schools lie outside the schools the goal measures")
     checks = evidence.get("checks") or {}
     out += [text for name, text in INVALIDATING_CHECKS.items() if bool(checks.get(name, False))]
-    if evidence.get("too_few_clusters") is True:
+    if evidence.get("too_few_clusters") is True or bool(checks.get("too_few_clusters", False)):
         out.append("too few schools took part, or were compared, to estimate the effect reliably")
     return out
 
@@ -122,8 +121,7 @@ def _sentence_list(items: Sequence[str]) -> str:
 def decide(
     strategy: Strategy, evidence: Mapping[str, Any], rule: Mapping[str, Any] = DEFAULT_RULE
 ) -> tuple[str, str]:
-    """Suggest whether to continue, adjust or stop (de-implement) a strategy, or say the evidence
-    is insufficient.
+    """Suggest continue, adjust, stop (de-implement) or review (evidence insufficient).
 
     Parameters
     ----------

@@ -237,8 +237,7 @@ def analyse(store: Store, strategy_id: str, school_id: str | None = None) -> Ana
     See the module docstring for the design. With ``school_id`` the treated group is that
     school's pupils only (status ``"not taking part"`` if the school is not in the
     intervention). Status ``"no comparison"`` when every school of the phase (among the goal's
-``schools:``) took part, and
-    ``"not measurable"`` when the outcome has no per-pupil value.
+    ``schools:``) took part, and ``"not measurable"`` when the outcome has no per-pupil value.
 
     Returns
     -------
@@ -381,7 +380,7 @@ def _cohort(store: Store, tables, vals: pd.DataFrame, a: Analysis) -> pd.DataFra
 def _natural_leaver(
     d: pd.DataFrame, out: pd.DataFrame, pupils: pd.DataFrame, phase: dict[str, str], a: Analysis
 ) -> pd.Series:
-    """True for cohort pupils who would have left their school's phase by the outcome period.
+    """Mark cohort pupils who would have left their school's phase by the outcome period.
 
     The last year group of a phase is the highest year group with an outcome in any of the
     trust's schools of that phase at the outcome period (all schools, not only the study's, so
