@@ -336,6 +336,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
         baseline="baseline",
         group="focus" if has_focus else None,
         focus=True,
+        cluster="school_id",
     )
     return a
 
@@ -450,6 +451,18 @@ def verdict(a: Analysis, store: Store) -> str:
     if r is None or _suppressed(r, store.threshold) or np.isnan(r["diff"]):
         return f"{st.title}: too few pupils to estimate an effect for {who}."
     lo, hi = r["ci_low"], r["ci_high"]
+    if bool(r.get("too_few_clusters", False)) or not (np.isfinite(lo) and np.isfinite(hi)):
+        more = "more" if r["diff"] > 0 else "less"
+        return (
+            f"{st.title}: {who} in the intervention schools made {abs(r['diff']):.1f} {a.unit} "
+            f"{more} progress in {a.metric_name} than in the comparison schools (g = "
+            f"{r['g']:.2f}; about {abs(r['months']):.0f} months), but with "
+            f"{r.get('clusters_treated', np.nan):.0f} intervention and "
+            f"{r.get('clusters_comparison', np.nan):.0f} comparison schools there are too few "
+            "schools to say how sure this is: pupils in one school are alike, so the "
+            "uncertainty depends on the number of schools. No interval is given and no "
+            "decision rests on this estimate."
+        )
     clear = lo > 0 or hi < 0
     flagged = a.result.flagged
     caveat = (
@@ -516,7 +529,11 @@ def effects_table(a: Analysis, store: Store) -> pd.DataFrame:
     gci = e["g"].map("{:.2f}".format) + " (" + e["g_ci_low"].map("{:.2f}".format) + " to "
     gci = gci + e["g_ci_high"].map("{:.2f}".format) + ")"
     e["diff_ci"] = ci.where(e["ci_low"].notna() & ~sup, "")
-    e["g_text"] = gci.where(e["g"].notna() & ~sup, "")
+    e["g_text"] = gci.where(e["g"].notna() & e["g_ci_low"].notna() & ~sup, "")
+    e["g_text"] = e["g_text"].mask(
+        e["g"].notna() & e["g_ci_low"].isna() & ~sup,
+        e["g"].map("{:.2f} (too few schools for an interval)".format),
+    )
     e.loc[sup, ["diff_ci", "g_text"]] = SUPPRESSED_SYMBOL
     if {"clusters_treated", "clusters_comparison"} <= set(e.columns):
         ct, cc = e["clusters_treated"], e["clusters_comparison"]
