@@ -119,9 +119,11 @@ def effects_section(store: Store, school_id: str | None = None, intervention: st
                     f"{a.outcome_period} ({a.unit}), intervention minus comparison"
                 ),
                 rename=EFFECT_COLUMNS,
-                digits={"months": 0},
+                digits={"months": 0, "design_effect": 1},
                 value_columns=[
-                    c for c in EFFECT_COLUMNS if c not in ("population", "diff_ci", "g_text")
+                    c
+                    for c in EFFECT_COLUMNS
+                    if c not in ("population", "diff_ci", "g_text", "schools")
                 ],
             )
         )
