@@ -95,7 +95,8 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         counts = dec["decision"].value_counts()
         out.append(
             f"Suggested decisions: {counts.get('continue', 0)} continue, "
-            f"{counts.get('adjust', 0)} adjust, {counts.get('stop', 0)} stop."
+            f"{counts.get('adjust', 0)} adjust, {counts.get('stop', 0)} stop, "
+            f"{counts.get(cp.REVIEW, 0)} {cp.REVIEW}."
         )
     return out
 
