@@ -15,6 +15,7 @@ from cilib.core.calendar import half_term_labels
 from cilib.core.errors import ConfigError
 from cilib.data.store import Store
 from cilib.measures import registry
+from cilib.report.html import esc
 from cilib.report.sections import monitor_adjust as monitor
 from cilib.report.sections import monitor_charts as mcharts
 from cilib.report.sections import monitor_decisions as mdecide
@@ -272,7 +273,21 @@ def test_rule_override_changes_a_decision(store, tmp_path):
     assert (same["decision"] != "stop").all()
     # the report prints the rule in force and where each setting came from
     html = "".join(getattr(x, "data", "") for x in monitor.decisions_section(over))
-    assert "trust config" in html and "0.05" in html
+    assert "below 0.05" in html and "the trust" in html
+
+
+def test_decisions_section_states_the_rule_in_plain_words(store):
+    """The rule as sentences (what each decision needs), every reason, and no setting names."""
+    html = "".join(getattr(x, "data", "") for x in monitor.decisions_section(store))
+    for sentence in cp.rule_sentences(mdecide.decision_rule(store)):
+        assert esc(sentence) in html
+    for key in cp.DEFAULT_RULE:
+        assert key not in html
+    for reason in mdecide.strategy_decisions(store)["reason"]:
+        assert esc(reason) in html
+    t = mdecide.rule_table(store).set_index("What it sets")
+    assert t.loc["Smallest effect worth having (Hedges' g)", "Value"] == "0.1"
+    assert (t["Set by"] == "default").all()
 
 
 def test_bad_decision_rule_in_config(store, tmp_path):

@@ -66,6 +66,46 @@ def rule_text(rule: Mapping[str, Any]) -> str:
     return " ".join(cp.rule_sentences(rule))
 
 
+#: Each setting of the decision rule in plain words (the trust config's names stay out of
+#: the report).
+RULE_SETTINGS = {
+    "small_effect": "Smallest effect worth having (Hedges' g)",
+    "stop_after_reviews": "Reviews before stopping for no worthwhile effect",
+    "stop_if_harmful": "Stop at the first review when pupils do clearly worse",
+    "equivalence_level": "Interval that must lie below the smallest worthwhile effect to stop",
+    "effect_overrides_signal": "With an effect estimate, ignore the goal's chart and trajectory",
+    "periods_per_year": "Half-terms in a year (for yearly costs)",
+}
+
+
+def rule_table(store: Store) -> pd.DataFrame:
+    """Return the decision rule's settings in plain words: what each sets, its value, who set it.
+
+    Returns
+    -------
+    DataFrame
+        ``What it sets``, ``Value`` (yes/no, a percentage for the interval, else the number)
+        and ``Set by`` (``"the trust"`` when the trust config changes it, else ``"default"``).
+    """
+    rule = decision_rule(store)
+    over = set(store.meta.get("decision_rule") or {})
+
+    def shown(k: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if k == "equivalence_level":
+            return f"{float(v):.0%}"
+        return f"{v:g}"
+
+    return pd.DataFrame(
+        {
+            "What it sets": [RULE_SETTINGS.get(k, k) for k in rule],
+            "Value": [shown(k, v) for k, v in rule.items()],
+            "Set by": ["the trust" if k in over else "default" for k in rule],
+        }
+    )
+
+
 def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None = None) -> dict:
     """Effect of a strategy's intervention on its outcome measure (Hedges' g, 95% CI).
 
