@@ -157,8 +157,11 @@ def checks_section(store: Store, school_id: str | None = None, intervention: str
         out.append(
             note(
                 "Thresholds: attrition above 20%, a difference in attrition above 5 points, a "
-                "standardised baseline difference above 0.1, fewer than 30 pupils in an arm, and "
-                "a difference in missing data above 5 points between the focus group and others."
+                "standardised baseline difference above 0.1, fewer than 30 pupils in an arm, a "
+                "difference in missing data above 5 points between the focus group and others, "
+                "and too few schools (fewer than 2 in a group, or too few for the school-"
+                "clustered interval to be trusted). Flagged attrition, baseline imbalance or too "
+                "few schools mean the Monitor and Adjust report suggests no decision on it."
             )
         )
     return out
