@@ -197,13 +197,13 @@ def decide(
     sid = strategy.id
     if t < review:
         return REVIEW, (
-            f"{sid}: too early to judge. It has run {t} of the {review} half-terms before its "
-            "first review; look again then."
+            f"Review {sid}: too early to judge. It has run {t} of the {review} half-terms "
+            "before its first review; look again then."
         )
     problems = comparison_problems(evidence)
     if problems:
         return REVIEW, (
-            f"{sid}: the evidence is not good enough to decide, because "
+            f"Review {sid}: the evidence is not good enough to decide, because "
             f"{_sentence_list(problems)}. A decision resting on this comparison could be wrong "
             "either way; improve the comparison before deciding."
         )
@@ -211,10 +211,10 @@ def decide(
     if ci is None and strategy.intervention:
         why = evidence.get("comparison") or "there is no comparison group"
         return REVIEW, (
-            f"{sid}: its effect cannot be estimated ({why}). Without schools that did not take "
-            "part, a change in the goal's chart cannot be told apart from what changed for "
-            "every school, so the data cannot say whether to continue or stop it. To find out, "
-            "compare with schools of the same phase that start later."
+            f"Review {sid}: its effect cannot be estimated ({why}). Without schools that did "
+            "not take part, a change in the goal's chart cannot be told apart from what changed "
+            "for every school, so the data cannot say whether to continue or stop it. To find "
+            "out, compare with schools of the same phase that start later."
         )
     if ci is not None:
         lo, hi = sorted(float(x) for x in ci)

@@ -336,7 +336,7 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
         *(note(t) for t in cp.rule_sentences(rule)),
         table(
             rule_table(store),
-            caption="Settings of the decision rule in force (the trust can change them)",
+            caption="Decision rule in force: its settings (the trust can change them)",
         ),
     ]
     if not len(dec):
