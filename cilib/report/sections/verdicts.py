@@ -47,6 +47,8 @@ VERDICT_COLUMNS = [
     "goal_title",
     "measure",
     "unit",
+    "who",
+    "latest_period",
     "n",
     "value",
     "target",
@@ -206,7 +208,7 @@ def _school_verdicts(store: Store) -> pd.DataFrame:
         if goal.metric is None:
             continue
         try:
-            f, _, _ = goal_funnel(store, goal)
+            f, latest, who = goal_funnel(store, goal)
         except DataError:
             continue
         f = f.loc[f["unit"].map(goal.applies_to)].rename(columns={"unit": "school_id"})
@@ -221,6 +223,8 @@ def _school_verdicts(store: Store) -> pd.DataFrame:
             goal_title=goal.title,
             measure=name,
             unit=unit,
+            who=who,
+            latest_period=latest,
             good="above" if goal.direction == "up" else "below",
         )
         frames.append(both)
@@ -303,8 +307,19 @@ def spots(store: Store) -> pd.DataFrame:
         ``school_id, school, kind, goal, reason``.
     """
     v = school_verdicts(store)
+    out = spots_from(v, store.focus.label)
+    out.insert(1, "school", out["school_id"].map(store.school_name))
+    out.attrs["checks"] = v.attrs.get("checks", 0)
+    return out
+
+
+def spots_from(v: pd.DataFrame, focus_label: str) -> pd.DataFrame:
+    """Turn verdict rows (:data:`VERDICT_COLUMNS`) into spot rows, needs support first.
+
+    One row per funnel flag and per named trend: ``school_id, kind, goal, reason``; ``goal`` is
+    ``"<id>: <title>"``. Narrowing is a bright spot; widening or reversed needs support.
+    """
     rows: list[dict[str, Any]] = []
-    focus = store.focus.label
     for _, r in v.iterrows():
         goal = f"{r['goal']}: {r['goal_title']}"
         if r["funnel_flag"]:
@@ -315,7 +330,8 @@ def spots(store: Store) -> pd.DataFrame:
                     "kind": r["funnel_flag"],
                     "goal": goal,
                     "reason": (
-                        f"{r['measure']}: {r['value']:.1f} against the trust's "
+                        f"{r['measure']} for {r['who']} in {r['latest_period']}: "
+                        f"{r['value']:.1f} against the trust's "
                         f"{r['target']:.1f}, {r['position']} the 99.8% limit ({lim:.1f}; n = "
                         f"{int(r['n'])})"
                     ),
@@ -327,23 +343,21 @@ def spots(store: Store) -> pd.DataFrame:
                     "school_id": r["school_id"],
                     "kind": "bright spot" if r["trend"] == "narrowing" else "needs support",
                     "goal": goal,
-                    "reason": trend_sentence(r.to_dict(), focus)[:-1],
+                    "reason": trend_sentence(r.to_dict(), focus_label)[:-1],
                 }
             )
     out = pd.DataFrame(rows, columns=["school_id", "kind", "goal", "reason"])
-    out.insert(1, "school", out["school_id"].map(store.school_name))
     order = {"needs support": 0, "bright spot": 1}
     out = out.assign(_k=out["kind"].map(order)).sort_values(["_k", "school_id", "goal"])
-    out = out.drop(columns="_k").reset_index(drop=True)
-    out.attrs["checks"] = v.attrs.get("checks", 0)
-    return out
+    return out.drop(columns="_k").reset_index(drop=True)
 
 
 def checks_sentence(store: Store) -> str:
     """Return the plain sentence saying how many checks the flags allow for."""
     m = school_verdicts(store).attrs.get("checks", 0)
-    return multiple.fdr_sentence(
-        m, "school results (each school's funnel position and gap trend, goal by goal)"
+    return (
+        "Each school's position in the funnel and its gap trend are checked for every goal. "
+        + multiple.fdr_sentence(m, "school results")
     )
 
 
