@@ -140,7 +140,8 @@ def test_convergence_sentence_and_headlines(store):
     assert c["floor"]["verdict"] == "falling" and not c["upward"]
     h = ov.headlines(store)
     assert "since 2025/26 HT5" in h[0]
-    assert any("Castlegate Academy (NLT07)" in x and x.startswith("Schools needing") for x in h)
+    assert any("Castlegate Academy (NLT07: G2, G3)" in x and x.startswith("Schools needing")
+               for x in h)
 
 
 def test_bad_measure_raises(store):

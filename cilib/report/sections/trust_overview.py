@@ -5,7 +5,10 @@ The functions here make the tables, charts and headlines of the ``10_trust_overv
 (:func:`cilib.stats.funnel.funnel`, limits that depend on each school's n), a heat map of gaps by
 school and pupil group (suppressed cells shown as ``x`` and never coloured), the spread between
 schools over time ("upward convergence": is the floor rising and the spread narrowing, judged
-with a trend test), and the bright spots and schools needing support.
+with a trend test), and the bright spots and schools needing support, goal by goal. Funnels,
+bright spots and support come from :mod:`cilib.report.sections.verdicts` (one answer that each
+school's Monitor report shares; flags allow for the false discovery rate across every school and
+goal shown).
 """
 
 from __future__ import annotations
@@ -419,7 +422,11 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         ("needs support", "Schools needing support"),
         ("bright spot", "Bright spots"),
     ):
-        ids = sorted(set(s.loc[s["kind"] == kind, "school_id"]))
-        if ids:
-            out.append(f"{lead}: " + ", ".join(f"{store.school_name(i)} ({i})" for i in ids) + ".")
+        k = s.loc[s["kind"] == kind]
+        if len(k):
+            goals = k.assign(gid=k["goal"].str.split(":").str[0]).groupby("school_id")["gid"]
+            named = [
+                f"{store.school_name(i)} ({i}: {', '.join(sorted(set(g)))})" for i, g in goals
+            ]
+            out.append(f"{lead} (school: goals): " + "; ".join(named) + ".")
     return out
