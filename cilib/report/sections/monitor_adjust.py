@@ -31,6 +31,7 @@ from cilib.report.sections.monitor_charts import (
     signal_sentence,
 )
 from cilib.report.sections.monitor_decisions import decision_rule, rule_text, strategy_decisions
+from cilib.report.sections.plan_goals import goal_tolerance
 
 __all__ = [
     "decisions_section",
@@ -114,7 +115,11 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
 
     try:
         pr = cp.progress(
-            goal, monitor_tables(store), school_id=school_id, periods=store.meta["periods"]
+            goal,
+            monitor_tables(store),
+            school_id=school_id,
+            periods=store.meta["periods"],
+            tolerance=goal_tolerance(store, goal),
         )
     except (PlanError, DataError) as err:
 
