@@ -105,7 +105,8 @@ def goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
 def _goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
     vals = pupil_values(store.tables_dict(), goal.metric)
     vals = vals.loc[vals["period"].isin(store.periods)]
-    have = [p for p in store.periods if p in set(vals["period"])]
+    seen = set(vals["period"].unique())
+    have = [p for p in store.periods if p in seen]
     vals = vals.assign(focus=_focus_mask(store, vals, goal))
     return vals.reset_index(drop=True), (have[-1] if have else None)
 
@@ -166,7 +167,8 @@ def gap_trends(store: Store, goal) -> pd.DataFrame:
     if not len(vals) or not vals["focus"].any() or vals["focus"].all():
         return pd.DataFrame(columns=cols)
     vals = vals.assign(focus=vals["focus"].astype(bool))
-    order = [p for p in store.periods if p in set(vals["period"])]
+    seen = set(vals["period"].unique())
+    order = [p for p in store.periods if p in seen]
     return trend.gap_trend(
         vals,
         "period",
@@ -389,7 +391,8 @@ def trust_verdicts(store: Store) -> pd.DataFrame:
             vals = vals.loc[vals["focus"].notna() & vals["school_id"].map(goal.applies_to)]
             if not len(vals) or not vals["focus"].any() or vals["focus"].all():
                 continue
-            order = [p for p in store.periods if p in set(vals["period"])]
+            seen = set(vals["period"].unique())
+            order = [p for p in store.periods if p in seen]
             t = trend.gap_trend(
                 vals.assign(focus=vals["focus"].astype(bool)),
                 "period",
