@@ -365,6 +365,36 @@ def test_sections_render(store):
     assert "C3: result 52 against a prediction of 80 (-28); decision: abandon." in pdsa
 
 
+def test_gap_verdict_is_the_trust_overviews(store):
+    """NLT01's Monitor report calls its reading gap narrowing, in the overview's own words.
+
+    The verdict is the pupil-clustered gap trend with Benjamini–Hochberg q-values across every
+    school and goal (cilib.report.sections.verdicts); the report says how many checks it allows
+    for, and never calls the same gap common cause.
+    """
+    import matplotlib.pyplot as plt
+
+    from cilib.report.sections import verdicts
+
+    goal = store.plan().goal("G1")
+    spot = verdicts.spots(store)
+    reason = spot.loc[(spot["school_id"] == "NLT01") & spot["goal"].str.startswith("G1:"),
+                      "reason"].item()
+    assert reason.startswith("The gap for disadvantaged pupils in reading score is narrowing")
+    items = monitor.goals_section(store, "NLT01")
+    html = "".join(getattr(x, "data", "") for x in items)
+    plt.close("all")
+    assert reason in html
+    assert "We allow for checking 72 school results at once" in html
+    assert "Common cause: mean reading score gap" not in html
+    heads = monitor.headlines(store, "NLT01")
+    assert any(h.startswith(reason) for h in heads)
+    # NLT02's gap is not flagged in the overview, and its Monitor report does not name a trend
+    assert "shows no clear change" in mcharts.gap_sentence(store, goal, "NLT02")
+    # the trust's own Monitor report: q-values across its goals; reading gap still narrowing
+    assert "is narrowing" in mcharts.gap_sentence(store, goal, None)
+
+
 # --------------------------------------------------------------------------------------------
 # signal sentences on hand-made series
 

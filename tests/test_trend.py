@@ -45,6 +45,17 @@ def test_slope_and_se_match_statsmodels_cluster_robust_contrast():
     assert res["slope"] == pytest.approx(float(tt.effect[0]), rel=1e-10)
     assert res["slope_se"] == pytest.approx(float(tt.sd[0, 0]), rel=1e-8)
     assert res["n_pupils"] == rows["pupil"].nunique()
+    # p-value and interval: Student's t with G - 1 degrees of freedom (statsmodels' cluster
+    # t_test with use_t and df_resid set to G - 1 gives the same)
+    g = rows["pupil"].nunique()
+    fit_t = sm.OLS(rows["y"].to_numpy(), cells.to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": rows["pupil"].to_numpy()}, use_t=True
+    )
+    fit_t.df_resid = g - 1
+    tt2 = fit_t.t_test(contrast)
+    assert res["p_value"] == pytest.approx(float(tt2.pvalue), rel=1e-7)
+    lo, hi = tt2.conf_int(alpha=0.05)[0]
+    assert (res["slope_ci_low"], res["slope_ci_high"]) == pytest.approx((lo, hi), rel=1e-7)
 
 
 @pytest.mark.slow
@@ -111,6 +122,7 @@ def test_gap_trend_matches_statsmodels_wls_fixed_scale():
     assert out["slope_se"] == pytest.approx(fit.bse[1], rel=1e-10)
     lo, hi = fit.conf_int()[1]
     assert (out["slope_ci_low"], out["slope_ci_high"]) == pytest.approx((lo, hi), rel=1e-10)
+    assert out["p_value"] == pytest.approx(fit.pvalues[1], rel=1e-8)
     assert out["trend"] == "narrowing"  # negative gap moving towards zero
 
 
@@ -181,3 +193,14 @@ def test_gap_trend_from_gap_output():
     gaps = equity.gap(pd.concat(rows), "score", "dis", focus=True, by="year")
     out = trend.gap_trend_from_gaps(gaps, "year")
     assert len(out) == 1 and out["trend"].iloc[0] == "narrowing"
+
+
+def test_p_value_agrees_with_the_verdict():
+    """A trend is named exactly when its p-value is below 5%; too few periods give no p-value."""
+    rng = np.random.default_rng(11)
+    for slope in (0.0, 0.15, 0.4):
+        rows = _panel(rng, slope=slope, n_pupils=200, periods=6)
+        r = trend.gap_trend(rows, "t", value="y", group="dis", focus=True, pupil="pupil").iloc[0]
+        assert (r["p_value"] < 0.05) == (r["trend"] != "no clear change")
+    one = trend.gap_trend_from_gaps(_trend_frame([-3.0], [0.5]), "period").iloc[0]
+    assert np.isnan(one["p_value"]) and one["trend"] == "insufficient data"

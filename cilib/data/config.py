@@ -43,6 +43,7 @@ TOP_KEYS = {
     "reports",
     "benchmarks",
     "decision_rule",
+    "progress",
 }
 DATA_KEYS = {"directory", "plan", "roadmap", "store", "allow_outside", *TABLES}
 CALENDAR_KEYS = {"academic_years", "periods_per_year", "period_prefix", "periods"}
@@ -94,6 +95,7 @@ class TrustConfig:
     jobs: int = 2
     benchmarks: dict = field(default_factory=dict)
     decision_rule: dict = field(default_factory=dict)
+    progress: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, repr=False)
 
     def period_index(self, label: str) -> int:
@@ -400,6 +402,24 @@ def check_decision_rule(value: Any, source: str) -> dict:
     return dict(value)
 
 
+def check_progress(value: Any, source: str) -> dict:
+    """Check ``progress:``: ``on_trajectory_tolerance`` is a number ≥ 0, or measure → number.
+
+    The tolerance is in each measure's units (see :func:`cilib.cycle.progress.tolerance_for`).
+    """
+    sec = value or {}
+    if not isinstance(sec, dict) or set(sec) - {"on_trajectory_tolerance"}:
+        raise ConfigError(f"{source}: progress allows only the key 'on_trajectory_tolerance'.")
+    tol = sec.get("on_trajectory_tolerance", 0)
+    vals = tol.values() if isinstance(tol, dict) else [tol]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 for v in vals):
+        raise ConfigError(
+            f"{source}: progress.on_trajectory_tolerance must be a number of at least 0, or a "
+            f"mapping of measure names (and 'default') to such numbers, not {tol!r}."
+        )
+    return dict(sec)
+
+
 def check_against_pupils(config: TrustConfig, pupils: pd.DataFrame) -> None:
     """Check the focus group and the lenses against the loaded pupils table.
 
@@ -594,5 +614,6 @@ def load_config(path: str | Path) -> TrustConfig:
         jobs=jobs,
         benchmarks=_benchmarks(raw.get("benchmarks"), path),
         decision_rule=check_decision_rule(raw.get("decision_rule"), path.name),
+        progress=check_progress(raw.get("progress"), path.name),
         raw=raw,
     )

@@ -257,6 +257,7 @@ def prepare(
         "roadmap": str(config.roadmap) if config.roadmap else None,
         "benchmarks": config.benchmarks,
         "decision_rule": config.decision_rule,
+        "progress": config.progress,
         "prepared_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "validation_seconds": round(time.perf_counter() - t0, 2),

@@ -158,6 +158,10 @@ reports:
   notebooks: [01_assess_needs, 02_strategic_plan, 03_implement_plan, 04_monitor_adjust,
               05_analyse_impact, 10_trust_overview]
   jobs: 2               # parallel worker processes
+progress:
+  # "on trajectory" allows this much behind the line, in each measure's own units
+  # (score points, percentage points); scale scores (1-5) get their own, smaller tolerance
+  on_trajectory_tolerance: {{default: 0.5, scale_mean: 0.05}}
 """
 
 MINIMAL_PLAN_YML = """\

@@ -17,7 +17,10 @@ for a focus pupil and ``-c_t / n_C,t`` for a comparison pupil, so its cluster-ro
 ``V = G/(G - 1) · (N - 1)/(N - K) · Σ_i (Σ_t a_it e_it)²`` with ``e_it`` the pupil's
 deviation from their group's mean in that period, ``G`` pupils, ``N`` rows and ``K`` group-period
 means (the CR1 correction of Stata and statsmodels' ``cov_type="cluster"``). The interval is
-``b ± z·sqrt(V)``. The verdict is :func:`trend_verdict`'s.
+``b ± t·sqrt(V)`` and the p-value two-sided, both from Student's t with ``G − 1`` degrees of
+freedom (the small-sample reference distribution for cluster-robust inference recommended by
+Cameron & Miller 2015, section VI; with hundreds of pupils it is the normal). The verdict is
+:func:`trend_verdict`'s, so a trend is named exactly when ``p_value < 1 − level``.
 
 Limits: shocks that move a whole group in one half-term (a cohort effect, the season) are not
 pupil-level noise and are not in ``V``; read a trend over few half-terms as a guide.
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from cilib.core.errors import DataError
 from cilib.stats.checks import need_columns, numeric
@@ -48,6 +52,7 @@ TREND_COLUMNS = [
     "slope_se",
     "slope_ci_low",
     "slope_ci_high",
+    "p_value",
     "trend",
 ]
 
@@ -115,7 +120,8 @@ def gap_trend(
     DataFrame
         One row per cell: the cell's columns, then ``n_periods``, ``n_pupils``,
         ``first_period``, ``last_period``, ``first_gap``, ``last_gap``, ``slope``,
-        ``slope_se``, ``slope_ci_low``, ``slope_ci_high`` and ``trend``.
+        ``slope_se``, ``slope_ci_low``, ``slope_ci_high``, ``p_value`` (two-sided, of no change
+        in the gap) and ``trend``.
 
     Examples
     --------
@@ -132,7 +138,6 @@ def gap_trend(
         raise DataError("pupil-level gap_trend needs value=, group=, focus= and pupil=")
     by = [by] if isinstance(by, str) else list(by or [])
     need_columns(data, [period, value, group, pupil, *by], "the data")
-    z = normal_quantile(level)
     d = data[[*by, period, value, group, pupil]].copy()
     d["_y"] = numeric(d[value], value)
     fmask = group_mask(d[group], focus)
@@ -154,7 +159,7 @@ def gap_trend(
     for key, sub in cells:
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(by, key, strict=True))
-        row.update(_clustered_slope(sub, pupil, labels, threshold, z))
+        row.update(_clustered_slope(sub, pupil, labels, threshold, level))
         rows.append(row)
     return pd.DataFrame(rows, columns=[*by, *TREND_COLUMNS])
 
@@ -178,7 +183,8 @@ def gap_trend_from_gaps(
     ``sqrt(φ / Σ w(x - x̄_w)²)`` with ``φ = max(1, Σ w·r² / (k - 2))`` (scale fixed at 1, inflated
     only when the gaps scatter round the line more than their own SEs allow; ``φ = 1`` when
     ``k = 2``), and the interval is ``slope ± z·se`` (normal). With ``φ = 1`` this equals
-    statsmodels ``WLS(...).fit(cov_type="fixed scale")``.
+    statsmodels ``WLS(...).fit(cov_type="fixed scale")``. ``p_value`` is the two-sided normal
+    p-value of ``slope / se`` (so the trend is named exactly when ``p_value < 1 − level``).
 
     Decision: ``"no clear change"`` when the interval includes zero. Otherwise, using the fitted
     gaps at the first and last period: ``"reversed"`` when they have opposite signs (the gap
@@ -256,6 +262,7 @@ def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
         "slope_ci_low": np.nan,
         "slope_ci_high": np.nan,
         "dispersion": np.nan,
+        "p_value": np.nan,
         "trend": "insufficient data",
     }
     if k < 2 or s["_x"].nunique() < 2:
@@ -271,14 +278,21 @@ def _wls_trend(s: pd.DataFrame, labels: list, z: float) -> dict[str, Any]:
     se = np.sqrt(phi / sxx)
     lo, hi = slope - z * se, slope + z * se
     trend = trend_verdict(lo, hi, intercept + slope * x[0], intercept + slope * x[-1])
+    p = float(2 * stats.norm.sf(abs(slope / se)))
     res.update(
-        slope=slope, slope_se=se, slope_ci_low=lo, slope_ci_high=hi, dispersion=phi, trend=trend
+        slope=slope,
+        slope_se=se,
+        slope_ci_low=lo,
+        slope_ci_high=hi,
+        dispersion=phi,
+        p_value=p,
+        trend=trend,
     )
     return res
 
 
 def _clustered_slope(
-    d: pd.DataFrame, pupil: str, labels: list, threshold: int, z: float
+    d: pd.DataFrame, pupil: str, labels: list, threshold: int, level: float
 ) -> dict[str, Any]:
     """Slope of the per-period gap and its pupil-cluster-robust SE for one cell."""
     cell = d.groupby(["_x", "_side"])["_y"].agg(["size", "mean"]).unstack("_side")
@@ -314,7 +328,10 @@ def _clustered_slope(
     g, n, kk = len(u), len(used), 2 * k
     factor = g / (g - 1) * (n - 1) / (n - kk) if g > 1 and n > kk else np.nan
     se = float(np.sqrt(factor * np.sum(u**2)))
-    lo, hi = slope - z * se, slope + z * se
+    df = max(g - 1, 1)
+    t = float(stats.t.ppf(0.5 + level / 2, df))
+    lo, hi = slope - t * se, slope + t * se
+    p = float(2 * stats.t.sf(abs(slope / se), df)) if se > 0 else np.nan
     trend = trend_verdict(lo, hi, intercept + slope * x[0], intercept + slope * x[-1])
     res.update(
         n_periods=k,
@@ -327,6 +344,7 @@ def _clustered_slope(
         slope_se=se,
         slope_ci_low=lo,
         slope_ci_high=hi,
+        p_value=p,
         trend=trend,
     )
     return res

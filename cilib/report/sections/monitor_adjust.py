@@ -19,7 +19,9 @@ from cilib.report.charts import spc as spc_charts
 from cilib.report.html import fmt_change, note, table
 from cilib.report.sections.monitor_charts import (
     chart_name,
+    checks_note,
     digits_of,
+    gap_sentence,
     goal_charts,
     goal_label,
     goal_series,
@@ -29,6 +31,7 @@ from cilib.report.sections.monitor_charts import (
     signal_sentence,
 )
 from cilib.report.sections.monitor_decisions import decision_rule, rule_table, strategy_decisions
+from cilib.report.sections.plan_goals import goal_tolerance
 
 __all__ = [
     "decisions_section",
@@ -85,7 +88,10 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         info = signal_info(
             own, goal_label(store, goal), digits=digits_of(goal), calendar=store.meta["periods"]
         )
-        if info["since"]:
+        verdict = gap_sentence(store, goal, school_id) if goal.group == "gap" else None
+        if verdict:
+            out.append(verdict)
+        elif info["since"]:
             out.append(f"{goal_label(store, goal)}: {info['variation']} since {info['since']}.")
         change = _latest_change(store, goal, school_id)
         if change:
@@ -110,7 +116,11 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
 
     try:
         pr = cp.progress(
-            goal, monitor_tables(store), school_id=school_id, periods=store.meta["periods"]
+            goal,
+            monitor_tables(store),
+            school_id=school_id,
+            periods=store.meta["periods"],
+            tolerance=goal_tolerance(store, goal),
         )
     except (PlanError, DataError) as err:
 
@@ -238,7 +248,8 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         items.append(ax.figure)
         items.append(
             note(
-                signal_sentence(
+                gap_sentence(store, goal, school_id)
+                or signal_sentence(
                     charts["gap"], goal_label(store, goal, "gap"), digits=dg, calendar=cal
                 )
             )
@@ -275,6 +286,7 @@ def goals_section(store: Store, school_id: str | None = None) -> list:
             "are not drawn."
         )
     )
+    items.append(note(checks_note(store, school_id)))
     return items
 
 

@@ -16,6 +16,11 @@ of 18 half-terms of the trust's disadvantaged attendance, including the usual se
 it is charted as an XmR chart of the half-termly rate, as NHS "Making Data Count" advises for
 percentages with large denominators. Limits use every point shown (``baseline=None``).
 
+Whether a goal's gap is narrowing is answered once, for every report, by
+:mod:`cilib.report.sections.verdicts` (the pupil-clustered gap trend with Benjamini–Hochberg
+q-values across every school and goal, :func:`gap_verdict`): the Monitor report says the same as
+the trust overview. The gap chart shows the half-terms; its signals are not a second verdict.
+
 Group figures are suppressed, not drawn, in a period where the group has fewer than
 ``store.threshold`` pupils (or respondents).
 """
@@ -34,7 +39,8 @@ from cilib.data.store import Store
 from cilib.measures import registry
 from cilib.measures.metrics import compute_metric, period_key
 from cilib.measures.registry import chart_kind
-from cilib.stats import run_rules, spc
+from cilib.report.sections import verdicts
+from cilib.stats import multiple, run_rules, spc
 
 #: Laney p′ replaces the p chart when sigma_z reaches this and points average this many pupils.
 LANEY_SIGMA_Z = 1.5
@@ -436,3 +442,42 @@ def signal_sentence(
 ) -> str:
     """Return the chart's signal in plain English (see :func:`signal_info`)."""
     return signal_info(res, label, digits=digits, calendar=calendar)["sentence"]
+
+
+# --------------------------------------------------------------------------------------------
+# The gap's verdict (one answer across reports)
+# --------------------------------------------------------------------------------------------
+
+
+def gap_verdict(store: Store, goal: cp.Goal, school_id: str | None = None) -> dict | None:
+    """Return the gap trend verdict of a goal for a school (or the trust, ``None``).
+
+    For a school, its row of :func:`cilib.report.sections.verdicts.school_verdicts` (the same
+    row the trust overview's bright spots and schools needing support come from); for the trust,
+    the goal's row of :func:`cilib.report.sections.verdicts.trust_verdicts` (q-values across the
+    goals). None when the goal's measure has no value per pupil or does not cover the school.
+    """
+    if school_id is None:
+        tv = verdicts.trust_verdicts(store)
+        row = tv.loc[tv["goal"] == goal.id] if len(tv) else tv
+        return None if row.empty else row.iloc[0].to_dict()
+    return verdicts.verdict(store, goal.id, school_id)
+
+
+def gap_sentence(store: Store, goal: cp.Goal, school_id: str | None = None) -> str | None:
+    """Say the goal's gap trend verdict in the words every report uses (None when not judged)."""
+    row = gap_verdict(store, goal, school_id)
+    if row is None:
+        return None
+    return verdicts.trend_sentence(row, group_names(store, goal)["focus"])
+
+
+def checks_note(store: Store, school_id: str | None = None) -> str:
+    """Say how many checks the gap verdicts allow for (the false discovery rate sentence)."""
+    if school_id is None:
+        m = verdicts.trust_verdicts(store).attrs.get("checks", 0)
+        return "Gap trends: " + multiple.fdr_sentence(m, "goals")
+    return (
+        "Gap trends are judged with each pupil followed across half-terms, and together with "
+        "every other school's, as in the trust overview. " + verdicts.checks_sentence(store)
+    )

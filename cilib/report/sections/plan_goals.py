@@ -15,6 +15,7 @@ import pandas as pd
 
 from cilib import cycle as cp
 from cilib.core.errors import DataError, PlanError
+from cilib.cycle.progress import tolerance_for
 from cilib.data.store import Store
 from cilib.measures.metrics import compute_metric, describe_metric, period_key
 from cilib.report.html import note
@@ -50,6 +51,16 @@ def previous_period(store: Store) -> str | None:
     """Return the half-term before the report period, or None at the start of the calendar."""
     p = store.periods
     return p[-2] if len(p) >= 2 else None
+
+
+def tolerance_setting(store: Store) -> Any:
+    """Return the config's ``progress.on_trajectory_tolerance`` (None when not set)."""
+    return (store.meta.get("progress") or {}).get("on_trajectory_tolerance")
+
+
+def goal_tolerance(store: Store, goal: cp.Goal) -> float:
+    """Return the on-trajectory tolerance of a goal in this run (config, else the default)."""
+    return tolerance_for(goal, tolerance_setting(store))
 
 
 def group_label(
@@ -90,14 +101,17 @@ def goal_progress(
     calendar: Sequence[str] | None = None,
     upto: str | None = None,
     threshold: int = 5,
+    tolerance: float | Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Return a goal's trajectory with observed values so far, n, and suppression.
 
     :func:`cilib.cycle.progress` gives the baseline (:func:`cilib.cycle.baseline`: the
     goal's
     metric in its baseline period, computed from ``tables``; the first row's ``expected``), the
-    expected values (:func:`cilib.cycle.trajectory`), the observed values and ``on_trajectory``
-    (observed ≥ expected for a goal whose direction is up, ≤ for down). Observed values after
+    expected values (:func:`cilib.cycle.trajectory`: a school already past the target holds its
+    baseline), the observed values and ``on_trajectory`` (observed ≥ expected − tolerance for a
+    goal whose direction is up, ≤ expected + tolerance for down; ``tolerance`` is the config's
+    setting, see :func:`cilib.cycle.progress.tolerance_for`). Observed values after
     ``upto`` are dropped. An observed value resting on fewer than ``threshold`` pupils (for a
     gap, in either group) is suppressed: set to NaN with ``suppressed`` true. Systems measures
     count schools, not pupils, and are never suppressed.
@@ -113,7 +127,14 @@ def goal_progress(
     PlanError
         The goal has no metric or baseline period, or no data in its baseline period.
     """
-    prog = cp.progress(goal, tables, school_id=school_id, periods=calendar)
+    prog = cp.progress(
+        goal,
+        tables,
+        school_id=school_id,
+        periods=calendar,
+        tolerance=tolerance_for(goal, tolerance),
+    )
+    held = prog.attrs.get("held", [])
     res = compute_metric(
         tables,
         goal.metric,
@@ -132,7 +153,9 @@ def goal_progress(
     out["observed"] = out["observed"].mask(small)
     out["on_trajectory"] = out["on_trajectory"].astype("boolean").mask(small)
     out["n"] = out["n"].astype("Int64")
-    return out[["period", "expected", "kind", "observed", "n", "on_trajectory", "suppressed"]]
+    out = out[["period", "expected", "kind", "observed", "n", "on_trajectory", "suppressed"]]
+    out.attrs["held"] = held
+    return out
 
 
 def _latest(prog: pd.DataFrame, upto: str | None) -> pd.Series | None:
@@ -150,6 +173,7 @@ def goal_summary(
     calendar: Sequence[str] | None = None,
     upto: str | None = None,
     threshold: int = 5,
+    tolerance: float | Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Return one row per goal (baseline, target, latest value, status) and each trajectory.
 
@@ -158,6 +182,9 @@ def goal_summary(
     ``no baseline data`` (the data hold no value in the baseline period for this scope) or
     ``too few pupils`` (the baseline rests on fewer than ``threshold`` pupils). ``latest`` is the
     most recent observed value up to ``upto`` and ``expected_then`` the trajectory there.
+    "On trajectory" allows the goal's tolerance (:func:`cilib.cycle.progress.tolerance_for`
+    of ``tolerance``, the config's setting); ``detail`` says so, and says when the school's line
+    holds its own baseline because it is already past the trust's target.
 
     Returns
     -------
@@ -207,6 +234,7 @@ def goal_summary(
                     calendar=calendar,
                     upto=upto,
                     threshold=threshold,
+                    tolerance=tolerance,
                 )
             except (PlanError, DataError) as exc:
                 row["status"] = "no baseline data"
@@ -228,10 +256,17 @@ def goal_summary(
                         row["expected_then"] = float(last["expected"])
                         on = bool(last["on_trajectory"])
                         row["status"] = "on trajectory" if on else "off trajectory"
+                        tol = tolerance_for(g, tolerance)
                         row["detail"] = (
                             f"{last['observed']:.2f} against {last['expected']:.2f} expected "
-                            f"in {last['period']}"
+                            f"in {last['period']} (on trajectory within {tol:g})"
                         )
+                    if prog.attrs.get("held"):
+                        held = (
+                            "already past the trust's target at baseline, so its line holds "
+                            "the baseline rather than falling back to the target"
+                        )
+                        row["detail"] = f"{row['detail']}; {held}" if row["detail"] else held
         rows.append(row)
     return pd.DataFrame(rows), trajs
 
@@ -333,6 +368,7 @@ def store_goal_summary(
             calendar=store.meta["periods"],
             upto=store.period,
             threshold=store.threshold,
+            tolerance=tolerance_setting(store),
         ),
     )
     return summ.copy(), {k: v.copy() for k, v in trajs.items()}

@@ -5,7 +5,10 @@ The functions here make the tables, charts and headlines of the ``10_trust_overv
 (:func:`cilib.stats.funnel.funnel`, limits that depend on each school's n), a heat map of gaps by
 school and pupil group (suppressed cells shown as ``x`` and never coloured), the spread between
 schools over time ("upward convergence": is the floor rising and the spread narrowing, judged
-with a trend test), and the bright spots and schools needing support.
+with a trend test), and the bright spots and schools needing support, goal by goal. Funnels,
+bright spots and support come from :mod:`cilib.report.sections.verdicts` (one answer that each
+school's Monitor report shares; flags allow for the false discovery rate across every school and
+goal shown).
 """
 
 from __future__ import annotations
@@ -24,88 +27,13 @@ from cilib.measures import metrics, registry
 from cilib.report.charts.funnel import plot_funnel
 from cilib.report.html import fmt_change, note, table
 from cilib.report.sections import needs_tables as needs
-from cilib.report.sections.impact_analysis import pupil_values
+from cilib.report.sections.verdicts import checks_sentence, goal_funnel, school_verdicts, spots
 from cilib.report.style import COLOURS, MARKERS, new_axes
-from cilib.stats import funnel
 from cilib.stats.suppression import SUPPRESSED_SYMBOL
 
 # --------------------------------------------------------------------------------------------
 # Funnels per goal
 # --------------------------------------------------------------------------------------------
-
-
-def _focus_mask(store: Store, df: pd.DataFrame, goal) -> pd.Series:
-    fg = goal.focus_group or {"column": store.focus.column, "value": store.focus.value}
-    pupils = store.table("pupils")
-    col = fg["column"]
-    vals = fg["value"] if isinstance(fg["value"], list) else [fg["value"]]
-    p = pupils[["pupil_id", "academic_year", col]].drop_duplicates(["pupil_id", "academic_year"])
-    m = df[["pupil_id", "academic_year"]].merge(p, on=["pupil_id", "academic_year"], how="left")
-    known = m[col].notna().to_numpy()
-    isf = m[col].isin(vals).to_numpy() & known
-    return pd.Series(np.where(known, isf, pd.NA), index=df.index, dtype="boolean")
-
-
-def goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
-    """Return per-pupil values of a goal's measure (with ``focus``) and its latest period.
-
-    Raises
-    ------
-    DataError
-        When the goal's measure has no value per pupil (behaviour rates, systems measures).
-    """
-    if goal.metric is None:
-        raise DataError(f"goal {goal.id} has no metric")
-    vals, latest = store.memo("goal_values", goal.id, make=lambda: _goal_values(store, goal))
-    return vals.copy(), latest
-
-
-def _goal_values(store: Store, goal) -> tuple[pd.DataFrame, str | None]:
-    vals = pupil_values(store.tables_dict(), goal.metric)
-    vals = vals.loc[vals["period"].isin(store.periods)]
-    have = [p for p in store.periods if p in set(vals["period"])]
-    vals = vals.assign(focus=_focus_mask(store, vals, goal))
-    return vals.reset_index(drop=True), (have[-1] if have else None)
-
-
-def goal_funnel(store: Store, goal) -> tuple[pd.DataFrame, str, str]:
-    """Funnel data of schools for a goal's measure at its latest period.
-
-    The population is the goal's group: the focus group for ``focus`` and ``gap`` goals (a gap
-    goal's funnel shows the focus group's value; its gap is in the heat map and the gap trends),
-    other pupils for ``comparison``, everyone for ``all``. Means use
-    :func:`cilib.stats.funnel.funnel`
-    with ``kind="mean"`` (limits ``mu ± z·sigma/sqrt(n)``, sigma the SD of all pupils' values);
-    0/100 measures (persistent absence, % at or above) use ``kind="rate"`` on 0/1 values and are
-    shown on a 0-100 scale. Units are schools; ``n`` is pupils (or respondents).
-
-    Returns
-    -------
-    (DataFrame, str, str)
-        Funnel rows (``unit, n, value, target, lower95, upper95, lower998, upper998,
-        outside95, outside998``) with ``status`` (``above``, ``below`` or ``within`` the 99.8%
-        limits), the period, and a description of who is counted.
-    """
-    vals, latest = goal_values(store, goal)
-    v = vals.loc[vals["period"] == latest]
-    who = "all respondents" if goal.metric["table"] == "survey_responses" else "all pupils"
-    if goal.group in ("focus", "gap"):
-        v = v.loc[v["focus"].fillna(False).astype(bool)]
-        who = store.focus.label.lower()
-    elif goal.group == "comparison":
-        v = v.loc[~v["focus"].fillna(True).astype(bool)]
-        who = store.focus.comparison_label.lower()
-    rate = goal.metric["measure"] in registry.names_of_kind("share")
-    if rate:
-        v = v.assign(value=v["value"] / 100)
-    f = funnel.funnel(v, "value", "school_id", kind="rate" if rate else "mean")
-    if rate:
-        for c in ("value", "target", "lower95", "upper95", "lower998", "upper998"):
-            f[c] = f[c] * 100
-    f["status"] = np.where(
-        f["value"] > f["upper998"], "above", np.where(f["value"] < f["lower998"], "below", "within")
-    )
-    return f, latest, who
 
 
 def funnel_section(store: Store, school_id: str | None = None) -> list:
@@ -136,8 +64,12 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
         fig.tight_layout()
         out.append(fig)
         better = "above" if goal.direction == "up" else "below"
-        shown = f.assign(school=f["unit"].map(store.school_name))
-        shown = shown[["school", "n", "value", "target", "lower998", "upper998", "status"]]
+        v = school_verdicts(store)
+        flag = v.loc[v["goal"] == goal.id].set_index("school_id")["funnel_flag"]
+        shown = f.assign(
+            school=f["unit"].map(store.school_name), flag=f["unit"].map(flag).fillna("")
+        )
+        shown = shown[["school", "n", "value", "target", "lower998", "upper998", "status", "flag"]]
         out.append(
             table(
                 shown,
@@ -165,7 +97,9 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
         note(
             "Limits allow for chance only (no overdispersion adjustment): a school beyond the "
             "99.8% limits differs from the trust by more than chance would explain, though "
-            "schools also differ for real reasons such as phase and intake."
+            "schools also differ for real reasons such as phase and intake. A school is flagged "
+            "only when it is beyond the limits and still stands out once every school and goal "
+            "checked at the same time is allowed for. " + checks_sentence(store)
         )
     )
     return out
@@ -444,93 +378,6 @@ def spread_section(store: Store, school_id: str | None = None) -> list:
 # --------------------------------------------------------------------------------------------
 
 
-def gap_trends(store: Store, goal) -> pd.DataFrame:
-    """Per school, the trend of the focus group's gap in a goal's measure over the periods.
-
-    Gaps per school and period from :func:`cilib.stats.equity.gap` (Welch), trend from
-    :func:`cilib.stats.trend.gap_trend_from_gaps` (weighted least squares on the period index).
-    """
-    vals, _ = goal_values(store, goal)
-    vals = vals.loc[vals["focus"].notna()].assign(focus=lambda d: d["focus"].astype(bool))
-    if not vals["focus"].any() or vals["focus"].all():
-        return pd.DataFrame(columns=["school_id", "trend"])
-    have = [p for p in store.periods if p in set(vals["period"])]
-    _, trend = needs.gap_over_time(
-        vals,
-        "value",
-        focus_column="focus",
-        focus_value=True,
-        periods=have,
-        threshold=store.threshold,
-        by=["school_id"],
-    )
-    return trend
-
-
-def spots(store: Store) -> pd.DataFrame:
-    """Bright spots and schools needing support, goal by goal, with the reason.
-
-    A **bright spot** lies beyond the 99.8% funnel limit on the good side of a goal's measure,
-    or has a focus-group gap narrowing significantly
-    (:func:`cilib.stats.trend.gap_trend_from_gaps`); a school
-    **needing support** lies beyond the limit on the other side, or has a gap widening
-    significantly.
-
-    Returns
-    -------
-    DataFrame
-        ``school_id, school, kind, goal, reason``.
-    """
-    plan = store.plan()
-    rows: list[dict[str, Any]] = []
-    if plan is None:
-        return pd.DataFrame(columns=["school_id", "school", "kind", "goal", "reason"])
-    for goal in plan.goals:
-        if goal.metric is None:
-            continue
-        try:
-            f, latest, who = goal_funnel(store, goal)
-        except DataError:
-            continue
-        name, unit = registry.metric_label(metrics.validate_metric(goal.metric))
-        good = "above" if goal.direction == "up" else "below"
-        for _, r in f.loc[f["status"] != "within"].iterrows():
-            kind = "bright spot" if r["status"] == good else "needs support"
-            lim = r["upper998"] if r["status"] == "above" else r["lower998"]
-            rows.append(
-                {
-                    "school_id": r["unit"],
-                    "kind": kind,
-                    "goal": goal.id,
-                    "reason": (
-                        f"{name} for {who} in {latest}: {r['value']:.1f} against the trust's "
-                        f"{r['target']:.1f}, {r['status']} the 99.8% limit ({lim:.1f}; n = "
-                        f"{int(r['n'])})"
-                    ),
-                }
-            )
-        tr = gap_trends(store, goal)
-        for _, r in tr.loc[tr["trend"].isin(["narrowing", "widening"])].iterrows():
-            rows.append(
-                {
-                    "school_id": r["school_id"],
-                    "kind": "bright spot" if r["trend"] == "narrowing" else "needs support",
-                    "goal": goal.id,
-                    "reason": (
-                        f"the gap for {store.focus.label.lower()} in {name} {r['trend']} over "
-                        f"{int(r['n_periods'])} periods ({r['first_gap']:+.1f} to "
-                        f"{r['last_gap']:+.1f}; {r['slope']:+.2f} {unit} per period, 95% CI "
-                        f"{r['slope_ci_low']:+.2f} to {r['slope_ci_high']:+.2f})"
-                    ),
-                }
-            )
-    out = pd.DataFrame(rows, columns=["school_id", "kind", "goal", "reason"])
-    out.insert(1, "school", out["school_id"].map(store.school_name))
-    order = {"needs support": 0, "bright spot": 1}
-    out = out.assign(_k=out["kind"].map(order)).sort_values(["_k", "school_id", "goal"])
-    return out.drop(columns="_k").reset_index(drop=True)
-
-
 def spots_section(store: Store, school_id: str | None = None) -> list:
     """Bright spots to learn from and schools needing support."""
     sp = spots(store)
@@ -547,8 +394,9 @@ def spots_section(store: Store, school_id: str | None = None) -> list:
     out.append(
         note(
             "Beyond the 99.8% funnel limits means further from the trust than chance would "
-            "explain; a gap is called narrowing or widening only when the 95% interval of its "
-            "trend excludes zero."
+            "explain; a gap is called narrowing or widening only when its trend, with each "
+            "pupil followed across half-terms, is clear of chance. A school can be a bright spot "
+            "for one goal and need support for another. " + checks_sentence(store)
         )
     )
     return out
@@ -574,7 +422,11 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         ("needs support", "Schools needing support"),
         ("bright spot", "Bright spots"),
     ):
-        ids = sorted(set(s.loc[s["kind"] == kind, "school_id"]))
-        if ids:
-            out.append(f"{lead}: " + ", ".join(f"{store.school_name(i)} ({i})" for i in ids) + ".")
+        k = s.loc[s["kind"] == kind]
+        if len(k):
+            goals = k.assign(gid=k["goal"].str.split(":").str[0]).groupby("school_id")["gid"]
+            named = [
+                f"{store.school_name(i)} ({i}: {', '.join(sorted(set(g)))})" for i, g in goals
+            ]
+            out.append(f"{lead} (school: goals): " + "; ".join(named) + ".")
     return out
