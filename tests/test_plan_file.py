@@ -462,3 +462,24 @@ def test_plan_folder_is_an_error(tmp_path):
     """data.plan naming a folder is a PlanError, not IsADirectoryError."""
     with pytest.raises(PlanError, match="is a folder"):
         load_plan(tmp_path)
+
+
+def test_strategy_evidence_uses_the_on_trajectory_tolerance(small_tables):
+    """The decision reads the same on-trajectory answer as the progress tables (with tolerance).
+
+    Baseline 88 in 2024/25 HT6, target 95.3 by 2025/26 HT1; observed 95 there: 0.3 short, so
+    off trajectory with no tolerance and on within the default 0.5 points.
+    """
+    text = edit(
+        replace={
+            10: '    baseline_period: "2024/25 HT6"',
+            11: "    target: 95.3",
+            12: '    target_period: "2025/26 HT1"',
+        },
+        insert={19: '    start_period: "2024/25 HT5"'},
+    )
+    plan = loads_plan(text)
+    strict = strategy_evidence(plan, "S1", small_tables, as_of="2025/26 HT1", tolerance=0.0)
+    default = strategy_evidence(plan, "S1", small_tables, as_of="2025/26 HT1")
+    assert strict["on_trajectory"] is False
+    assert default["on_trajectory"] is True

@@ -24,7 +24,7 @@ from scipy.stats import norm
 from cilib.core.calendar import period_key, periods_between
 from cilib.core.errors import PlanError
 from cilib.cycle.model import DIRECTIONS, Plan, Strategy
-from cilib.cycle.progress import progress
+from cilib.cycle.progress import progress, tolerance_for
 
 CONTINUE = "continue"
 ADJUST = "adjust"
@@ -334,12 +334,15 @@ def strategy_evidence(
     as_of: str,
     school_id: str | None = None,
     periods: Sequence[str] | None = None,
+    tolerance: float | Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Gather the evidence :func:`decide` needs that the plan and the goal data can give.
 
     ``on_trajectory`` comes from :func:`progress` on the strategy's outcome goal (its
     ``outcome_measure`` when that is a goal id, else its first goal) at the latest period up to
-    ``as_of`` with data; ``periods_since_start`` counts half-terms from ``start_period`` to
+    ``as_of`` with data, within the config's on-trajectory ``tolerance`` setting
+    (:func:`cilib.cycle.progress.tolerance_for`: the same answer the progress tables give);
+    ``periods_since_start`` counts half-terms from ``start_period`` to
     ``as_of``. ``signal`` and ``effect_ci`` are left as None for the caller to fill from a control
     chart and an impact analysis.
 
@@ -354,7 +357,8 @@ def strategy_evidence(
     t = 0
     if start is not None and period_key(start) <= period_key(as_of):
         t = len(periods_between(start, as_of, periods)) - 1
-    pr = progress(goal, tables, school_id=school_id, periods=periods)
+    tol = tolerance_for(goal, tolerance)
+    pr = progress(goal, tables, school_id=school_id, periods=periods, tolerance=tol)
     pr = pr.loc[
         pr["observed"].notna() & pr["period"].map(lambda p: period_key(p) <= period_key(as_of))
     ]

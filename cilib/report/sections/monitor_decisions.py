@@ -26,6 +26,7 @@ from cilib.report.sections.monitor_charts import (
     monitor_tables,
     signal_info,
 )
+from cilib.report.sections.plan_goals import tolerance_setting
 
 # --------------------------------------------------------------------------------------------
 # Evidence for decisions
@@ -202,6 +203,7 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
                 as_of=store.period,
                 school_id=school_id,
                 periods=store.meta["periods"],
+                tolerance=tolerance_setting(store),
             )
         except (PlanError, DataError):
             ev = {
