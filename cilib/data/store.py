@@ -184,6 +184,13 @@ class Store:
             self._cache[name] = pd.read_parquet(path)
         return self._cache[name].copy()
 
+    def parquet_path(self, name: str) -> Path:
+        """Return the parquet file (or partitioned folder) of a table, for DuckDB or Dask."""
+        for path in (self.folder / f"{name}.parquet", self.folder / name):
+            if path.exists():
+                return path
+        raise DataError(f"The store has no {name!r} table. It has: {', '.join(self.tables)}.")
+
     def tables_dict(self) -> dict[str, pd.DataFrame]:
         """Return every clean table as a dict of frames."""
         return {t: self.table(t) for t in self.tables}
