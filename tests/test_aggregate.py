@@ -167,3 +167,17 @@ def test_sums_have_one_row_per_cell(parquet, pupils):
     sums = cell_sums_duckdb(parquet, "score", "school_id")
     expect = pupils.dropna(subset=["score"]).groupby("school_id").size()
     assert sums.set_index("school_id")["n"].to_dict() == expect.to_dict()
+
+
+def test_nan_values_are_left_out(tmp_path):
+    """NaN stored as a float (not a null) is missing, as in pandas."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    score = pa.array([1.0, float("nan"), 3.0, 4.0, 5.0, 6.0], from_pandas=False)
+    table = pa.table({"g": ["a", "a", "a", "b", "b", "b"], "y": score})
+    path = tmp_path / "nan.parquet"
+    pq.write_table(table, path)
+    got = group_summary(path, "y", "g", threshold=1)
+    assert got["n"].tolist() == [2, 3]
+    assert got["mean"].tolist() == [2.0, 5.0]

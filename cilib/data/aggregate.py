@@ -41,8 +41,7 @@ from cilib.stats.sufficient import (
 __all__ = ["cell_sums_duckdb", "cell_sums_dask", "gap", "group_summary", "parquet_source"]
 
 SIDE = "_side"
-#: Rows read to choose the shift for sums of squares (any value near the data's centre works).
-SHIFT_SAMPLE = 10_000
+NAN_TEXT = "('nan', '-nan')"
 
 
 def is_dask(obj: Any) -> bool:
@@ -115,16 +114,6 @@ def in_clause(column: str, values: Any, params: list) -> str:
     return f"{ident(column)} IN ({', '.join('?' * len(vals))})"
 
 
-def side_clause(group: str, focus: Any, comparison: Any, params: list) -> str:
-    """Return SQL giving 'focus', 'comparison' or NULL per row (missing group: neither)."""
-    fcl = in_clause(group, focus, params)
-    if comparison is None:
-        ccl = f"{ident(group)} IS NOT NULL"
-    else:
-        ccl = in_clause(group, comparison, params)
-    return f"CASE WHEN {fcl} THEN 'focus' WHEN {ccl} THEN 'comparison' END"
-
-
 def check_sides(focus: Any, comparison: Any) -> None:
     """Raise :class:`DataError` when the focus and comparison values overlap."""
     if comparison is not None:
@@ -147,9 +136,11 @@ def cell_sums_duckdb(
     """Compute the sums per cell of :mod:`cilib.stats.sufficient` with DuckDB from parquet.
 
     Same result as :func:`cilib.stats.sufficient.cell_sums` on the data read into pandas (to
-    rounding, and with the shift for means taken from the first rows with a value). ``side`` is
-    ``(group, focus, comparison)``: rows are then also split into a ``_side`` column, ``"focus"``
-    or ``"comparison"``, and rows in neither are left out.
+    rounding; for means DuckDB's mean and variance per cell are turned into sums about the
+    overall mean by :func:`sums_from_moments`). ``side`` is
+    ``(group, focus, comparison)``: the cells are then split by ``group`` too, and
+    :func:`split_sides` adds them up into a ``_side`` column, ``"focus"`` or ``"comparison"``
+    (rows in neither are left out).
     """
     import duckdb
 
@@ -162,33 +153,28 @@ def cell_sums_duckdb(
     filters = [in_clause(c, v, wparams) for c, v in (where or {}).items()]
     keys = [ident(c) for c in by]
     cols = [*keys, f"CAST({ident(value)} AS DOUBLE) AS _y"]
-    keep = ["_y IS NOT NULL", "NOT isnan(_y)"]
+    # NaN is missing too; DuckDB 2.0's isnan() on parquet columns can be folded to false from
+    # the file's min/max statistics (which leave NaN out), so the test is on the text form
+    keep = ["_y IS NOT NULL", f"CAST(_y AS VARCHAR) NOT IN {NAN_TEXT}"]
     if weighted:
         cols.append(f"CAST({ident(weight)} AS DOUBLE) AS _w")
-        keep += ["_w IS NOT NULL", "NOT isnan(_w)"]
-    if side is not None:
-        cols.append(f"{side_clause(*side, params)} AS {SIDE}")
-        keys.append(SIDE)
-        keep.append(f"{SIDE} IS NOT NULL")
+        keep += ["_w IS NOT NULL", f"CAST(_w AS VARCHAR) NOT IN {NAN_TEXT}"]
+    groups = [*by]
+    if side is not None and side[0] not in by:
+        groups.append(side[0])
+        keys.append(ident(side[0]))
+        cols.append(ident(side[0]))
     params += wparams
     inner = f"SELECT {', '.join(cols)} FROM {src}"
     if filters:
         inner += " WHERE " + " AND ".join(filters)
-    con = duckdb.connect()
+    # a cursor on DuckDB's default in-memory database: opening a new database costs ~0.1 s
+    con = duckdb.default_connection().cursor()
+    con.execute("SET enable_progress_bar = false")
     try:
         check_numeric(con, src, [value] + ([weight] if weighted else []))
-        shift = 0.0
-        if kind == "mean":
-            row = con.execute(
-                f"SELECT avg(_y) FROM (SELECT _y FROM ({inner}) WHERE {' AND '.join(keep)} "
-                f"LIMIT {SHIFT_SAMPLE})",
-                params,
-            ).fetchone()
-            shift = float(row[0]) if row and row[0] is not None else 0.0
-            aggs = [
-                f"sum(_y - {shift!r}) AS sum_d",
-                f"sum((_y - {shift!r}) * (_y - {shift!r})) AS sum_d2",
-            ]
+        if kind == "mean":  # DuckDB's streaming mean and variance, turned into sums below
+            aggs = ["avg(_y) AS _mean", "var_samp(_y) AS _var"]
         elif not weighted:
             aggs = ["sum(_y) AS successes", "count(*) FILTER (WHERE _y NOT IN (0, 1)) AS _bad"]
         else:
@@ -201,19 +187,53 @@ def cell_sums_duckdb(
                 "count(*) FILTER (WHERE _y < 0 OR _y > 1) AS _bad",
                 "count(*) FILTER (WHERE _w < 0) AS _negw",
             ]
-        sql = (
-            f"SELECT {', '.join([*keys, 'count(*) AS n', *aggs])} FROM ({inner}) "
-            f"WHERE {' AND '.join(keep)}"
-        )
-        if keys:
-            sql += f" GROUP BY {', '.join(keys)}"
-        try:
-            out = con.execute(sql, params).df()
-        except duckdb.Error as exc:
-            raise DataError(f"could not compute {value!r} from {src}: {exc}") from exc
+        # NaN values (not only NULLs) are left out too; filtering them costs a pass, so the
+        # query first runs without that filter and again with it only if a NaN shows up
+        for nan_filter in (False, True):
+            cond = keep if nan_filter else [k for k in keep if NAN_TEXT not in k]
+            sql = (
+                f"SELECT {', '.join([*keys, 'count(*) AS n', *aggs])} FROM ({inner}) "
+                f"WHERE {' AND '.join(cond)}"
+            )
+            if keys:
+                sql += f" GROUP BY {', '.join(keys)}"
+            try:
+                out = con.execute(sql, params).df()
+            except duckdb.Error as exc:
+                raise DataError(f"could not compute {value!r} from {src}: {exc}") from exc
+            sums = out[[c for c in out.columns if c not in groups and c not in ("n", "_var")]]
+            if not sums.isna().any().any():
+                break
     finally:
         con.close()
-    return finish_checks(out, value, weight, kind, shift, [*by] + ([SIDE] if side else []))
+    out = finish_checks(out, value, weight, kind, groups)
+    return split_sides(out, by, side) if side is not None else out
+
+
+def split_sides(sums: pd.DataFrame, by: list[str], side: tuple[str, Any, Any]) -> pd.DataFrame:
+    """Add up sums per ``by`` and ``group`` value into a focus and a comparison side.
+
+    ``side`` is ``(group, focus, comparison)`` with the meaning of :func:`gap`: a missing group
+    value is on neither side, and ``comparison=None`` is every other value.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"g": ["x", "y", "z", None], "n": [1, 2, 3, 4]})
+    >>> split_sides(s, [], ("g", "x", None))
+            _side  n
+    0  comparison  5
+    1       focus  1
+    """
+    group, focus, comparison = side
+    f = equity.group_mask(sums[group], focus)
+    if comparison is None:
+        c = ~f & sums[group].notna()
+    else:
+        c = equity.group_mask(sums[group], comparison)
+    work = sums.assign(**{SIDE: np.where(f, "focus", "comparison")})[f | c]
+    if group not in by:
+        work = work.drop(columns=group)
+    return combine_sums([work], [*by, SIDE])
 
 
 def check_numeric(con: Any, src: str, columns: list[str]) -> None:
@@ -234,8 +254,34 @@ def check_numeric(con: Any, src: str, columns: list[str]) -> None:
             )
 
 
+def sums_from_moments(out: pd.DataFrame) -> pd.DataFrame:
+    """Turn ``n``, ``_mean`` and ``_var`` per cell into ``sum_d`` and ``sum_d2`` about one shift.
+
+    The shift is the overall mean ``Σ n·mean / Σ n``; with ``m = mean - shift``,
+    ``sum_d = n·m`` and ``sum_d2 = (n - 1)·var + n·m²`` (exact algebra; a cell of one has no
+    variance term).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"n": [2, 1], "_mean": [2.0, 5.0], "_var": [2.0, None]})
+    >>> sums_from_moments(m)
+       n  sum_d  sum_d2  shift
+    0  2   -2.0     4.0    3.0
+    1  1    2.0     4.0    3.0
+    """
+    n = out["n"].to_numpy(float)
+    mean = out.pop("_mean").to_numpy(float)
+    var = np.nan_to_num(out.pop("_var").to_numpy(float), nan=0.0)
+    shift = float((n * mean).sum() / n.sum()) if n.sum() else 0.0
+    m = mean - shift
+    out["sum_d"] = n * m
+    out["sum_d2"] = (n - 1) * var + n * m**2
+    out["shift"] = shift
+    return out
+
+
 def finish_checks(
-    out: pd.DataFrame, value: str, weight: str | None, kind: str, shift: float, keys: list[str]
+    out: pd.DataFrame, value: str, weight: str | None, kind: str, keys: list[str]
 ) -> pd.DataFrame:
     """Raise the errors pandas would raise from the engine's check counts; drop empty cells."""
     if "_negw" in out.columns and int(out.pop("_negw").sum()):
@@ -250,37 +296,15 @@ def finish_checks(
     out = out[out["n"] > 0].copy()
     for c in out.columns:
         if c not in keys and c != "n":
-            out[c] = pd.to_numeric(out[c]).astype("float64").fillna(0.0)
+            out[c] = pd.to_numeric(out[c]).astype("float64")
+            if c != "_var":
+                out[c] = out[c].fillna(0.0)
     out["n"] = out["n"].astype("int64")
     if kind == "mean":
-        out["shift"] = shift
+        out = sums_from_moments(out)
     if keys:
         out = out.sort_values(keys, na_position="last", kind="stable")
     return out.reset_index(drop=True)
-
-
-def side_sums(
-    part: pd.DataFrame,
-    value: str,
-    by: list[str],
-    *,
-    kind: str,
-    weight: str | None,
-    shift: float | None,
-    side: tuple[str, Any, Any] | None,
-) -> pd.DataFrame:
-    """Compute the sums of one pandas partition, split by side when ``side`` is given."""
-    if side is None:
-        return cell_sums(part, value, by, kind=kind, weight=weight, shift=shift)
-    group, focus, comparison = side
-    f = equity.group_mask(part[group], focus)
-    if comparison is None:
-        c = ~f & part[group].notna()
-    else:
-        c = equity.group_mask(part[group], comparison)
-    work = part.assign(**{SIDE: np.where(f, "focus", np.where(c, "comparison", None))})
-    work = work[f | c]
-    return cell_sums(work, value, [*by, SIDE], kind=kind, weight=weight, shift=shift)
 
 
 def cell_sums_dask(
@@ -301,23 +325,21 @@ def cell_sums_dask(
 
     by = as_list(by)
     sum_columns(kind, weight is not None)
+    groups = [*by] + ([side[0]] if side is not None and side[0] not in by else [])
     shift = None
     if kind == "mean":
         head = pd.to_numeric(ddf[value].partitions[0].compute(), errors="coerce").dropna()
         shift = float(head.astype("float64").mean()) if len(head) else 0.0
     tasks = [
-        dask.delayed(side_sums)(
-            part, value, by, kind=kind, weight=weight, shift=shift, side=side
-        )
+        dask.delayed(cell_sums)(part, value, groups, kind=kind, weight=weight, shift=shift)
         for part in ddf.to_delayed()
     ]
     parts = [p for p in dask.compute(*tasks) if len(p)]
-    keys = [*by] + ([SIDE] if side else [])
     if not parts:
         cols = list(sum_columns(kind, weight is not None))
-        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*keys, *cols]})
-        return empty.assign(n=empty["n"].astype("int64"))
-    return combine_sums(parts, keys)
+        parts = [pd.DataFrame({c: pd.Series(dtype="float64") for c in [*groups, *cols]})]
+    out = combine_sums(parts, groups)
+    return split_sides(out, by, side) if side is not None else out
 
 
 def source_sums(source: Any, value: str, by: list[str], **kw: Any) -> pd.DataFrame:
