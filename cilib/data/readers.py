@@ -337,7 +337,10 @@ def _read_csv(
             )
             i += 1
             continue
-        fields, still_open = _fields(line, delimiter)
+        if '"' in line or "\r" in line:
+            fields, still_open = _fields(line, delimiter)
+        else:  # no quote: the csv module would split on the delimiter, as this does, faster
+            fields, still_open = line.split(delimiter), False
         used = 1
         if still_open:
             fields, used = _multiline(lines, i, delimiter, width, bad)
@@ -538,7 +541,10 @@ def read_file(
         width -= 1
     header = header[:width]
     names = _header_names(header, merged_cols, path)
-    rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    if all(len(r) == width for r in body):  # the usual case: no copy needed
+        rows = body
+    else:
+        rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
     df = pd.DataFrame(rows, columns=range(width), dtype=object)
     df = df.astype("str") if width else df  # cells are stripped; blanks are already None
     df.columns = names
