@@ -347,7 +347,7 @@ def _read_csv(
         if fields is not None and len(fields) < width:
             short += 1  # trailing empty cells left out by the export: padded below
             fields = fields + [""] * (width - len(fields))
-        if fields is None or not _fits(fields, width):
+        if fields is None or (len(fields) != width and not _fits(fields, width)):
             got = "an unclosed quote" if fields is None else f"{len(fields)} fields"
             aside.append(
                 _aside(
@@ -360,7 +360,7 @@ def _read_csv(
             i += 1
             continue
         cells = [v.strip() or None for v in fields[:width]]
-        if all(v is None for v in cells):
+        if not any(cells):  # cells are None or non-empty text
             n -= 1  # a line of separators only is a blank line
         else:
             body.append(cells)
