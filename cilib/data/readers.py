@@ -46,6 +46,9 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from cilib.core.errors import DataError
 
@@ -319,6 +322,10 @@ def _read_csv(
         else [v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]]
     )
     width = len(header)
+    if not bad:
+        fast = _fast_body(lines[nonblank[h] + 1 :], delimiter, width)
+        if fast is not None:
+            return header, fast, list(range(1, len(fast) + 1)), [], delimiter
     body: list[list[str | None]] = []
     numbers: list[int] = []
     aside: list[dict] = []
@@ -378,6 +385,54 @@ def _read_csv(
             ", ".join(sorted({a["rule"] for a in aside})),
         )
     return header, body, numbers, aside, delimiter
+
+
+# whitespace that Python's str.strip() removes but Arrow's trim may not: such files take the
+# line-by-line path
+_ODD_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def _fast_body(lines: list[str], delimiter: str, width: int) -> pd.DataFrame | None:
+    """Parse the data lines with Arrow's CSV reader when none needs the careful path.
+
+    That is when no line holds a quote, every non-empty line has exactly ``width`` fields and
+    no cell holds unusual whitespace. Then the result is what the line-by-line loop gives:
+    cells stripped, blank cells missing, lines of separators only dropped, and rows numbered
+    1, 2, ... (empty lines are not counted). Returns None otherwise.
+    """
+    text = "\n".join(lines)
+    if '"' in text:
+        return None
+    if text.isascii():
+        if any(c in text for c in "\x1c\x1d\x1e\x1f"):
+            return None
+    elif _ODD_SPACE.search(text):
+        return None
+    opts = pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True)
+    names = [f"c{j}" for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=opts,
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:  # a short or long line, or anything else unusual
+        return None
+    cols = []
+    for c in names:
+        col = pc.utf8_trim_whitespace(table.column(c))
+        cols.append(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col))
+    blank = pc.is_null(cols[0])
+    for col in cols[1:]:
+        blank = pc.and_(blank, pc.is_null(col))
+    keep = pc.invert(blank)
+    frame = pd.DataFrame(
+        {j: pc.filter(col, keep).to_pandas() for j, col in enumerate(cols)}, columns=range(width)
+    )
+    return frame.astype("str") if width else frame
 
 
 def _aside(number: int, rule: str, reason: str) -> dict:
@@ -530,23 +585,30 @@ def read_file(
             path, encoding=encoding, sep=sep, header_row=header_row, expected=expected
         )
         merged_cols = set()
+    fast = body if isinstance(body, pd.DataFrame) else None  # Arrow's parse, width columns
+    if fast is not None:
+        body = []
     width = max([len(head_row)] + [len(r) for r in body])
     header = head_row + [None] * (width - len(head_row))
     # trailing blank columns with no data at all are export debris, not columns
     while (
         width
         and header[width - 1] is None
-        and all(len(r) < width or r[width - 1] is None for r in body)
+        and (
+            bool(fast[width - 1].isna().all())
+            if fast is not None
+            else all(len(r) < width or r[width - 1] is None for r in body)
+        )
     ):
         width -= 1
     header = header[:width]
     names = _header_names(header, merged_cols, path)
-    if all(len(r) == width for r in body):  # the usual case: no copy needed
-        rows = body
+    if fast is not None:
+        df = fast.iloc[:, :width]
     else:
         rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
-    df = pd.DataFrame(rows, columns=range(width), dtype=object)
-    df = df.astype("str") if width else df  # cells are stripped; blanks are already None
+        df = pd.DataFrame(rows, columns=range(width), dtype=object)
+        df = df.astype("str") if width else df  # cells are stripped; blanks are already None
     df.columns = names
     df = _drop_duplicate_columns(df, path)
     df.insert(0, SOURCE_ROW, pd.array(numbers, dtype="Int64"))
