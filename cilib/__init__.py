@@ -31,6 +31,7 @@ from cilib import cycle, report
 from cilib.core.errors import CilibError, ConfigError, DataError, PlanError
 from cilib.cycle import load_plan
 from cilib.data import config, load, store
+from cilib.data.aggregate import gap, group_summary
 from cilib.data.config import load_config
 from cilib.data.prepare import open_store, prepare
 from cilib.measures import metrics, registry
@@ -46,7 +47,6 @@ from cilib.report.sections import (
     trust_overview,
 )
 from cilib.stats import equity, impact, spc, survey, trend
-from cilib.stats.equity import gap, group_summary
 from cilib.stats.funnel import funnel
 from cilib.stats.impact import estimate_impact, months_progress
 from cilib.stats.suppression import suppress

@@ -180,3 +180,4 @@ def test_unparseable_dates_quarantined(tmp_path):
     assert res.quarantine["source_row"].tolist() == [3, 4]
     assert "'May 1st' is not a date" in res.quarantine["reason"].iloc[1]
     assert res.rows_in == 5 == res.rows_clean + res.rows_quarantined
+

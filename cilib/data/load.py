@@ -78,7 +78,7 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     uniques = pd.unique(ids)
     lookup = {u: one(u) for u in uniques if not pd.isna(u)}
     return (
-        ids.map(lambda v: lookup.get(v, pd.NA) if not pd.isna(v) else pd.NA)
+        ids.map(lookup)  # a dict maps in one vectorised step; missing ids give NaN
         .astype("str")
         .where(ids.notna(), pd.NA)
     )

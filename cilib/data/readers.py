@@ -48,6 +48,7 @@ from pathlib import Path
 import pandas as pd
 
 from cilib.core.errors import DataError
+from cilib.data.fast_csv import quote_free_body
 
 SOURCE_ROW = "_source_row"
 #: Key of ``DataFrame.attrs`` listing the rows :func:`read_file` set aside.
@@ -319,6 +320,10 @@ def _read_csv(
         else [v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]]
     )
     width = len(header)
+    if not bad:
+        fast = quote_free_body(lines[nonblank[h] + 1 :], delimiter, width)
+        if fast is not None:
+            return header, fast, list(range(1, len(fast) + 1)), [], delimiter
     body: list[list[str | None]] = []
     numbers: list[int] = []
     aside: list[dict] = []
@@ -337,14 +342,17 @@ def _read_csv(
             )
             i += 1
             continue
-        fields, still_open = _fields(line, delimiter)
+        if '"' in line or "\r" in line:
+            fields, still_open = _fields(line, delimiter)
+        else:  # no quote: the csv module would split on the delimiter, as this does, faster
+            fields, still_open = line.split(delimiter), False
         used = 1
         if still_open:
             fields, used = _multiline(lines, i, delimiter, width, bad)
         if fields is not None and len(fields) < width:
             short += 1  # trailing empty cells left out by the export: padded below
             fields = fields + [""] * (width - len(fields))
-        if fields is None or not _fits(fields, width):
+        if fields is None or (len(fields) != width and not _fits(fields, width)):
             got = "an unclosed quote" if fields is None else f"{len(fields)} fields"
             aside.append(
                 _aside(
@@ -357,7 +365,7 @@ def _read_csv(
             i += 1
             continue
         cells = [v.strip() or None for v in fields[:width]]
-        if all(v is None for v in cells):
+        if not any(cells):  # cells are None or non-empty text
             n -= 1  # a line of separators only is a blank line
         else:
             body.append(cells)
@@ -527,20 +535,30 @@ def read_file(
             path, encoding=encoding, sep=sep, header_row=header_row, expected=expected
         )
         merged_cols = set()
+    fast = body if isinstance(body, pd.DataFrame) else None  # Arrow's parse, width columns
+    if fast is not None:
+        body = []
     width = max([len(head_row)] + [len(r) for r in body])
     header = head_row + [None] * (width - len(head_row))
     # trailing blank columns with no data at all are export debris, not columns
     while (
         width
         and header[width - 1] is None
-        and all(len(r) < width or r[width - 1] is None for r in body)
+        and (
+            bool(fast[width - 1].isna().all())
+            if fast is not None
+            else all(len(r) < width or r[width - 1] is None for r in body)
+        )
     ):
         width -= 1
     header = header[:width]
     names = _header_names(header, merged_cols, path)
-    rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
-    df = pd.DataFrame(rows, columns=range(width), dtype=object)
-    df = df.astype("str") if width else df  # cells are stripped; blanks are already None
+    if fast is not None:
+        df = fast.iloc[:, :width]
+    else:
+        rows = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+        df = pd.DataFrame(rows, columns=range(width), dtype=object)
+        df = df.astype("str") if width else df  # cells are stripped; blanks are already None
     df.columns = names
     df = _drop_duplicate_columns(df, path)
     df.insert(0, SOURCE_ROW, pd.array(numbers, dtype="Int64"))

@@ -2,7 +2,8 @@
 
 Layout of a store folder::
 
-    <store>/<table>.parquet        clean canonical tables (pupil ids pseudonymised)
+    <store>/<table>.parquet        clean canonical tables (pupil ids pseudonymised), or
+    <store>/<table>/part-NNNNN.parquet   a large table in parts of ``rows_per_file`` rows
     <store>/data_quality.csv       rows in / clean / quarantined per table
     <store>/quarantine_summary.csv rows set aside per table and rule (no ids)
     <store>/quarantine/<table>.csv the quarantined rows with rule and reason (pseudonymised)
@@ -80,6 +81,7 @@ def write_store(
     quarantine_summary: pd.DataFrame,
     meta: dict,
     extras: dict[str, bytes] | None = None,
+    rows_per_file: int | None = None,
 ) -> Path:
     """Write a prepared store to ``folder``, replacing any earlier store there as a whole.
 
@@ -87,7 +89,10 @@ def write_store(
     size of every file, and then renamed into place; a crash or kill part-way leaves the earlier
     store as it was. ``folder`` must be missing, empty or an earlier store: any other folder is
     refused rather than replaced. ``extras`` are further files (name -> bytes) copied in as they
-    are, e.g. the checked plan.
+    are, e.g. the checked plan. With ``rows_per_file``, a table with more rows is written as a
+    folder of parquet parts of that many rows (read back as one table by :meth:`Store.table`,
+    and by DuckDB or Dask as ``<table>/*.parquet``), so no single file or row group has to be
+    held whole by a reader.
     """
     folder = Path(folder).resolve()
     if not _looks_like_store(folder):
@@ -100,7 +105,7 @@ def write_store(
     tmp = make_temp_dir(folder.parent, f".{folder.name}.writing-")
     try:
         for name, frame in clean.items():
-            frame.to_parquet(tmp / f"{safe_name(name, 'table name')}.parquet", index=False)
+            write_table(tmp, safe_name(name, "table name"), frame, rows_per_file)
         data_quality.to_csv(tmp / "data_quality.csv", index=False)
         quarantine_summary.to_csv(tmp / "quarantine_summary.csv", index=False)
         qdir = tmp / "quarantine"
@@ -116,6 +121,26 @@ def write_store(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def write_table(folder: Path, name: str, frame: pd.DataFrame, rows_per_file: int | None) -> None:
+    """Write one table as ``<name>.parquet``, or as ``<name>/part-NNNNN.parquet`` parts."""
+    if not rows_per_file or len(frame) <= rows_per_file:
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        return
+    parts = folder / name
+    parts.mkdir()
+    for i, start in enumerate(range(0, len(frame), rows_per_file)):
+        chunk = frame.iloc[start : start + rows_per_file]
+        chunk.to_parquet(parts / f"part-{i:05d}.parquet", index=False)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`: one file, or its parts in order."""
+    if path.is_dir():
+        files = sorted(path.glob("part-*.parquet"))
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return pd.read_parquet(path)
 
 
 @dataclass
@@ -171,18 +196,21 @@ class Store:
     @property
     def tables(self) -> list[str]:
         """Names of the tables in the store."""
-        return sorted(p.stem for p in self.folder.glob("*.parquet"))
+        parts = {p.parent.name for p in self.folder.glob("*/part-*.parquet")}
+        return sorted({p.stem for p in self.folder.glob("*.parquet")} | parts)
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a copy of a clean table, e.g. ``store.table("attendance")``."""
         if name not in self._cache:
-            path = self.folder / f"{name}.parquet"
-            if not path.exists():
-                raise DataError(
-                    f"The store has no {name!r} table. It has: {', '.join(self.tables)}."
-                )
-            self._cache[name] = pd.read_parquet(path)
+            self._cache[name] = read_table(self.parquet_path(name))
         return self._cache[name].copy()
+
+    def parquet_path(self, name: str) -> Path:
+        """Return the parquet file (or partitioned folder) of a table, for DuckDB or Dask."""
+        for path in (self.folder / f"{name}.parquet", self.folder / name):
+            if path.is_file() or (path.is_dir() and any(path.glob("part-*.parquet"))):
+                return path
+        raise DataError(f"The store has no {name!r} table. It has: {', '.join(self.tables)}.")
 
     def tables_dict(self) -> dict[str, pd.DataFrame]:
         """Return every clean table as a dict of frames."""

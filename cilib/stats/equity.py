@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cilib.core.errors import DataError
-from cilib.stats.checks import as_list, need_columns, numeric
+from cilib.stats.checks import as_list, need_columns
 from cilib.stats.intervals import (
     as_array,
     bernoulli_sd,
@@ -35,6 +35,7 @@ from cilib.stats.intervals import (
     welch_interval,
     wilson_interval,
 )
+from cilib.stats.sufficient import cell_sums, stats_from_sums
 
 KINDS = ("mean", "rate")
 #: Columns of :func:`gap` after the ``by`` columns; rates add :data:`RATIO_COLUMNS`, then
@@ -99,81 +100,8 @@ def aggregate_stats(
     1  b  1   5.0
     """
     check_kind(kind)
-    by = as_list(by)
-    need_columns(df, [value, *by] + ([weight] if weight else []), "the data")
-    y = numeric(df[value], value)
-    work = df[by].copy() if by else pd.DataFrame(index=df.index)
-    work["_y"] = y
-    keep = y.notna()
-    if weight is not None:
-        if kind != "rate":
-            raise DataError("weight is only used with kind='rate' (a proportion and its trials)")
-        w = numeric(df[weight], weight)
-        if (w < 0).any():
-            raise DataError(f"weight column {weight!r} has negative values; trials must be >= 0")
-        work["_w"] = w
-        keep &= w.notna()
-    work = work[keep]
-    if kind == "rate":
-        yv = work["_y"]
-        if weight is None:
-            if not yv.isin([0.0, 1.0]).all():
-                raise DataError(
-                    f"kind='rate' needs {value!r} to be 0/1 or boolean per pupil; found "
-                    f"{yv[~yv.isin([0.0, 1.0])].iloc[0]!r}. Pass weight= for a proportion."
-                )
-        elif ((yv < 0) | (yv > 1)).any():
-            raise DataError(f"with weight=, {value!r} must be a proportion between 0 and 1")
-    if by:
-        g = work.groupby(by, dropna=False, sort=True, observed=True)
-    else:
-        work["_all"] = "all"
-        g = work.groupby("_all")
-    if kind == "mean":
-        shift = float(work["_y"].mean()) if len(work) else 0.0
-        work["_d"] = work["_y"] - shift
-        work["_d2"] = work["_d"] ** 2
-        agg = g.agg(n=("_y", "size"))
-        s = work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all")
-        sums = s[["_d", "_d2"]].sum()
-        n = agg["n"].to_numpy(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean_d = sums["_d"].to_numpy() / n
-            var = (sums["_d2"].to_numpy() - n * mean_d**2) / (n - 1)
-        out = pd.DataFrame(
-            {
-                "n": agg["n"].to_numpy(),
-                "mean": mean_d + shift,
-                "sd": np.where(n > 1, np.sqrt(np.maximum(var, 0)), np.nan),
-            },
-            index=agg.index,
-        )
-    elif weight is None:
-        out = g["_y"].agg(n="size", successes="sum")
-        out["trials"] = out["n"].astype(float)
-    else:
-        work["_wy"] = work["_w"] * work["_y"]
-        work["_w2"] = work["_w"] ** 2
-        work["_w2y"] = work["_w2"] * work["_y"]
-        work["_w2y2"] = work["_w2"] * work["_y"] ** 2
-        s = work.groupby(by, dropna=False, sort=True, observed=True) if by else work.groupby("_all")
-        sums = s[["_w", "_wy", "_w2", "_w2y", "_w2y2"]].sum()
-        n = s["_y"].size().to_numpy(float)
-        sw, swy = sums["_w"].to_numpy(), sums["_wy"].to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = swy / sw
-            ss = sums["_w2y2"].to_numpy() - 2 * r * sums["_w2y"].to_numpy() + r**2 * sums["_w2"]
-            v = n / (n - 1) * np.maximum(np.asarray(ss, float), 0) / sw**2
-            n_eff = np.where(v > 0, np.minimum(sw, r * (1 - r) / v), sw)
-        out = pd.DataFrame(
-            {"n": n.astype(int), "successes": r * n_eff, "trials": n_eff, "weight_total": sw},
-            index=sums.index,
-        )
-    out = out.reset_index()
-    if not by:
-        out = out.drop(columns="_all")
-    out["n"] = out["n"].astype("int64")
-    return out
+    sums = cell_sums(df, value, by, kind=kind, weight=weight)
+    return stats_from_sums(sums, kind=kind, weighted=weight is not None)
 
 
 # --------------------------------------------------------------------------------------------
