@@ -137,6 +137,12 @@ def headlines(items: Iterable[str], *, title: str = "Headlines"):
     return _html(f"<div class='cilib-headlines'><b>{esc(title)}</b><ul>{lis}</ul></div>")
 
 
+def subheading(title: str, text: str = ""):
+    """Return a small heading (``<h3>``) for one item of a section, with an optional line."""
+    line = f"<p class='cilib-note'>{esc(text)}</p>" if text else ""
+    return _html(f"<h3>{esc(title)}</h3>{line}")
+
+
 def note(text: str, *, warn: bool = False):
     """Return a short note (or a highlighted warning)."""
     cls = "cilib-warn" if warn else "cilib-note"
@@ -446,15 +452,44 @@ def details(summary: str, inner_html: str, *, open_: bool = False) -> str:
     )
 
 
-def folded(item, summary: str):
-    """Return a displayable item (a table or HTML) folded into a ``<details>`` box."""
+def figure_html(fig: Figure, alt: str | None = None) -> str:
+    """Return a matplotlib figure as an ``<img>`` with an embedded PNG and alt text, and close it.
+
+    ``alt`` defaults to the figure's title (the first axes' title), which states what it shows.
+    """
+    if alt is None:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        sup = fig.get_suptitle()
+        alt = sup or (titles[0] if titles else "Chart")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f"<img class='cilib-figure' alt='{esc(alt)}' src='data:image/png;base64,{data}'>"
+
+
+def item_html(item) -> str:
+    """Return one report item (figure, text, frame or HTML fragment) as safe markup."""
+    if isinstance(item, Figure):
+        return figure_html(item)
+    if isinstance(item, str):
+        return f"<p class='cilib-note'>{esc(item)}</p>"
     if isinstance(item, pd.DataFrame):
-        inner = html_table(item)
-    else:
-        inner = getattr(item, "data", None)
-        if not isinstance(inner, str):
-            raise TypeError("Only tables and HTML fragments can be folded.")
-    return _html(details(summary, inner))
+        return html_table(item)
+    inner = getattr(item, "data", None)
+    if not isinstance(inner, str):
+        raise TypeError(f"Cannot show {type(item).__name__} in a report.")
+    return inner
+
+
+def fold(items, summary: str, *, open_: bool = False):
+    """Return report items (figures, notes, tables) folded into one ``<details>`` box.
+
+    The detail stays one click away: the box's ``summary`` line says what is inside.
+    """
+    if isinstance(items, (Figure, str, pd.DataFrame)) or hasattr(items, "data"):
+        items = [items]
+    return _html(details(summary, "".join(item_html(i) for i in items), open_=open_))
 
 
 def quarantine_counts(summary: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
 from cilib.measures.metrics import period_key
 from cilib.report.charts import spc as spc_charts
-from cilib.report.html import fmt_change, note, table
+from cilib.report.html import fmt_change, fmt_number, fold, note, subheading, table
 from cilib.report.sections.monitor_charts import (
     chart_name,
     digits_of,
@@ -161,12 +161,14 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     names = group_names(store, goal)
     cal = store.meta["periods"]
     dg = digits_of(goal)
-    items: list = [
-        note(
-            f"{goal.id}: {goal.title}. Measure: {goal_label(store, goal)}; target "
-            f"{goal.target:g} by {goal.target_period}."
-        )
-    ]
+    head = subheading(
+        f"{goal.id}: {goal.title}",
+        f"Measure: {goal_label(store, goal)}; target {fmt_number(goal.target, dg)} by "
+        f"{goal.target_period}.",
+    )
+    items: list = []
+    figs: dict[str, object] = {}
+    said: dict[str, object] = {}
     groups = {names[g]: charts[g] for g in ("focus", "comparison") if charts[g] is not None}
     used = next((charts[g] for g in ("own", "all", "focus") if charts[g] is not None), None)
     kind = chart_name(used)
@@ -176,6 +178,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             title=f"{goal_label(store, goal, 'all').split(',')[0]}: is either group "
             f"moving beyond normal variation? ({kind})",
         )
+        figs["groups"] = axes[0].figure
         items.append(axes[0].figure)
     elif charts["all"] is not None:
         ax = spc_charts.plot(
@@ -183,6 +186,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             title=f"{goal_label(store, goal, 'all')}: any change beyond normal variation? ({kind})",
         )
         ax.figure.set_size_inches(10, 4.2)
+        figs["groups"] = ax.figure
         items.append(ax.figure)
     caution = next(
         (c.attrs["summary"]["note"] for c in (charts["own"], charts["all"]) if c is not None), ""
@@ -201,11 +205,10 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         )
     for g in ("focus", "comparison", "all"):
         if charts[g] is not None and (g != "all" or len(groups) < 2 or goal.group == "all"):
-            items.append(
-                note(
-                    signal_sentence(charts[g], goal_label(store, goal, g), digits=dg, calendar=cal)
-                )
+            said[g] = note(
+                signal_sentence(charts[g], goal_label(store, goal, g), digits=dg, calendar=cal)
             )
+            items.append(said[g])
     if charts["gap"] is not None:
         better = "up" if goal.direction == "up" else "down"
         short = goal_label(store, goal, "all").split(",")[0]
@@ -234,16 +237,21 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
                     label="trajectory",
                 )
                 ax.legend(loc="best", fontsize=8)
+        figs["gap"] = ax.figure
         items.append(ax.figure)
-        items.append(
-            note(
-                signal_sentence(
-                    charts["gap"], goal_label(store, goal, "gap"), digits=dg, calendar=cal
-                )
-            )
+        said["gap"] = note(
+            signal_sentence(charts["gap"], goal_label(store, goal, "gap"), digits=dg, calendar=cal)
         )
+        items.append(said["gap"])
     items.append(_progress_table(store, goal, school_id))
-    return items
+    # the goal's own chart and signal stay in view; the rest is one click away
+    main_fig = figs.get("gap") if goal.group == "gap" else figs.get("groups")
+    main_fig = main_fig or next(iter(figs.values()), None)
+    main_note = said.get(goal.group) or said.get("all")
+    shown = [i for i in (main_fig, main_note) if i is not None]
+    rest = [i for i in items if all(i is not s for s in shown)]
+    return [head, *shown, fold(rest, f"More on {goal.id}: every chart and signal, and progress "
+                                     "half-term by half-term")]
 
 
 def goals_section(store: Store, school_id: str | None = None) -> list:
@@ -341,11 +349,17 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
     )
     dec = strategy_decisions(store, school_id)
     items: list = [
-        table(
-            rt,
-            caption="Decision rule in force (set decision_rule in the trust config to change it)",
-        ),
-        note(rule_text(rule)),
+        fold(
+            [
+                table(
+                    rt,
+                    caption="Decision rule in force (the trust config's decision rule section "
+                    "changes it)",
+                ),
+                note(rule_text(rule)),
+            ],
+            "The decision rule in force, and what each setting means",
+        )
     ]
     if not len(dec):
         return [*items, note("No strategy in the plan applies here.")]
