@@ -116,9 +116,23 @@ def goal_rows(store: Store, school_id: str | None = None) -> pd.DataFrame:
         observed point against the trajectory, :func:`cilib.cycle.progress`) or ``"unknown"``.
     """
     cols = [
-        "goal", "title", "measure", "period", "latest", "previous", "previous_period",
-        "variation", "since", "assurance", "target", "target_period", "direction", "decision",
-        "digits", "unit", "is_gap",
+        "goal",
+        "title",
+        "measure",
+        "period",
+        "latest",
+        "previous",
+        "previous_period",
+        "variation",
+        "since",
+        "assurance",
+        "target",
+        "target_period",
+        "direction",
+        "decision",
+        "digits",
+        "unit",
+        "is_gap",
     ]
     plan = store.plan()
     if plan is None:
@@ -312,17 +326,14 @@ def summary(store: Store, school_id: str | None, title: str):
     rows = goal_rows(store, school_id)
     parts = [
         f"<h1>{esc(who)}: {esc(title)}, {esc(store.period)}</h1>",
-        f"<p class='cilib-header'>{esc(trust)} · {esc(title)} report for {esc(store.period)}"
-        "</p>",
+        f"<p class='cilib-header'>{esc(trust)} · {esc(title)} report for {esc(store.period)}</p>",
         "<div class='cilib-summary'>",
     ]
     if len(rows):
         parts.append("<p><b>Our goals: how are our disadvantaged pupils doing?</b></p>")
         parts.append(_goal_table(rows))
     items = "".join(f"<li>{esc(f)}</li>" for f in findings(store, school_id, rows))
-    parts.append(
-        f"<div class='cilib-headlines'><b>What this means</b><ol>{items}</ol></div>"
-    )
+    parts.append(f"<div class='cilib-headlines'><b>What this means</b><ol>{items}</ol></div>")
     parts.append(data_quality_line(store))
     parts.append("</div>")
     return raw_html("".join(parts))

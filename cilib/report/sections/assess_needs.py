@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from cilib.core.calendar import academic_year_of
+from cilib.core.groups import LENS_LABELS
 from cilib.data.store import Store
 from cilib.report.charts.funnel import plot_funnel
-from cilib.report.html import fmt_change, note, table
+from cilib.report.html import fmt_change, fold, note, table
 from cilib.report.sections.needs_tables import (
     attainment_pupils,
     attendance_gap_over_time,
@@ -110,11 +111,30 @@ def _table(store: Store, df: pd.DataFrame, caption: str, value_label: str):
     )
 
 
+def _focus_then_all(store: Store, df: pd.DataFrame, caption: str, value_label: str) -> list:
+    """Show the focus group's rows; fold every pupil group's rows below them."""
+    focus_lens = LENS_LABELS.get(store.focus.column, store.focus.label)
+    mine = df.loc[df["lens"] == focus_lens] if "lens" in df.columns else df.iloc[0:0]
+    if not len(mine) or len(mine) == len(df):
+        return [_table(store, df, caption, value_label)]
+    return [
+        _table(
+            store,
+            mine.drop(columns=["lens"]),
+            f"{caption}: {focus_lens.lower()} pupils",
+            value_label,
+        ),
+        fold(
+            _table(store, df, caption, value_label),
+            f"Every pupil group ({len(df)} rows, with 95% intervals and effect sizes)",
+        ),
+    ]
+
+
 def attendance_section(store: Store, school_id: str | None = None) -> list:
     """Attendance and persistent absence by each lens, year to date."""
     ytd = attendance_year_to_date(store, school_id)
     if not len(ytd):
-
         return [note("No attendance data for this school and year.", warn=True)]
     att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=store.threshold, scale=100)
     pa = lens_table(
@@ -122,13 +142,13 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
     )
     year = academic_year_of(store.period)
     return [
-        _table(
+        *_focus_then_all(
             store,
             att,
             f"Attendance (%) in {year} up to {store.period} (mean of pupils' rates)",
             "Attendance %",
         ),
-        _table(
+        *_focus_then_all(
             store,
             pa,
             f"Persistent absence (% of pupils missing 10% or more of sessions) in {year} "
@@ -145,9 +165,9 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
         return [note("No assessment results up to this period.", warn=True)]
     a = attainment_pupils(store, school_id, periods=[latest])
     t = lens_table(a, "score", store.lenses, kind="mean", threshold=store.threshold, by=["subject"])
-    return [
-        _table(store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score")
-    ]
+    return _focus_then_all(
+        store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score"
+    )
 
 
 def gap_trend_section(store: Store, school_id: str | None = None) -> list:
@@ -167,10 +187,24 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
         ax.legend(loc="best")
         out.append(fig)
         out.append(
-            table(
-                gaps[
-                    [
-                        "period",
+            fold(
+                table(
+                    gaps[
+                        [
+                            "period",
+                            "n_focus",
+                            "n_comparison",
+                            "focus",
+                            "comparison",
+                            "gap",
+                            "gap_ci_low",
+                            "gap_ci_high",
+                            "suppressed",
+                        ]
+                    ],
+                    threshold=store.threshold,
+                    caption="Attendance gap (percentage points) by half-term",
+                    value_columns=[
                         "n_focus",
                         "n_comparison",
                         "focus",
@@ -178,20 +212,10 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
                         "gap",
                         "gap_ci_low",
                         "gap_ci_high",
-                        "suppressed",
-                    ]
-                ],
-                threshold=store.threshold,
-                caption="Attendance gap (percentage points) by half-term",
-                value_columns=[
-                    "n_focus",
-                    "n_comparison",
-                    "focus",
-                    "comparison",
-                    "gap",
-                    "gap_ci_low",
-                    "gap_ci_high",
-                ],
+                    ],
+                    rename={"focus": store.focus.label, "comparison": store.focus.comparison_label},
+                ),
+                "The attendance gap half-term by half-term",
             )
         )
         if len(trend):
@@ -272,10 +296,17 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
     cols = ["school", "n", "value", "lower95", "upper95", "outside95", "outside998"]
     return [
         fig,
-        table(
-            shown[cols],
-            caption="Attendance % by school with the 95% limits at each school's size",
-            rename={"value": "attendance %"},
+        fold(
+            table(
+                shown[cols],
+                caption="Attendance % by school with the 95% limits at each school's size",
+                rename={
+                    "value": "Attendance %",
+                    "lower95": "Lower 95% limit",
+                    "upper95": "Upper 95% limit",
+                },
+            ),
+            "Each school's attendance and limits",
         ),
     ]
 
