@@ -62,3 +62,10 @@ def test_no_label_is_a_code():
     for table in labels.ALL_LABELS:
         for words in table.values():
             assert not labels.is_code(words), words
+
+
+def test_two_codes_with_one_label_stay_two_columns():
+    """When two columns would get the same label, both stay, told apart."""
+    df = pd.DataFrame({"school": ["A"], "school_id": ["S1"]})
+    out = labels.label_columns(df)
+    assert list(out.columns) == ["School", "School (2)"]

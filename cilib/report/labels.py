@@ -311,4 +311,11 @@ def label_columns(df: pd.DataFrame, *, names: Mapping[str, str] | None = None) -
             else:
                 out[c] = out[c].map(label_value)
     renamed = {c: label(c) for c in out.columns if isinstance(c, str) and (is_code(c) or known(c))}
+    taken = [str(c) for c in out.columns if c not in renamed]
+    for c, words in renamed.items():  # two codes with one label: keep both columns apart
+        k, new = 2, words
+        while new in taken:
+            new, k = f"{words} ({k})", k + 1
+        renamed[c] = new
+        taken.append(new)
     return out.rename(columns=renamed)

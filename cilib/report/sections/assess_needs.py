@@ -213,7 +213,10 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
                         "gap_ci_low",
                         "gap_ci_high",
                     ],
-                    rename={"focus": store.focus.label, "comparison": store.focus.comparison_label},
+                    rename={
+                        "focus": f"{store.focus.label}: attendance %",
+                        "comparison": f"{store.focus.comparison_label}: attendance %",
+                    },
                 ),
                 "The attendance gap half-term by half-term",
             )

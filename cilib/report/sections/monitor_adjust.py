@@ -356,7 +356,7 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
                     caption="Decision rule in force (the trust config's decision rule section "
                     "changes it)",
                 ),
-                note(rule_text(rule)),
+                note(rule_text(rule).replace("review_after_periods", "review period")),
             ],
             "The decision rule in force, and what each setting means",
         )
