@@ -428,7 +428,10 @@ def test_roadmap_per_phase(store):
 def _run(name, school, tmp_path, store_dir):
     nb = run_notebook(name, tmp_path, store=str(store_dir), school_id=school, period=PERIOD)
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-    pngs = sum("image/png" in o.get("data", {}) for o in outputs)
+    pngs = sum("image/png" in o.get("data", {}) for o in outputs) + sum(
+        "".join(o.get("data", {}).get("text/html", "")).count("data:image/png;base64,")
+        for o in outputs
+    )  # charts shown, and charts folded into a <details> box
     return json.dumps(nb, ensure_ascii=False), pngs
 
 

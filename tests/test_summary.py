@@ -52,7 +52,8 @@ def test_concerning_attendance_comes_first_at_nlt07(store):
     rows = sm.goal_rows(store, "NLT07").set_index("goal")
     assert rows.loc["G2", "variation"] == "concerning"
     first = sm.findings(store, "NLT07")[0]
-    assert first.startswith("Attendance") and "a concern since 2024/25 HT4" in first
+    assert first.startswith("Attendance")
+    assert "a concern beyond normal variation since 2024/25 HT4" in first
 
 
 def test_findings_are_three_to_five_sentences_and_end_with_the_decisions(store):

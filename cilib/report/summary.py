@@ -205,8 +205,8 @@ def change_words(r: pd.Series) -> str:
 
 
 _VARIATION_WORDS = {
-    "improving": "beyond normal variation, an improvement",
-    "concerning": "beyond normal variation, a concern",
+    "improving": "an improvement beyond normal variation",
+    "concerning": "a concern beyond normal variation",
     "neither": "an unusual pattern, neither better nor worse",
     "common": "within normal variation",
 }
@@ -214,23 +214,18 @@ _VARIATION_WORDS = {
 
 def _finding(r: pd.Series) -> str:
     dg = int(r["digits"])
-    subject = r["measure"]
     change = change_words(r)
     var = _VARIATION_WORDS[r["variation"]]
     if r["variation"] in ("improving", "concerning") and r["since"]:
         var += f" since {r['since']}"
-    if change:
-        text = (
-            f"{subject} {change} to {fmt_number(r['latest'], dg)} in {r['period']} "
-            f"(from {fmt_number(r['previous'], dg)} in {r['previous_period']}): {var}"
-        )
+    if change and change != "unchanged":
+        text = f"{r['measure']} {change} to {fmt_number(r['latest'], dg)} in {r['period']}: {var}"
     else:
-        text = f"{subject} was {fmt_number(r['latest'], dg)} in {r['period']}: {var}"
-    target = f"{fmt_number(r['target'], dg)} by {r['target_period']}"
+        text = f"{r['measure']} was {fmt_number(r['latest'], dg)} in {r['period']}: {var}"
     if r["assurance"] == "on":
-        text += f"; on course for the target of {target}"
+        text += "; on course for its target"
     elif r["assurance"] == "off":
-        text += f"; off course for the target of {target}"
+        text += "; off course for its target"
     return text + "."
 
 
@@ -271,12 +266,12 @@ def findings(
     return out[:5]
 
 
-def _goal_table(rows: pd.DataFrame) -> str:
+def _goal_table(rows: pd.DataFrame, period: str) -> str:
     shown = pd.DataFrame(
         {
             "Goal": [f"{g}: {t}" for g, t in zip(rows["goal"], rows["title"], strict=True)],
             "Latest": [
-                f"{fmt_number(v, int(d))} ({p})"
+                fmt_number(v, int(d)) + ("" if p == period else f" ({p})")
                 for v, d, p in zip(rows["latest"], rows["digits"], rows["period"], strict=True)
             ],
             "Change": [change_words(r) or "no earlier figure" for _, r in rows.iterrows()],
@@ -331,7 +326,7 @@ def summary(store: Store, school_id: str | None, title: str):
     ]
     if len(rows):
         parts.append("<p><b>Our goals: how are our disadvantaged pupils doing?</b></p>")
-        parts.append(_goal_table(rows))
+        parts.append(_goal_table(rows, store.period))
     items = "".join(f"<li>{esc(f)}</li>" for f in findings(store, school_id, rows))
     parts.append(f"<div class='cilib-headlines'><b>What this means</b><ol>{items}</ol></div>")
     parts.append(data_quality_line(store))
