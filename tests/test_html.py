@@ -164,3 +164,13 @@ def test_fmt_number_and_plural():
     """Numbers: rounded, true minus, no negative zero; units singular for one."""
     assert report.fmt_number(-0.04) == "0.0" and report.fmt_number(-1.25, 2) == "\u22121.25"
     assert report.plural(1, "month") == "1 month" and report.plural(2, "month") == "2 months"
+
+
+def test_fold_each_table_names_the_box_by_its_caption():
+    """Tables fold into a box named by their caption; notes stay in view."""
+    t = report.table(pd.DataFrame({"n": [1]}), caption="Schools & limits")
+    out = report.fold_each_table([t, report.note("kept")])
+    assert out[0].data.startswith(
+        "<details class='cilib-details'><summary>Schools &amp; limits</summary><p><b>"
+    )
+    assert out[1].data == "<p class='cilib-note'>kept</p>"

@@ -540,13 +540,43 @@ def fmt_change(now: float, before: float, *, unit: str = " points", digits: int 
     return f"{'up' if d > 0 else 'down'} {abs(d):.{digits}f}{unit}"
 
 
-def show_all(items) -> None:
+_CAPTION = re.compile(r"^<p><b>(.*?)</b></p>", re.S)
+
+
+def fold_each_table(items) -> list:
+    """Return report items with each table folded into a ``<details>`` box named by its caption.
+
+    Figures and notes stay in view; a table (HTML holding ``<table``) becomes one click away.
+    """
+    out = []
+    for item in items:
+        data = getattr(item, "data", None)
+        if isinstance(item, pd.DataFrame):
+            out.append(fold(item, "Table"))
+        elif isinstance(data, str) and "<table" in data:
+            m = _CAPTION.match(data)
+            title = html.unescape(m.group(1)) if m else "Table"
+            out.append(_html(details(title, data)))
+        else:
+            out.append(item)
+    return out
+
+
+def show_all(items, *, fold_tables: bool = False, fold_all: str | None = None) -> None:
     """Display each item of a report section in order (figures once, then closed).
 
     Text is shown as a note and frames as :func:`table`, so nothing reaches the page unescaped.
+    ``fold_tables=True`` folds each table into a ``<details>`` box named by its caption
+    (:func:`fold_each_table`); ``fold_all`` folds the whole section into one box with that summary
+    line.
     """
     from IPython.display import display
 
+    items = list(items)
+    if fold_tables:
+        items = fold_each_table(items)
+    if fold_all is not None and items:
+        items = [fold(items, fold_all)]
     for item in items:
         if isinstance(item, Figure):
             show(item)
@@ -558,3 +588,4 @@ def show_all(items) -> None:
             raise TypeError("Reports show tables through cilib.report.html.table, not a Styler.")
         else:
             display(item)
+
