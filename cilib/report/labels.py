@@ -71,6 +71,13 @@ STATUSES: dict[str, str] = {
     "parent": "Parents",
 }
 
+#: Pupil-group values that are codes in the data.
+GROUPS: dict[str, str] = {
+    "ehcp": "EHC plan",
+    "white_british": "White British",
+    "white_other": "White other",
+}
+
 #: Short names of the data-quality rules (what a table's "rule" column shows).
 RULES: dict[str, str] = {
     "type": "Wrong type",
@@ -210,6 +217,7 @@ ALL_LABELS: tuple[Mapping[str, str], ...] = (
     COLUMNS,
     MEASURES,
     STATUSES,
+    GROUPS,
     RULES,
     TABLES,
     LENSES,

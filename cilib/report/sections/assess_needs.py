@@ -14,7 +14,8 @@ from cilib.core.calendar import academic_year_of
 from cilib.core.groups import LENS_LABELS
 from cilib.data.store import Store
 from cilib.report.charts.funnel import plot_funnel
-from cilib.report.html import fmt_change, fold, note, table
+from cilib.report.html import fmt_change, fmt_number, fold, note, table
+from cilib.report.labels import label_value
 from cilib.report.sections.needs_tables import (
     attainment_pupils,
     attendance_gap_over_time,
@@ -71,8 +72,9 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
     if len(needs):
         n = needs.iloc[0]
         out.append(
-            f"Largest need: {n['group']} ({n['lens']}) in {n['measure'].split(' (')[0].lower()}, "
-            f"a gap of {n['gap']:+.1f} (effect size {n['effect_size']:+.2f})."
+            f"Largest need: {label_value(n['group'])} ({n['lens']}) in "
+            f"{n['measure'].split(' (')[0].lower()}, a gap of {fmt_number(n['gap'], sign=True)} "
+            f"(effect size {fmt_number(n['effect_size'], 2, sign=True)})."
         )
     return out
 
