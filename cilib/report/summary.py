@@ -316,8 +316,8 @@ def summary(store: Store, school_id: str | None, title: str):
     The heading names the school (or the whole trust), the report and the period; the page's
     title is taken from it.
     """
-    who = "Whole trust" if school_id is None else store.school_name(school_id)
     trust = store.meta["trust_name"]
+    who = f"{trust}, all schools" if school_id is None else store.school_name(school_id)
     rows = goal_rows(store, school_id)
     parts = [
         f"<h1>{esc(who)}: {esc(title)}, {esc(store.period)}</h1>",
