@@ -112,7 +112,6 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
             goal, monitor_tables(store), school_id=school_id, periods=store.meta["periods"]
         )
     except (PlanError, DataError) as err:
-
         return note(f"Progress against the trajectory cannot be shown: {err}")
     pr = pr.loc[pr["period"].map(lambda p: period_key(p) <= period_key(store.period))]
     series = goal_series(store, goal, school_id)
@@ -250,8 +249,13 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     main_note = said.get(goal.group) or said.get("all")
     shown = [i for i in (main_fig, main_note) if i is not None]
     rest = [i for i in items if all(i is not s for s in shown)]
-    return [head, *shown, fold(rest, f"More on {goal.id}: every chart and signal, and progress "
-                                     "half-term by half-term")]
+    return [
+        head,
+        *shown,
+        fold(
+            rest, f"More on {goal.id}: every chart and signal, and progress half-term by half-term"
+        ),
+    ]
 
 
 def goals_section(store: Store, school_id: str | None = None) -> list:
@@ -314,24 +318,27 @@ def pdsa_section(store: Store, school_id: str | None = None) -> list:
             f"{r['predicted_value']:g} ({r['difference']:+g}); decision: {r['decision']}."
         )
     return [
-        table(
-            shown,
-            caption="PDSA cycles: prediction against result",
-            value_columns=["predicted_value", "observed_value", "difference"],
-            rename={
-                "id": "Cycle",
-                "strategy": "Strategy",
-                "change_idea": "Change idea",
-                "prediction": "Prediction",
-                "result": "Result",
-                "predicted_value": "Predicted",
-                "observed_value": "Observed",
-                "difference": "Observed minus predicted",
-                "learning": "Learning",
-                "decision": "Decision",
-            },
-        ),
         *(note(m) for m in met),
+        fold(
+            table(
+                shown,
+                caption="PDSA cycles: prediction against result",
+                value_columns=["predicted_value", "observed_value", "difference"],
+                rename={
+                    "id": "Cycle",
+                    "strategy": "Strategy",
+                    "change_idea": "Change idea",
+                    "prediction": "Prediction",
+                    "result": "Result",
+                    "predicted_value": "Predicted",
+                    "observed_value": "Observed",
+                    "difference": "Observed minus predicted",
+                    "learning": "Learning",
+                    "decision": "Decision",
+                },
+            ),
+            f"Each cycle's change idea, prediction, result and learning ({len(shown)} cycles)",
+        ),
     ]
 
 
@@ -414,14 +421,14 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
             },
         )
     )
-    for _, r in dec.iterrows():
-        items.append(
-            note(
-                f"{r['strategy']} ({r['title']}), goal {r['goal']}: {r['reason']} "
-                f"Effect compared with: {r['comparison']}."
-            )
+    why = [
+        note(
+            f"{r['strategy']} ({r['title']}), goal {r['goal']}: {r['reason']} "
+            f"Effect compared with: {r['comparison']}."
         )
-    items.append(
+        for _, r in dec.iterrows()
+    ]
+    why.append(
         note(
             "Effect: difference in mean gain on the goal's measure from the last half-term before "
             "the strategy started to the latest, intervention pupils against comparison pupils, as "
@@ -429,4 +436,5 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
             "at random can be biased; read it beside the charts."
         )
     )
+    items.append(fold(why, "Why each strategy gets its suggestion, and how the effect is measured"))
     return items
