@@ -51,8 +51,8 @@ ICONS: dict[str, tuple[str, str, str]] = {
     "concerning": ("concerning", "↓", "Concerning"),
     "common": ("common", "~", "Normal variation"),
     "neither": ("common", "?", "Unusual, neither better nor worse"),
-    "on": ("improving", "✓", "On course for target"),
-    "off": ("concerning", "✗", "Off course for target"),
+    "on": ("improving", "✓", "On course"),
+    "off": ("concerning", "✗", "Off course"),
     "unknown": ("common", "–", "Not yet known"),
 }
 
@@ -266,6 +266,16 @@ def findings(
     return out[:5]
 
 
+def _change_cell(r: pd.Series) -> str:
+    if pd.isna(r["previous"]):
+        return "–"
+    d = round(r["latest"] - r["previous"], int(r["digits"]))
+    text = fmt_number(d, int(r["digits"]), sign=True)
+    if r["is_gap"] and d != 0:
+        text += " (narrower)" if (d > 0) == (r["direction"] == "up") else " (wider)"
+    return text
+
+
 def _goal_table(rows: pd.DataFrame, period: str) -> str:
     shown = pd.DataFrame(
         {
@@ -274,10 +284,10 @@ def _goal_table(rows: pd.DataFrame, period: str) -> str:
                 fmt_number(v, int(d)) + ("" if p == period else f" ({p})")
                 for v, d, p in zip(rows["latest"], rows["digits"], rows["period"], strict=True)
             ],
-            "Change": [change_words(r) or "no earlier figure" for _, r in rows.iterrows()],
+            "Change": [_change_cell(r) for _, r in rows.iterrows()],
             "Variation": rows["variation"].tolist(),
             "Target": [
-                f"{fmt_number(t, int(d))} by {p}"
+                f"{fmt_number(t, int(d))} ({p})"
                 for t, d, p in zip(
                     rows["target"], rows["digits"], rows["target_period"], strict=True
                 )
