@@ -184,7 +184,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             charts["all"],
             title=f"{goal_label(store, goal, 'all')}: any change beyond normal variation? ({kind})",
         )
-        ax.figure.set_size_inches(10, 4.2)
+        ax.figure.set_size_inches(12, 4.2)
         figs["groups"] = ax.figure
         items.append(ax.figure)
     caution = next(
@@ -216,7 +216,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             title=f"{short} gap: narrowing beyond noise? ({better} = narrower)",
             ylabel="gap",
         )
-        ax.figure.set_size_inches(10, 4.2)
+        ax.figure.set_size_inches(12, 4.2)
         if goal.group == "gap":
             traj = None
             try:
