@@ -9,9 +9,11 @@ CONFIG ?= data/sample/trust.yml
 
 $(BIN)/cilib: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: install it, or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	@echo "Setting up the Python environment in $(VENV) (first run only; this takes a few minutes)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@echo "Environment ready."
 	@touch $(BIN)/cilib
 
 run: $(BIN)/cilib

@@ -150,6 +150,7 @@ def test_schools_without_published_figures_are_named(bench_store):
     items = benchmark_section(bench_store, None)
     text = "".join(i.data for i in items if hasattr(i, "data"))
     assert "No published figures found for" in text and "URN 990103" in text
+    assert "<h2>Published benchmarks: how do our schools" in text
     one = benchmark_section(bench_store, "NLT03")
     assert "URN 990103" in "".join(i.data for i in one if hasattr(i, "data"))
     for i in items + one:
@@ -157,10 +158,13 @@ def test_schools_without_published_figures_are_named(bench_store):
             plt.close(i)
 
 
-def test_no_benchmarks_file_gives_empty_section(tmp_path):
-    """A store without benchmarks.parquet shows nothing; a config without the section: None."""
+def test_no_benchmarks_file_gives_one_line_and_no_heading(tmp_path):
+    """Without benchmarks.parquet the section is one line saying why, with no empty heading."""
     write_meta(tmp_path, {"trust_name": "T", "schools": []})
-    assert benchmark_section(Store(tmp_path), None) == []
+    items = benchmark_section(Store(tmp_path), None)
+    assert len(items) == 1
+    text = items[0].data
+    assert "<h2" not in text and "not shown" in text and "names no published data" in text
     assert prepare_benchmarks(load_config(SAMPLE_CONFIG)) is None
 
 

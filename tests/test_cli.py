@@ -215,6 +215,9 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert code == 2 and "--seed" in err
     code, err = _err(["sample", "--output", str(f)], capsys)
     assert code == 2 and "is a file" in err
+    code, err = _err(["sample", "--output", str(tmp_path / "s"), "--schools", "3"], capsys)
+    assert code == 2 and "--schools must be between 8" in err
+    assert not (tmp_path / "s").exists()
 
 
 def test_sample_key_warns_on_every_run(tmp_path, capsys, monkeypatch):

@@ -244,3 +244,33 @@ def test_rate_gap_se_does_not_collapse_at_zero():
     assert w.iloc[5] / w.sum() < 0.3  # the Wald SE gave this one half-term 80% of the weight
     verdict = trend.gap_trend_from_gaps(gaps, "period")
     assert verdict["trend"].item() == "no clear change"
+
+
+def test_rate_se_does_not_collapse_at_zero_or_one():
+    """A rate's SE at 0/6 and 6/6 is the Wilson half-width over z (statsmodels), not 0."""
+    t = pd.DataFrame({"cell": ["zero", "one", "mid"], "n": [6, 6, 40], "successes": [0, 6, 12]})
+    out = eq.summary_from_stats(t.assign(trials=t["n"]), kind="rate")
+    for x, n, se in zip(t["successes"], t["n"], out["se"], strict=True):
+        lo, hi = proportion_confint(x, n, method="wilson")
+        assert se == pytest.approx((hi - lo) / (2 * 1.959963984540054))
+    assert (out["se"] > 0.05).iloc[:2].all()  # the Wald SE was 0 at both ends
+
+
+def test_rate_gap_se_does_not_collapse_at_one():
+    """At 6/6 against 30/100 the gap's SE is the Newcombe half-width over z (statsmodels)."""
+    stats = pd.DataFrame(
+        {
+            "n_focus": [6],
+            "successes_focus": [6],
+            "trials_focus": [6.0],
+            "n_comparison": [100],
+            "successes_comparison": [30],
+            "trials_comparison": [100.0],
+        }
+    )
+    g = eq.gap_from_stats(stats, kind="rate", threshold=5)
+    lo, hi = confint_proportions_2indep(6, 6, 30, 100, method="newcomb", compare="diff")
+    assert g["gap_se"].iloc[0] == pytest.approx((hi - lo) / (2 * 1.959963984540054))
+    assert g["gap_ci_low"].iloc[0] == pytest.approx(lo)
+    wald = np.sqrt(0.3 * 0.7 / 100)  # the focus side contributes nothing in the Wald form
+    assert g["gap_se"].iloc[0] > 2 * wald

@@ -15,6 +15,7 @@ from cilib.report.explore import (
     explore_view,
     explorer,
     focus_options,
+    lens_options,
     measure_options,
 )
 from cilib.run.batch import NOTEBOOK_DIR
@@ -128,13 +129,13 @@ def test_every_measure_renders(store):
         "Persistent absence (% of pupils)",
         "Score: maths",
         "Survey scale mean: belonging",
-        "Systems: staff_absence_rate",
+        "Systems: staff absence rate",
     } <= set(opts)
     for label in opts:
         table, fig = explore_view(store, periods=PERIODS, measure=label)
         assert len(table) and table["all"].notna().any(), label
         plt.close(fig)
-    sys_table, fig = explore_view(store, periods=PERIODS, measure="Systems: staff_absence_rate")
+    sys_table, fig = explore_view(store, periods=PERIODS, measure="Systems: staff absence rate")
     sysd = store.table("systems")
     sysd = sysd.loc[(sysd["measure"] == "staff_absence_rate") & (sysd["period"] == "2025/26 HT6")]
     assert sys_table.iloc[-1]["all"] == pytest.approx(sysd["value"].mean())
@@ -153,6 +154,36 @@ def test_bad_choices_raise(store):
     assert ("Yes", True) in focus_options(store, "disadvantaged")
 
 
+def test_every_school_and_measure_gives_a_view_or_a_reason(store):
+    """Each school x measure gives a table, or a DataError that says why (never a crash).
+
+    Reading is not assessed in secondaries, science not in primaries, and fidelity is reported
+    only where the intervention runs: those choices say so instead of raising pandas' merge error.
+    """
+    import matplotlib.pyplot as plt
+
+    reasons = []
+    for school in [None, *store.school_ids]:
+        for label in measure_options(store):
+            try:
+                table, fig = explore_view(store, school_id=school, measure=label)
+            except DataError as exc:
+                reasons.append((school, label, str(exc)))
+                continue
+            assert len(table), (school, label)
+            plt.close(fig)
+    secondary_reading = [r for r in reasons if r[0] == "NLT07" and r[1] == "Score: reading"]
+    assert secondary_reading and "has no data for score: reading" in secondary_reading[0][2]
+    assert secondary_reading[0][2].startswith("Castlegate Academy")
+    assert not [r for r in reasons if r[0] is None]  # the whole trust has every measure
+
+
+def test_lens_options_are_plain_english(store):
+    labels = dict(lens_options(store))
+    assert labels["Special educational needs"] == "sen"
+    assert all("_" not in label for label in labels)
+
+
 @pytest.mark.slow
 def test_widget_rerenders_on_change(store):
     """The explorer builds; setting a control's value re-renders the Output area."""
@@ -160,6 +191,9 @@ def test_widget_rerenders_on_change(store):
 
     box = explorer(store)
     assert isinstance(box, w.VBox) and box.output in box.children
+    # starts on the whole trust, with its label showing (not a blank dropdown)
+    assert box.controls["school"].index == 0 and box.controls["school"].label == "Whole trust"
+    assert box.controls["lens"].label == "Disadvantaged"
     first = box.output.outputs
     assert len(first) == 2 and "image/png" in first[1]["data"]
     box.controls["measure"].value = "Score: maths"
@@ -172,6 +206,10 @@ def test_widget_rerenders_on_change(store):
     box.controls["lens"].value = "gender"
     box.controls["focus"].value = "other"
     assert ">x<" in box.output.outputs[0]["data"]["text/html"]
+    box.controls["lens"].value = "disadvantaged"
+    box.controls["measure"].value = "Score: reading"  # not assessed in a secondary
+    shown = box.output.outputs
+    assert len(shown) == 1 and "Nothing to show for this choice" in str(shown[0]["data"])
 
 
 @pytest.mark.slow

@@ -239,3 +239,168 @@ def test_months_follow_the_g_that_is_printed():
     assert f"{0.355:.2f}" == "0.35"
     assert months_progress(0.355) == 4
     assert months_progress(-0.355) == -4
+
+
+def cr2_by_hand(y, x, cl, k):
+    """CR2 SE and Satterthwaite df from the n×n matrix formulas (Bell & McCaffrey 2002;
+    Pustejovsky & Tipton 2018 with working model Φ = I), written independently of cilib."""
+    y, x, cl = np.asarray(y, float), np.asarray(x, float), np.asarray(cl)
+    m = np.linalg.inv(x.T @ x)
+    i_h = np.eye(len(y)) - x @ m @ x.T
+    e = i_h @ y
+    c = np.eye(x.shape[1])[k]
+    parts, gs = [], []
+    for g in np.unique(cl):
+        idx = np.flatnonzero(cl == g)
+        val, vec = np.linalg.eigh(i_h[np.ix_(idx, idx)])
+        a = vec @ np.diag(val**-0.5) @ vec.T
+        p = a @ x[idx] @ m @ c
+        parts.append(p @ e[idx])
+        gs.append(i_h[idx, :].T @ p)
+    gg = np.array([[gi @ gj for gj in gs] for gi in gs])
+    return float(np.sqrt(np.sum(np.square(parts)))), float(np.trace(gg) ** 2 / np.sum(gg**2))
+
+
+def school_trial(n_schools=16, seed=21, effect=3.0, icc=0.1):
+    """Whole schools treated, unequal sizes, school effects on gains, some disadvantaged pupils."""
+    rng = np.random.default_rng(seed)
+    size = rng.integers(6, 20, n_schools)
+    sch = np.repeat(np.arange(n_schools), size)
+    treat = (rng.permutation(n_schools) < n_schools // 2)[sch]
+    dis = rng.random(len(sch)) < 0.4
+    pre = rng.normal(50, 10, len(sch))
+    u = rng.normal(0, 10 * np.sqrt(icc), n_schools)[sch]
+    post = pre + 2 + effect * treat + u + rng.normal(0, 10 * np.sqrt(1 - icc), len(sch))
+    return pd.DataFrame({"school_id": sch, "treated": treat, "dis": dis, "pre": pre,
+                         "post": post})
+
+
+def test_unclustered_results_and_new_columns():
+    """Without cluster=: numbers as before, df is Welch's, se_method says pupils independent."""
+    df = trial()
+    row = estimate_impact(df, "post", "treated", baseline="pre").effects.iloc[0]
+    gain = df["post"] - df["pre"]
+    res = stats.ttest_ind(gain[df["treated"]], gain[~df["treated"]], equal_var=False)
+    assert row["df"] == pytest.approx(res.df, rel=1e-10)
+    assert row["se_method"] == "pupils independent" and not row["too_few_clusters"]
+    assert np.isnan(row["icc"]) and np.isnan(row["clusters_treated"])
+
+
+def test_clustered_gains_ancova_and_gap_match_hand_cr2():
+    """cluster=: every row's SE and df equal the hand CR2 of its OLS model; the interval uses a
+    t quantile with those df; g's interval is the difference's interval over g's SD."""
+    df = school_trial()
+    t, f = df["treated"].astype(float), df["dis"].astype(float)
+    one = np.ones(len(df))
+    gain = (df["post"] - df["pre"]).to_numpy()
+    cases = [
+        (False, "all", gain, np.column_stack([one, t]), 1, slice(None)),
+        (False, "focus", gain, np.column_stack([one, t]), 1, df["dis"].to_numpy()),
+        (False, "gap change", gain, np.column_stack([one, t, f, t * f]), 3, slice(None)),
+        (True, "all", df["post"].to_numpy(), np.column_stack([one, t, df["pre"]]), 1,
+         slice(None)),
+        (True, "gap change", df["post"].to_numpy(), np.column_stack([one, t, f, t * f, df["pre"]]),
+         3, slice(None)),
+    ]
+    for adjust, pop, y, x, k, rows in cases:
+        eff = estimate_impact(df, "post", "treated", baseline="pre", group="dis", adjust=adjust,
+                              cluster="school_id").effects.set_index("population")
+        r = eff.loc[pop]
+        se, dof = cr2_by_hand(y[rows], x[rows], df["school_id"].to_numpy()[rows], k)
+        assert r["diff_se"] == pytest.approx(se, rel=1e-8), (adjust, pop)
+        assert r["df"] == pytest.approx(dof, rel=1e-8), (adjust, pop)
+        tq = stats.t.ppf(0.975, dof)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx(
+            (r["diff"] - tq * se, r["diff"] + tq * se), rel=1e-8)
+        assert r["se_method"] == "CR2, Satterthwaite df" and not r["too_few_clusters"]
+        if pop != "gap change":
+            sub = df[rows] if not isinstance(rows, slice) else df
+            ya, yb = sub.loc[sub["treated"], "post"], sub.loc[~sub["treated"], "post"]
+            n1, n2 = len(ya), len(yb)
+            sp = np.sqrt(((n1 - 1) * ya.var() + (n2 - 1) * yb.var()) / (n1 + n2 - 2))
+            j = 1 - 3 / (4 * (n1 + n2) - 9)
+            assert (r["g_ci_low"], r["g_ci_high"]) == pytest.approx(
+                (j * r["ci_low"] / sp, j * r["ci_high"] / sp), rel=1e-9)
+            assert r["months"] == months_progress(float(f"{r['g']:.2f}"))
+    # the point estimate is the same as without clustering; the interval is wider here
+    naive = estimate_impact(df, "post", "treated", baseline="pre").effects.iloc[0]
+    clus = estimate_impact(df, "post", "treated", baseline="pre", cluster="school_id").effects
+    assert clus["diff"].iloc[0] == pytest.approx(naive["diff"])
+    assert clus["ci_high"].iloc[0] - clus["ci_low"].iloc[0] > naive["ci_high"] - naive["ci_low"]
+
+
+def test_clustered_icc_and_design_effect_columns():
+    """icc is the one-way ANOVA of gains on schools within arms (statsmodels' table);
+    design_effect = 1 + (mean school size − 1)·icc; counts of schools per arm."""
+    import statsmodels.formula.api as smf
+
+    df = school_trial(n_schools=14, seed=5, icc=0.2)
+    row = estimate_impact(df, "post", "treated", baseline="pre", cluster="school_id").effects
+    row = row.iloc[0]
+    d = df.assign(gain=df["post"] - df["pre"])
+    arms, within = smf.ols("gain ~ C(treated)", d).fit(), smf.ols("gain ~ C(school_id)", d).fit()
+    tab = sm.stats.anova_lm(arms, within)  # schools within arms against arms alone
+    msb, msw = tab["ss_diff"].iloc[1] / tab["df_diff"].iloc[1], within.mse_resid
+    sizes = d.groupby(["treated", "school_id"]).size()
+    n0 = (len(d) - sum((s**2).sum() / s.sum() for _, s in sizes.groupby(level=0))) / (14 - 2)
+    icc = max(0.0, (msb - msw) / (msb + (n0 - 1) * msw))
+    assert row["icc"] == pytest.approx(icc, rel=1e-9)
+    assert row["design_effect"] == pytest.approx(1 + (len(d) / 14 - 1) * icc, rel=1e-9)
+    assert row["clusters_treated"] == 7 and row["clusters_comparison"] == 7
+    assert row["variance_ratio"] > 1
+
+
+def test_too_few_schools_gives_no_interval_and_says_so():
+    """3 schools against 2: NaN interval, too_few_clusters True, a plain-English check."""
+    df = school_trial(n_schools=5, seed=2)
+    df["treated"] = df["school_id"] < 3
+    res = estimate_impact(df, "post", "treated", baseline="pre", group="dis",
+                          cluster="school_id")
+    eff = res.effects.set_index("population")
+    for pop in ("all", "focus", "other", "gap change"):
+        assert eff.loc[pop, "too_few_clusters"], pop
+        assert np.isnan(eff.loc[pop, "ci_low"]) and np.isnan(eff.loc[pop, "g_ci_high"]), pop
+    assert eff.loc["all", "clusters_treated"] == 3 and eff.loc["all", "clusters_comparison"] == 2
+    # Satterthwaite df with 3 v 2 schools is below 4 (about 2.3 for equal schools)
+    assert eff.loc["all", "df"] < 4
+    chk = res.checks.set_index("check").loc["too_few_clusters"]
+    assert chk["flag"]
+    assert chk["message"].startswith(
+        "Only 3 schools ran the strategy and 2 did not: too few schools to tell an effect from "
+        "the differences between schools."[:-1]
+    )
+    # one comparison school: too few by the count rule, whatever the df
+    one = df[df["school_id"] != 4]
+    r1 = estimate_impact(one, "post", "treated", baseline="pre", cluster="school_id")
+    assert r1.effects["too_few_clusters"].iloc[0] and np.isnan(r1.effects["ci_low"].iloc[0])
+    assert "fewer than 2 on a side" in r1.checks.set_index("check").loc[
+        "too_few_clusters", "message"]
+    # enough schools: no flag
+    ok = estimate_impact(school_trial(), "post", "treated", baseline="pre", cluster="school_id")
+    assert not ok.checks.set_index("check").loc["too_few_clusters", "flag"]
+
+
+def test_cluster_errors():
+    """Unknown or incomplete cluster column: DataError that says what to fix."""
+    df = school_trial()
+    with pytest.raises(DataError, match="lacks column"):
+        estimate_impact(df, "post", "treated", cluster="school")
+    df.loc[3, "school_id"] = np.nan
+    with pytest.raises(DataError, match="every pupil needs one"):
+        estimate_impact(df, "post", "treated", cluster="school_id")
+
+
+@pytest.mark.slow
+def test_clustered_interval_coverage_simulation():
+    """200 trials of 24 schools (ICC 0.1, true effect 3): CR2 coverage within 3 Monte Carlo SEs
+    (3·√(0.95·0.05/200) ≈ 4.6 points) of 95%; the pupils-independent interval falls short."""
+    reps, hit_c, hit_n = 200, 0, 0
+    for i in range(reps):
+        df = school_trial(n_schools=24, seed=1000 + i, effect=3.0, icc=0.1)
+        c = estimate_impact(df, "post", "treated", baseline="pre", cluster="school_id").effects
+        n = estimate_impact(df, "post", "treated", baseline="pre").effects
+        hit_c += c["ci_low"].iloc[0] <= 3.0 <= c["ci_high"].iloc[0]
+        hit_n += n["ci_low"].iloc[0] <= 3.0 <= n["ci_high"].iloc[0]
+    mcse = np.sqrt(0.95 * 0.05 / reps)
+    assert abs(hit_c / reps - 0.95) <= 3 * mcse
+    assert hit_n / reps < 0.95 - 3 * mcse

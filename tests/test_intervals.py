@@ -62,3 +62,17 @@ def test_ratio_interval_coverage_near_the_edges():
     _, lo, hi = iv.rate_ratio_interval(x1[ok], n1, x2[ok], n2)
     coverage = np.mean((lo <= p1 / p2) & (p1 / p2 <= hi))
     assert coverage > 0.93
+
+
+def test_hedges_g_se_is_the_wwc_form_and_near_borenstein():
+    """g's SE is the WWC handbook form; Borenstein's J-scaled form is within 1% at 40 a group."""
+    n1, m1, s1, n2, m2, s2 = 40, 54.0, 9.0, 40, 50.0, 11.0
+    g, se, lo, hi = iv.hedges_g(n1, m1, s1, n2, m2, s2)
+    sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+    d = (m1 - m2) / sp
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    wwc = np.sqrt((n1 + n2) / (n1 * n2) + (j * d) ** 2 / (2 * (n1 + n2)))
+    borenstein = j * np.sqrt((n1 + n2) / (n1 * n2) + d**2 / (2 * (n1 + n2)))
+    assert se[0] == pytest.approx(wwc, rel=1e-12)
+    assert se[0] == pytest.approx(borenstein, rel=0.01)
+    assert (lo[0], hi[0]) == pytest.approx((g[0] - 1.959964 * wwc, g[0] + 1.959964 * wwc))

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from cilib.core import schema
+from cilib.data.config import is_sample_data
 from cilib.sample import design, dirt
 from cilib.sample import generate as sample
 
@@ -620,3 +621,88 @@ def test_cilib_validation_catches_exactly_the_dirty_rows(tables):
             assert d["rule"] in rules, d["description"]
             expected |= set(rows.tolist())
         assert flagged == expected, name
+
+
+# --------------------------------------------------------------------------- districts
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """A 24-school district: the eight sample schools and two copies of each."""
+    paths = sample.generate(tmp_path_factory.mktemp("district"), schools=24)
+    out = {
+        k: pd.read_csv(paths[k], dtype=str, keep_default_na=False)
+        for k in ("schools", "pupils", "assessments", "systems")
+    }
+    out["plan"] = yaml.safe_load(paths["plan"].read_text(encoding="utf-8"))
+    return out
+
+
+def test_district_schools_copy_the_sample(district):
+    s = district["schools"].set_index("school_id")
+    assert len(s) == 24 and s.index.is_unique and s["urn"].is_unique
+    # the first eight are the sample's own, unchanged
+    assert list(s.index[:8]) == [x.school_id for x in design.SCHOOLS]
+    assert s.loc["NLT09", "school_name"] == "Northfield Primary Academy 2"
+    assert s.loc["NLT24", "school_name"] == "Riverside High School 3"
+    assert (s.loc["NLT14":"NLT16", "phase"] == "secondary").all()
+    assert int(s.loc["NLT22", "pupils_on_roll"]) > 600  # a copy of a secondary is as large
+
+
+def test_district_keeps_the_planted_intervention(district):
+    """Copies of NLT01-03 run the intervention (and report fidelity); other primaries do not."""
+    treated = {"NLT01", "NLT02", "NLT03", "NLT09", "NLT10", "NLT11", "NLT17", "NLT18", "NLT19"}
+    fid = district["systems"]
+    fid = fid[fid["measure"] == "fidelity_reading_intervention"]
+    assert set(fid["school_id"]) == treated
+    p = district["pupils"]
+    dis = p.assign(dis=p["disadvantaged"] == "true")[["pupil_id", "academic_year", "dis"]]
+    dis = dis.drop_duplicates(["pupil_id", "academic_year"], keep=False)
+    a = district["assessments"]
+    a = a[(a["subject"] == "reading") & a["score"].ne("")].copy()
+    a["score"] = pd.to_numeric(a["score"], errors="coerce")
+    a = a.merge(dis, on=["pupil_id", "academic_year"])
+    primaries = set(district["schools"].query("phase == 'primary'")["school_id"])
+    a = a[a["school_id"].isin(primaries)]
+    a["group"] = np.where(a["school_id"].isin(treated), "intervention", "comparison")
+
+    def gap(period):
+        m = a[a["period"] == period].groupby(["group", "dis"])["score"].mean().unstack()
+        return m[True] - m[False]
+
+    change = gap("2025/26 HT6") - gap("2023/24 HT6")
+    did = change["intervention"] - change["comparison"]
+    assert did == pytest.approx(design.INTERVENTION_EFFECT["reading"], abs=2.0)
+
+
+def test_district_plan_covers_the_copies(district):
+    """A goal for the sample's primaries covers every copy of them too."""
+    lists = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            lists.extend([v for k, v in node.items() if k == "schools"])
+            for v in node.values():
+                collect(v)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v)
+
+    collect(district["plan"])
+    assert len(lists) >= 4, "the sample plan restricts goals and strategies to schools"
+    for schools in lists:
+        if "NLT01" in schools:
+            assert {"NLT09", "NLT17"} <= set(schools)
+        if "NLT06" in schools:
+            assert {"NLT14", "NLT22"} <= set(schools)
+
+
+def test_district_is_recognised_as_sample_data(district):
+    assert is_sample_data(district["schools"])
+    renamed = district["schools"].assign(school_name="Real School")
+    assert not is_sample_data(renamed)
+
+
+def test_district_size_is_checked():
+    with pytest.raises(ValueError, match="8 to"):
+        design.district_schools(7)

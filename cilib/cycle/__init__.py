@@ -5,12 +5,21 @@
 - :mod:`~cilib.cycle.plan_file`: reading and checking ``plan.yml`` (errors name the line);
 - :mod:`~cilib.cycle.progress`: baselines from data, trajectories, progress against them;
 - :mod:`~cilib.cycle.review`: plan quality checks, action status and the PDSA log;
-- :mod:`~cilib.cycle.decision`: the decision rule (continue, adjust or stop) and its evidence.
+- :mod:`~cilib.cycle.decision`: the decision rule (continue, adjust, stop, or review: evidence
+  insufficient) and its evidence.
 
 Half-term labels and dates are the calendar's (:mod:`cilib.core.calendar`).
 """
 
-from cilib.cycle.decision import DEFAULT_RULE, decide, strategy_evidence
+from cilib.cycle.decision import (
+    DECISIONS,
+    DEFAULT_RULE,
+    REVIEW,
+    comparison_problems,
+    decide,
+    rule_sentences,
+    strategy_evidence,
+)
 from cilib.cycle.model import (
     ACTION_STATUSES,
     COMPONENT_DOMAIN,
@@ -34,12 +43,14 @@ __all__ = [
     "ACTION_STATUSES",
     "COMPONENTS",
     "COMPONENT_DOMAIN",
+    "DECISIONS",
     "DEFAULT_RULE",
     "DIRECTIONS",
     "GOAL_GROUPS",
     "IMPROVEMENT_MODEL",
     "PDSA",
     "PDSA_DECISIONS",
+    "REVIEW",
     "Action",
     "Goal",
     "Plan",
@@ -47,6 +58,7 @@ __all__ = [
     "Strategy",
     "action_status",
     "baseline",
+    "comparison_problems",
     "decide",
     "goal_value",
     "load_plan",
@@ -54,6 +66,7 @@ __all__ = [
     "pdsa_log",
     "plan_checks",
     "progress",
+    "rule_sentences",
     "strategy_evidence",
     "trajectory",
 ]

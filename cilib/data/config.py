@@ -23,7 +23,7 @@ from cilib.core.paths import check_unique, within
 from cilib.core.schema import TABLES
 from cilib.cycle.decision import DEFAULT_RULE
 from cilib.data.mapping_spec import check_mapping_spec
-from cilib.data.sample_identity import SCHOOL_NAMES, TRUST_ID
+from cilib.data.sample_identity import TRUST_ID, is_sample_school
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +178,13 @@ def is_sample_data(schools: pd.DataFrame) -> bool:
     need = {"school_id", "school_name", "trust_id"}
     if not len(schools) or not need <= set(schools.columns):
         return False
-    known = {(sid, name, TRUST_ID) for sid, name in SCHOOL_NAMES.items()}
     rows = zip(
         schools["school_id"].astype(str),
         schools["school_name"].astype(str),
         schools["trust_id"].astype(str),
         strict=True,
     )
-    return all(r in known for r in rows)
+    return all(t == TRUST_ID and is_sample_school(sid, name) for sid, name, t in rows)
 
 
 def check_sample_key(config: TrustConfig, schools: pd.DataFrame) -> None:

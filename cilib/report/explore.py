@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from cilib.core.errors import CilibError, DataError
+from cilib.core.groups import LENS_LABELS
 from cilib.data.store import Store
 from cilib.measures.metrics import compute_metric, validate_metric
-from cilib.measures.registry import REGISTRY, names_of_kind
+from cilib.measures.registry import REGISTRY, metric_label, names_of_kind
 from cilib.report.charts import spc as spc_charts
 from cilib.report.html import PNG_METADATA, note
 from cilib.report.html import table as html_table
@@ -59,15 +60,31 @@ def measure_options(store: Store) -> dict[str, dict[str, Any]]:
             }
     if {"survey_responses", "survey_items"} <= have:
         for scale in sorted(store.table("survey_items")["scale"].dropna().unique()):
-            out[f"Survey scale mean: {scale}"] = {
+            out[f"Survey scale mean: {_words(scale)}"] = {
                 "table": "survey_responses",
                 "measure": "scale_mean",
                 "scale": str(scale),
             }
     if "systems" in have:
         for m in sorted(store.table("systems")["measure"].dropna().unique()):
-            out[f"Systems: {m}"] = {"table": "systems", "measure": str(m)}
+            metric = {"table": "systems", "measure": str(m)}
+            out[f"Systems: {metric_label(metric)[0]}"] = metric
     return out
+
+
+def _words(code: Any) -> str:
+    """Return a code as words: ``"learning_climate"`` -> ``"learning climate"``."""
+    return str(code).replace("_", " ")
+
+
+def lens_options(store: Store) -> list[tuple[str, str]]:
+    """Return the lenses the store's pupils table has as ``(label, column)`` pairs.
+
+    Labels come from :data:`cilib.core.groups.LENS_LABELS` (``"sen"`` -> "Special educational
+    needs"); a lens with no label shows its column name as words.
+    """
+    have = store.table("pupils").columns
+    return [(LENS_LABELS.get(x, _words(x).capitalize()), x) for x in store.lenses if x in have]
 
 
 def focus_options(store: Store, lens: str) -> list[tuple[str, Any]]:
@@ -80,7 +97,7 @@ def focus_options(store: Store, lens: str) -> list[tuple[str, Any]]:
     vals = pupils[lens].dropna().unique().tolist()
     if pd.api.types.is_bool_dtype(pupils[lens]):
         return [("Yes", True), ("No", False)]
-    return [(str(v).replace("_", " "), v) for v in sorted(vals, key=str)]
+    return [(_words(v), v) for v in sorted(vals, key=str)]
 
 
 def _periods(store: Store, periods: Sequence[str] | None) -> list[str]:
@@ -246,6 +263,13 @@ def explore_view(
         focus={"column": lens, "value": focus},
         periods=periods,
     )
+    if res.empty or not res["period"].isin(periods).any():
+        where = store.school_name(school_id)
+        raise DataError(
+            f"{where} has no data for {label.lower()} in these half-terms (each subject is "
+            "assessed only in the phases that teach it, and some measures apply only to the "
+            "schools running a strategy). Choose another measure or school."
+        )
     table = _view_table(res, periods, store.threshold, metric)
     gaps = _gaps(store, metric, res, school_id=school_id, periods=periods, lens=lens, focus=focus)
     table = table.drop(columns=["gap", "gap_ci_low", "gap_ci_high"]).merge(
@@ -258,7 +282,7 @@ def explore_view(
         table,
         periods,
         title=f"{label}: {store.school_name(school_id)}",
-        focus_label=f"{lens.replace('_', ' ')} = {focus_label}",
+        focus_label=f"{LENS_LABELS.get(lens, _words(lens))}: {focus_label}",
         systems=metric["table"] == "systems",
     )
     cols = ["period", "n_focus", "focus", "n_comparison", "comparison", "n_all", "all"]
@@ -384,9 +408,11 @@ def explorer(store: Store):
     per = store.periods
     start = per[max(0, len(per) - 18)]
     schools = [("Whole trust", None)] + [(store.school_name(s), s) for s in store.school_ids]
-    lenses = [x for x in store.lenses if x in store.table("pupils").columns]
+    lenses = lens_options(store)
+    columns = [c for _, c in lenses]
     controls = {
-        "school": w.Dropdown(options=schools, value=None, description="School"),
+        # index=0 selects "Whole trust": value=None would leave the dropdown blank
+        "school": w.Dropdown(options=schools, index=0, description="School"),
         "periods": w.SelectionRangeSlider(
             options=per,
             index=(per.index(start), len(per) - 1),
@@ -396,7 +422,7 @@ def explorer(store: Store):
         "measure": w.Dropdown(options=list(options), description="Measure"),
         "lens": w.Dropdown(
             options=lenses,
-            value=fg.column if fg.column in lenses else lenses[0],
+            value=fg.column if fg.column in columns else columns[0],
             description="Lens",
         ),
         "focus": w.Dropdown(description="Focus group"),

@@ -378,6 +378,8 @@ def table(
     has_suppressed = "suppressed" in df.columns and bool(df["suppressed"].fillna(False).any())
     if has_suppressed and threshold is not None:
         parts.append(f"<p class='cilib-note'>{esc(suppression_footnote(threshold))}</p>")
+    for text in df.attrs.get("footnotes", []):  # e.g. small groups folded or left out
+        parts.append(f"<p class='cilib-note'>{esc(text)}</p>")
     return _html("".join(parts))
 
 

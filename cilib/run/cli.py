@@ -16,7 +16,7 @@ from cilib.core.errors import CilibError
 from cilib.data.config import load_config
 from cilib.data.prepare import prepare
 from cilib.run.batch import run_batch
-from cilib.sample.design import DEFAULT_SEED
+from cilib.sample.design import DEFAULT_SEED, MAX_SCHOOLS
 from cilib.sample.generate import generate
 
 EXIT_USER_ERROR = 2
@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--output", required=True, type=Path, metavar="DIR", help="folder to write")
     s.add_argument("--seed", type=int, default=None, metavar="N", help="random seed")
+    s.add_argument(
+        "--schools",
+        type=int,
+        default=None,
+        metavar="N",
+        help="make a district of N schools (8 or more) with the sample's planted effects",
+    )
     return p
 
 
@@ -120,7 +127,10 @@ def _cmd_sample(args) -> int:
         raise CilibError("--seed must be a whole number of 0 or more.")
     if args.output.exists() and not args.output.is_dir():
         raise CilibError(f"--output {args.output} is a file; give a folder to write the trust to.")
-    paths = generate(args.output, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    if args.schools is not None and not 8 <= args.schools <= MAX_SCHOOLS:
+        raise CilibError(f"--schools must be between 8 and {MAX_SCHOOLS:,} (the sample has 8).")
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    paths = generate(args.output, seed=seed, schools=args.schools)
     print(f"Wrote {len(paths)} files to {Path(args.output).resolve()}")
     return 0
 

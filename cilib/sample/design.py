@@ -6,10 +6,10 @@ The values here are the truth the tests and notebooks check the metrics against 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cilib.core.calendar import half_term_labels
-from cilib.data.sample_identity import SCHOOL_NAMES
+from cilib.data.sample_identity import SCHOOL_NAMES, district_copy
 
 #: Seed of the committed sample in ``data/sample/``.
 DEFAULT_SEED = 2026
@@ -45,6 +45,12 @@ class SchoolSpec:
     ehcp: float
     score_effect: float  # school effect on assessment scores (points)
     attendance_effect: float  # school effect on attendance (proportion)
+    like: str = ""  # the sample school this one copies (a district's extra schools); "" if none
+
+    @property
+    def template(self) -> str:
+        """The id of the sample school whose planted effects this school shares."""
+        return self.like or self.school_id
 
 
 SCHOOLS = (
@@ -123,3 +129,40 @@ PROTECTED_PUPILS = tuple(f"P{i:05d}" for i in range(1, 11))
 def period_index(label: str) -> int:
     """Return the position of a period label in :data:`PERIODS`."""
     return PERIODS.index(label)
+
+
+#: Largest number of schools :func:`district_schools` makes (ids and URNs stay unique).
+MAX_SCHOOLS = 20_000
+
+
+def district_schools(n: int) -> tuple[SchoolSpec, ...]:
+    """Return ``n`` schools: the sample's eight, then copies of them in turn.
+
+    School ``k`` (counting from 0) beyond the eighth copies sample school ``k % 8``: same phase,
+    size, intake and school effects, and the same planted effects (a copy of NLT01-NLT03 runs
+    the reading intervention; only NLT07 has the fall in attendance). Ids continue ``NLT09``,
+    ``NLT10`` ... and names add a number (``"Northfield Primary 2"``).
+
+    Examples
+    --------
+    >>> [s.school_id for s in district_schools(10)][-3:]
+    ['NLT08', 'NLT09', 'NLT10']
+    >>> district_schools(9)[-1].template, district_schools(9)[-1].phase
+    ('NLT01', 'primary')
+    """
+    if not len(SCHOOLS) <= n <= MAX_SCHOOLS:
+        raise ValueError(
+            f"a sample district has {len(SCHOOLS)} to {MAX_SCHOOLS:,} schools, not {n}"
+        )
+    by_id = {s.school_id: s for s in SCHOOLS}
+    extra = []
+    for k in range(len(SCHOOLS), n):
+        school_id, name, copied = district_copy(k)
+        urn = str(970000 + k + 1)
+        extra.append(replace(by_id[copied], school_id=school_id, name=name, urn=urn, like=copied))
+    return SCHOOLS + tuple(extra)
+
+
+def intervention_ids(schools: tuple[SchoolSpec, ...]) -> tuple[str, ...]:
+    """Ids of the schools running the reading intervention (the sample's three and their copies)."""
+    return tuple(s.school_id for s in schools if s.template in INTERVENTION_SCHOOLS)

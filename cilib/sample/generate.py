@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from cilib.data.sample_identity import TRUST_ID, TRUST_NAME
 from cilib.sample.design import (
@@ -39,6 +40,8 @@ from cilib.sample.design import (
     DEFAULT_SEED,
     HALF_TERMS,
     SCHOOLS,
+    SchoolSpec,
+    district_schools,
 )
 from cilib.sample.dirt import add_dirt
 from cilib.sample.outcomes import (
@@ -209,17 +212,46 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     path.write_bytes(buf.getvalue().encode("utf-8"))
 
 
-def _trust_yml() -> str:
+def _trust_yml(schools: tuple[SchoolSpec, ...]) -> str:
     return TRUST_YML.format(
         name=TRUST_NAME,
         trust_id=TRUST_ID,
         years=", ".join(f'"{y}"' for y in ACADEMIC_YEARS),
         periods_per_year=HALF_TERMS,
-        schools=", ".join(s.school_id for s in SCHOOLS),
+        schools=", ".join(s.school_id for s in schools),
     )
 
 
-def generate(output: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def district_plan(schools: tuple[SchoolSpec, ...]) -> str:
+    """Return the sample plan with each goal's and strategy's schools extended to their copies.
+
+    A goal for NLT01-NLT05 (the primaries) covers every copy of them too, so a district's plan
+    asks the same questions of every school.
+    """
+    plan = yaml.safe_load(_SAMPLE_PLAN.read_text(encoding="utf-8"))
+    copies: dict[str, list[str]] = {}
+    for s in schools:
+        copies.setdefault(s.template, []).append(s.school_id)
+
+    def widen(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "schools" and isinstance(value, list):
+                    node[key] = [x for v in value for x in copies.get(str(v), [v])]
+                else:
+                    widen(value)
+        elif isinstance(node, list):
+            for item in node:
+                widen(item)
+
+    widen(plan)
+    head = f"# Sample plan widened to a district of {len(schools)} schools (cilib sample).\n"
+    return head + yaml.safe_dump(plan, sort_keys=False, allow_unicode=True, width=100)
+
+
+def generate(
+    output: str | Path, *, seed: int = DEFAULT_SEED, schools: int | None = None
+) -> dict[str, Path]:
     """Write the synthetic sample trust to ``output`` and return the paths of its files.
 
     The same ``seed`` always gives byte-identical files; the committed ``data/sample/`` is
@@ -231,6 +263,10 @@ def generate(output: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]
         Folder to write to (created if missing; files of the same names are overwritten).
     seed
         Seed of the random number generator.
+    schools
+        Number of schools (at least 8): ``None`` or 8 writes the sample trust; more writes a
+        district of the sample's eight schools and copies of them with the same planted effects
+        (:func:`cilib.sample.design.district_schools`), for benchmarks and scale tests.
 
     Returns
     -------
@@ -248,18 +284,19 @@ def generate(output: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]
     """
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
+    specs = SCHOOLS if schools is None else district_schools(schools)
     rng = np.random.default_rng(seed)
-    rosters = rosters_by_year(rng)
-    staff = staff_by_year(rng, rosters)
+    rosters = rosters_by_year(rng, specs)
+    staff = staff_by_year(rng, rosters, specs)
     tables = {
-        "schools": schools_table(rosters),
+        "schools": schools_table(rosters, specs),
         "pupils": pupils_table(rosters),
-        "assessments": assessments_table(rng, rosters),
-        "attendance": attendance_table(rng, rosters),
-        "behaviour": behaviour_table(rng, rosters),
+        "assessments": assessments_table(rng, rosters, specs),
+        "attendance": attendance_table(rng, rosters, specs),
+        "behaviour": behaviour_table(rng, rosters, specs),
         "survey_items": survey_items_table(),
         "survey_responses": survey_responses_table(rng, rosters, staff),
-        "systems": systems_table(rng, rosters),
+        "systems": systems_table(rng, rosters, specs),
         "roadmap": _roadmap_table(),
     }
     tables = add_dirt(tables)
@@ -268,12 +305,14 @@ def generate(output: str | Path, *, seed: int = DEFAULT_SEED) -> dict[str, Path]
         stem = name.rsplit(".", 1)[0]
         path = out / name
         if name == "plan.yml":
-            if _SAMPLE_PLAN.exists():
+            if specs is not SCHOOLS:
+                path.write_bytes(district_plan(specs).encode("utf-8"))
+            elif _SAMPLE_PLAN.exists():
                 shutil.copyfile(_SAMPLE_PLAN, path)
             else:
                 path.write_bytes(MINIMAL_PLAN_YML.encode("utf-8"))
         elif name == "trust.yml":
-            path.write_bytes(_trust_yml().encode("utf-8"))
+            path.write_bytes(_trust_yml(specs).encode("utf-8"))
         else:
             _write_csv(tables[stem], path)
         paths[stem] = path

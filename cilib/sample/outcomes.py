@@ -38,20 +38,26 @@ from cilib.sample.design import (
     SUBJECTS,
     SURVEY_ITEMS,
     SURVEY_YEAR_GROUPS,
+    SchoolSpec,
+    intervention_ids,
     period_index,
 )
 from cilib.sample.pupils import bool_text, fmt1
 
 
 def intervention_effect(
-    school_ids: np.ndarray, dis: np.ndarray, t: int, subject: str
+    school_ids: np.ndarray,
+    dis: np.ndarray,
+    t: int,
+    subject: str,
+    intervention: tuple[str, ...] = INTERVENTION_SCHOOLS,
 ) -> np.ndarray:
     """Points the reading intervention adds to each pupil's ``subject`` score in period ``t``."""
     k = t - period_index(INTERVENTION_START) + 1
     if k <= 0:
         return np.zeros(len(dis))
     ramp = min(k, 12) / 12.0
-    in_school = np.isin(school_ids, INTERVENTION_SCHOOLS)
+    in_school = np.isin(school_ids, intervention)
     return INTERVENTION_EFFECT.get(subject, 0.0) * ramp * (in_school & dis)
 
 
@@ -62,13 +68,16 @@ def grade_of(score: np.ndarray) -> np.ndarray:
     )
 
 
-def assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
+def assessments_table(
+    rng: np.random.Generator, rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> pd.DataFrame:
     """Return the assessments table: checkpoint scores per pupil, subject and assessment period."""
-    score_effect = {s.school_id: s.score_effect for s in SCHOOLS}
+    score_effect = {s.school_id: s.score_effect for s in schools}
+    treated = intervention_ids(schools)
     parts = []
     for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters, strict=True)):
         for phase in ("primary", "secondary"):
-            ids = [s.school_id for s in SCHOOLS if s.phase == phase]
+            ids = [s.school_id for s in schools if s.phase == phase]
             sub = r.loc[r["school_id"].isin(ids) & (r["year_group"] >= 1)]
             n = len(sub)
             school_ids = sub["school_id"].to_numpy()
@@ -88,7 +97,7 @@ def assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> 
                         base
                         + sub[f"dev{j}"].to_numpy()
                         + SUBJECT_EFFECT[subject]
-                        + intervention_effect(school_ids, dis, t, subject)
+                        + intervention_effect(school_ids, dis, t, subject, treated)
                         + rng.normal(0.0, 6.0, size=n)
                     )
                     score = np.clip(np.round(score, 1), 0.0, 100.0)
@@ -122,7 +131,9 @@ def assessments_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> 
     return df.iloc[order].drop(columns=["_t", "_j"]).reset_index(drop=True)
 
 
-def attendance_rates(rng: np.random.Generator, r: pd.DataFrame, y: int) -> np.ndarray:
+def attendance_rates(
+    rng: np.random.Generator, r: pd.DataFrame, y: int, schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> np.ndarray:
     """Each pupil's underlying attendance rate in one academic year.
 
     A two-component beta mixture per pupil: most pupils attend well (beta with mean ``m``,
@@ -130,13 +141,13 @@ def attendance_rates(rng: np.random.Generator, r: pd.DataFrame, y: int) -> np.nd
     mean 0.80, concentration 12). A persistent pupil trait (correlation 0.8 between years)
     decides both the component and the position within it.
     """
-    phase = r["school_id"].map({s.school_id: s.phase for s in SCHOOLS}).to_numpy()
+    phase = r["school_id"].map({s.school_id: s.phase for s in schools}).to_numpy()
     primary = phase == "primary"
     dis = r["disadvantaged"].to_numpy()
     sen = r["sen"].to_numpy()
     m = (
         np.where(primary, 0.956, 0.943)
-        + r["school_id"].map({s.school_id: s.attendance_effect for s in SCHOOLS}).to_numpy()
+        + r["school_id"].map({s.school_id: s.attendance_effect for s in schools}).to_numpy()
         - 0.022 * dis
         - 0.008 * (sen == "support")
         - 0.02 * (sen == "ehcp")
@@ -152,12 +163,14 @@ def attendance_rates(rng: np.random.Generator, r: pd.DataFrame, y: int) -> np.nd
     return np.where(low, poor, main)
 
 
-def attendance_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
+def attendance_table(
+    rng: np.random.Generator, rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> pd.DataFrame:
     """Return the attendance table: possible and attended sessions per pupil and half-term."""
     parts = []
     shift_from = period_index(SHIFT_START)
     for y, (year, r) in enumerate(zip(ACADEMIC_YEARS, rosters, strict=True)):
-        rate = attendance_rates(rng, r, y)
+        rate = attendance_rates(rng, r, y, schools)
         in_shift_school = (r["school_id"] == SHIFT_SCHOOL).to_numpy()
         for h in range(1, HALF_TERMS + 1):
             t = y * HALF_TERMS + h - 1
@@ -187,9 +200,11 @@ BEHAVIOUR_RATES = {  # mean incidents per pupil per half-term, before pupil mult
 }
 
 
-def behaviour_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
+def behaviour_table(
+    rng: np.random.Generator, rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> pd.DataFrame:
     """Return the behaviour table: incident counts per pupil, half-term and incident type."""
-    phase_of = {s.school_id: s.phase for s in SCHOOLS}
+    phase_of = {s.school_id: s.phase for s in schools}
     parts = []
     for y, r in enumerate(rosters):
         phase = r["school_id"].map(phase_of).to_numpy()
@@ -266,15 +281,18 @@ CLIMATE_EFFECT = {"NLT07": -0.3, "NLT05": 0.2}
 WORKLOAD_EFFECT = {"NLT07": -0.4, "NLT03": 0.2}
 
 
-def staff_by_year(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> list[pd.DataFrame]:
+def staff_by_year(
+    rng: np.random.Generator, rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> list[pd.DataFrame]:
     """Staff on roll in each academic year (ids ``STF0001`` …; about 12% turnover a year)."""
     next_id = 1
     years = []
     current: dict[str, list[str]] = {}
     for y in range(len(ACADEMIC_YEARS)):
         rows = []
-        for s in SCHOOLS:
-            n_pupils = int((rosters[y]["school_id"] == s.school_id).sum())
+        on_roll = rosters[y]["school_id"].value_counts()
+        for s in schools:
+            n_pupils = int(on_roll.get(s.school_id, 0))
             n_staff = n_pupils // 20 + 6 if s.phase == "primary" else n_pupils // 13 + 10
             ids = current.get(s.school_id, [])
             if ids:
@@ -365,7 +383,9 @@ def survey_responses_table(
     return pd.concat(parts, ignore_index=True)
 
 
-def systems_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.DataFrame:
+def systems_table(
+    rng: np.random.Generator, rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> pd.DataFrame:
     """Return the systems table: school-level measures per half-term."""
     rows = []
     start = period_index(INTERVENTION_START)
@@ -375,7 +395,7 @@ def systems_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.D
         on_roll = r["school_id"].value_counts()
         for h in range(1, HALF_TERMS + 1):
             t = y * HALF_TERMS + h - 1
-            for s in SCHOOLS:
+            for s in schools:
                 primary = s.phase == "primary"
                 strained = s.school_id == SHIFT_SCHOOL and t >= shift_from - 1
                 absence = (
@@ -403,9 +423,9 @@ def systems_table(rng: np.random.Generator, rosters: list[pd.DataFrame]) -> pd.D
                     )
                 )
                 rows.append((s.school_id, PERIODS[t], "teacher_vacancies", str(int(vac))))
-                if s.school_id in INTERVENTION_SCHOOLS and t >= start:
+                if s.template in INTERVENTION_SCHOOLS and t >= start:
                     k = t - start
-                    fid = fidelity_base[s.school_id] - 12.0 * 0.7**k + rng.normal(0.0, 2.0)
+                    fid = fidelity_base[s.template] - 12.0 * 0.7**k + rng.normal(0.0, 2.0)
                     rows.append(
                         (
                             s.school_id,

@@ -84,18 +84,20 @@ def cohort_size(rng: np.random.Generator, school: SchoolSpec) -> int:
     return max(10, int(round(school.cohort * (1.0 + 0.06 * rng.normal()))))
 
 
-def rosters_by_year(rng: np.random.Generator) -> list[pd.DataFrame]:
+def rosters_by_year(
+    rng: np.random.Generator, schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> list[pd.DataFrame]:
     """Pupils on roll in each academic year, with their latent traits."""
     next_id = 1
     first = []
-    for school in SCHOOLS:
+    for school in schools:
         groups = YEAR_GROUPS[school.phase]
         sizes = [cohort_size(rng, school) for _ in groups]
         ygs = np.repeat(np.array(groups), sizes)
         first.append(new_pupils(rng, school, ygs, next_id, joiners=False))
         next_id += len(ygs)
     rosters = [pd.concat(first, ignore_index=True)]
-    phase_of = {s.school_id: s.phase for s in SCHOOLS}
+    phase_of = {s.school_id: s.phase for s in schools}
     for _ in ACADEMIC_YEARS[1:]:
         prev = rosters[-1].copy()
         prev["year_group"] = prev["year_group"] + 1
@@ -109,13 +111,13 @@ def rosters_by_year(rng: np.random.Generator) -> list[pd.DataFrame]:
         leave = (u < p_leave) & ~protected
         move = (u >= p_leave) & (u < p_leave + 0.012) & ~protected
         pick = rng.random(len(prev))
-        schools = prev["school_id"].to_numpy().copy()
+        school_of = prev["school_id"].to_numpy().copy()
         for i in np.flatnonzero(move):
             others = [
-                s.school_id for s in SCHOOLS if s.phase == phase[i] and s.school_id != schools[i]
+                s.school_id for s in schools if s.phase == phase[i] and s.school_id != school_of[i]
             ]
-            schools[i] = others[int(pick[i] * len(others))]
-        prev["school_id"] = schools
+            school_of[i] = others[int(pick[i] * len(others))]
+        prev["school_id"] = school_of
         # changes of status from one year to the next
         dis = prev["disadvantaged"].to_numpy()
         fsm = prev["fsm"].to_numpy()
@@ -136,7 +138,7 @@ def rosters_by_year(rng: np.random.Generator) -> list[pd.DataFrame]:
         )
         prev = prev.loc[~leave].reset_index(drop=True)
         parts = [prev]
-        for school in SCHOOLS:
+        for school in schools:
             groups = YEAR_GROUPS[school.phase]
             entry = cohort_size(rng, school)
             joiners = rng.poisson(school.cohort * 0.045, size=len(groups) - 1)
@@ -193,18 +195,20 @@ def bool_text(x) -> np.ndarray:
     return np.where(np.asarray(x, dtype=bool), "true", "false")
 
 
-def schools_table(rosters: list[pd.DataFrame]) -> pd.DataFrame:
+def schools_table(
+    rosters: list[pd.DataFrame], schools: tuple[SchoolSpec, ...] = SCHOOLS
+) -> pd.DataFrame:
     """Return the schools table, with pupils on roll in the last year."""
     last = rosters[-1]["school_id"].value_counts()
     return pd.DataFrame(
         {
-            "school_id": [s.school_id for s in SCHOOLS],
-            "school_name": [s.name for s in SCHOOLS],
-            "phase": [s.phase for s in SCHOOLS],
+            "school_id": [s.school_id for s in schools],
+            "school_name": [s.name for s in schools],
+            "phase": [s.phase for s in schools],
             "trust_id": TRUST_ID,
-            "region": [s.region for s in SCHOOLS],
-            "pupils_on_roll": [str(int(last[s.school_id])) for s in SCHOOLS],
-            "urn": [s.urn for s in SCHOOLS],
+            "region": [s.region for s in schools],
+            "pupils_on_roll": [str(int(last[s.school_id])) for s in schools],
+            "urn": [s.urn for s in schools],
         }
     )
 

@@ -188,8 +188,9 @@ def summary_from_stats(
 
     ``stats`` has ``n`` and, for means, ``mean`` and ``sd``; for rates ``successes`` and
     ``trials`` (or ``rate`` with ``trials`` defaulting to ``n``). Other columns are kept. Means use
-    a t interval (``mean ± t_{n-1}·sd/sqrt(n)``); rates use the Wilson interval with
-    ``se = sqrt(p(1 - p)/trials)`` and ``sd`` the sample SD of the 0/1 values. Cells with
+    a t interval (``mean ± t_{n-1}·sd/sqrt(n)``); rates use the Wilson interval with the
+    score-based ``se = (ci_high - ci_low) / (2z)`` (it does not collapse to 0 at 0% or 100% as
+    the Wald ``sqrt(p(1 - p)/trials)`` does) and ``sd`` the sample SD of the 0/1 values. Cells with
     ``n < threshold`` get ``suppressed=True`` and NaN values.
 
     Examples
@@ -215,9 +216,10 @@ def summary_from_stats(
             p = succ / trials
         out["rate"] = p
         out["sd"] = bernoulli_sd(p, trials)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            se = np.sqrt(p * (1 - p) / trials)
         lo, hi = wilson_interval(succ, trials, level=level)
+        # score-based SE (the Wilson interval's half-width over z): the Wald sqrt(p(1 - p)/n) is 0
+        # at 0% and 100%, so one such cell would take all the weight in a 1/se² average
+        se = (hi - lo) / (2 * normal_quantile(level))
         vcols = ["rate", "sd", "se", "ci_low", "ci_high", "successes"]
     out["se"], out["ci_low"], out["ci_high"] = se, lo, hi
     sup = ~(n >= threshold)

@@ -23,6 +23,10 @@ Formulas:
   with ``adjust=True`` the ``treated × focus`` coefficient of
   ``outcome ~ 1 + treated + focus + treated·focus + baseline``.
 * months of progress: the EEF Teaching and Learning Toolkit table, :func:`months_progress`.
+* with ``cluster=`` (strategies given to whole schools): every row's SE is the CR2 cluster-robust
+  SE of the same least-squares model (``y ~ 1 + treated``, ``+ baseline``, or the interaction
+  model), with Satterthwaite df and a t interval (:mod:`cilib.stats.cluster_robust`); no interval
+  when an arm has fewer than ``MIN_CLUSTERS`` schools or the df is below ``MIN_DF``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from scipy import stats as st
 
 from cilib.core.errors import DataError
 from cilib.stats.checks import need_columns, numeric
+from cilib.stats.cluster_robust import clustered_difference, too_few_clusters_check
 from cilib.stats.intervals import hedges_g, welch_interval
 
 #: Printable caveat for any report that shows months of progress.
@@ -70,6 +75,10 @@ DIFFERENTIAL_ATTRITION_MAX = 0.05  # treated minus comparison attrition, absolut
 IMBALANCE_MAX = 0.10  # |standardised baseline difference|
 SMALL_N = 30  # pupils per arm
 MISSING_GAP_MAX = 0.05  # missing-data rate, focus minus others, absolute
+MIN_CLUSTERS = 2  # clusters (schools) per arm, below which no clustered interval is given
+MIN_DF = 4.0  # Satterthwaite df below which the CR2 interval is not trusted (Tipton 2015)
+NAIVE = "pupils independent"
+CR2 = "CR2, Satterthwaite df"
 
 
 def months_progress(g: Any) -> Any:
@@ -167,7 +176,34 @@ def _g_from_diff(
     return j * diff / sd, j * low / sd, j * high / sd
 
 
-def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
+def _unclustered(df: float) -> dict[str, Any]:
+    """Design columns of a row whose SE treats pupils as independent."""
+    return {
+        "df": float(df),
+        "se_method": NAIVE,
+        "clusters_treated": np.nan,
+        "clusters_comparison": np.nan,
+        "icc": np.nan,
+        "design_effect": np.nan,
+        "variance_ratio": np.nan,
+        "too_few_clusters": False,
+    }
+
+
+def _cr2(
+    d: pd.DataFrame, y: np.ndarray, x: np.ndarray | None, coef: int, naive_se: float,
+    level: float, cl: tuple[int, float],
+) -> dict[str, Any]:
+    """Clustered SE, interval and design columns of one row (``x=None``: too few pupils)."""
+    return clustered_difference(
+        y, x, d["_c"].to_numpy(), d["_t"].to_numpy(bool), coef, naive_se=naive_se, level=level,
+        min_clusters=cl[0], min_df=cl[1],
+    )
+
+
+def _effect(
+    d: pd.DataFrame, adjust: bool, level: float, cl: tuple[int, float] | None
+) -> dict[str, Any]:
     """Effect of treatment in one population (rows already complete)."""
     t_mask = d["_t"].to_numpy(bool)
     y = d["_y"].to_numpy(float)
@@ -180,16 +216,9 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         "mean_comparison": float(y[~t_mask].mean()) if n2 else np.nan,
     }
     if n1 < 2 or n2 < 2:
-        row.update(
-            diff=np.nan,
-            diff_se=np.nan,
-            ci_low=np.nan,
-            ci_high=np.nan,
-            g=np.nan,
-            g_ci_low=np.nan,
-            g_ci_high=np.nan,
-            months=np.nan,
-        )
+        row.update(diff=np.nan, diff_se=np.nan, ci_low=np.nan, ci_high=np.nan, g=np.nan,
+                   g_ci_low=np.nan, g_ci_high=np.nan, months=np.nan)
+        row.update(_unclustered(np.nan) if cl is None else _cr2(d, y, None, 1, np.nan, level, cl))
         return row
     if adjust:
         x = np.column_stack([np.ones(len(d)), t_mask.astype(float), d["_base"].to_numpy(float)])
@@ -198,11 +227,16 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         tq = st.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
         lo, hi = diff - tq * dse, diff + tq * dse
     else:
+        x = np.column_stack([np.ones(len(d)), t_mask.astype(float)])
         a, b = y[t_mask], y[~t_mask]
-        dd, dse_, _, lo_, hi_ = welch_interval(
+        dd, dse_, df_, lo_, hi_ = welch_interval(
             n1, a.mean(), a.std(ddof=1), n2, b.mean(), b.std(ddof=1), level=level
         )
         diff, dse, lo, hi = float(dd[0]), float(dse_[0]), float(lo_[0]), float(hi_[0])
+        df = float(df_[0])
+    extra = _unclustered(df) if cl is None else _cr2(d, y, x, 1, dse, level, cl)
+    if cl is not None:
+        dse, lo, hi = extra.pop("diff_se"), extra.pop("ci_low"), extra.pop("ci_high")
     sd = _pooled_sd(out_vals[t_mask], out_vals[~t_mask])
     g, glo, ghi = _g_from_diff(diff, lo, hi, sd, n1, n2)
     row.update(
@@ -214,11 +248,14 @@ def _effect(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         g_ci_low=glo,
         g_ci_high=ghi,
         months=months_progress(g),
+        **extra,
     )
     return row
 
 
-def _gap_change(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
+def _gap_change(
+    d: pd.DataFrame, adjust: bool, level: float, cl: tuple[int, float] | None
+) -> dict[str, Any]:
     """Difference in differences of treatment effect, focus minus others."""
     t = d["_t"].to_numpy(bool)
     f = d["_f"].to_numpy(bool)
@@ -236,13 +273,13 @@ def _gap_change(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
     }
     if min(len(c) for c in cells) < 2:
         row.update(diff=np.nan, diff_se=np.nan, ci_low=np.nan, ci_high=np.nan)
+        row.update(_unclustered(np.nan) if cl is None else _cr2(d, y, None, 3, np.nan, level, cl))
         return row
     row["mean_treated"] = cells[0].mean() - cells[1].mean()
     row["mean_comparison"] = cells[2].mean() - cells[3].mean()
+    x = np.column_stack([np.ones(len(d)), t, f, t & f]).astype(float)
     if adjust:
-        x = np.column_stack([np.ones(len(d)), t, f, t & f, d["_base"].to_numpy(float)]).astype(
-            float
-        )
+        x = np.column_stack([x, d["_base"].to_numpy(float)])
         beta, se, df = _ols(y, x)
         diff, dse = float(beta[3]), float(se[3])
     else:
@@ -250,8 +287,12 @@ def _gap_change(d: pd.DataFrame, adjust: bool, level: float) -> dict[str, Any]:
         v = np.array([c.var(ddof=1) / len(c) for c in cells])
         dse = float(np.sqrt(v.sum()))
         df = v.sum() ** 2 / np.sum(v**2 / np.array([len(c) - 1 for c in cells]))
+    if cl is not None:
+        row.update(diff=diff, **_cr2(d, y, x, 3, dse, level, cl))
+        return row
     tq = st.t.ppf(0.5 + level / 2, df)
-    row.update(diff=diff, diff_se=dse, ci_low=diff - tq * dse, ci_high=diff + tq * dse)
+    row.update(diff=diff, diff_se=dse, ci_low=diff - tq * dse, ci_high=diff + tq * dse,
+               **_unclustered(df))
     return row
 
 
@@ -275,6 +316,9 @@ def estimate_impact(
     selected_low: bool = False,
     adjust: bool = False,
     level: float = 0.95,
+    cluster: str | None = None,
+    min_clusters: int = MIN_CLUSTERS,
+    min_df: float = MIN_DF,
 ) -> ImpactResult:
     """Effect of an intervention, for everyone and for a focus group, with validity checks.
 
@@ -304,14 +348,28 @@ def estimate_impact(
         Use ANCOVA instead of gains (needs ``baseline``).
     level : float
         Confidence level.
+    cluster : str, optional
+        Column naming the unit the strategy was given to (e.g. ``"school_id"``). Then every SE is
+        the CR2 cluster-robust SE with Satterthwaite df (:mod:`cilib.stats.cluster_robust`), the
+        interval is ``diff ± t_df·se``, and g's interval is that interval over the SD of g.
+    min_clusters, min_df : int, float
+        With ``cluster``, no interval is given (NaN, ``too_few_clusters`` True, and a
+        ``too_few_clusters`` check) when an arm has fewer than ``min_clusters`` clusters or the
+        Satterthwaite df is below ``min_df`` (default 4: below it the corrected test can still
+        reject far too often, Tipton 2015).
 
     Returns
     -------
     ImpactResult
         ``.effects``: one row per population (``all``, ``focus``, ``other``, ``gap change``) with
         ``n_treated``, ``n_comparison``, ``mean_treated``, ``mean_comparison``, ``diff``,
-        ``diff_se``, ``ci_low``, ``ci_high``, ``g``, ``g_ci_low``, ``g_ci_high``, ``months``.
-        ``.checks``: ``check``, ``value``, ``flag``, ``message``.
+        ``diff_se``, ``ci_low``, ``ci_high``, ``g``, ``g_ci_low``, ``g_ci_high``, ``months``,
+        ``df`` (of the interval), ``se_method`` (``"pupils independent"`` or ``"CR2,
+        Satterthwaite df"``), ``clusters_treated``, ``clusters_comparison``, ``icc`` (one-way
+        ANOVA, clusters within arms, of the gains or outcomes), ``design_effect``
+        (``1 + (m̄ − 1)·icc``, ``m̄`` the mean cluster size), ``variance_ratio`` (CR2 variance over
+        the pupils-independent variance) and ``too_few_clusters`` (NaN and False without
+        ``cluster``). ``.checks``: ``check``, ``value``, ``flag``, ``message``.
 
     Examples
     --------
@@ -326,6 +384,7 @@ def estimate_impact(
     True
     """
     cols = [outcome, treated] + ([baseline] if baseline else []) + ([group] if group else [])
+    cols += [cluster] if cluster else []
     need_columns(df, cols, "the data")
     if adjust and baseline is None:
         raise DataError("adjust=True needs baseline= (the pre-test column to adjust for)")
@@ -341,20 +400,27 @@ def estimate_impact(
         d["_gknown"] = df[group].notna()
         if not d["_f"].any():
             raise DataError(f"no rows have {group!r} equal to focus={focus!r}")
+    if cluster:
+        d["_c"] = df[cluster]
     d = d[d["_t"].notna()].copy()
+    if cluster and d["_c"].isna().any():
+        raise DataError(
+            f"{int(d['_c'].isna().sum())} rows have no {cluster!r}: every pupil needs one"
+        )
+    cl = (min_clusters, min_df) if cluster else None
     d["_t"] = d["_t"].astype(bool)
     if d["_t"].all() or not d["_t"].any():
         raise DataError(f"{treated!r} must have both treated (True) and comparison (False) rows")
     d["_y"] = d["_out"] - d["_base"] if (baseline and not adjust) else d["_out"]
     complete = d["_out"].notna() & d["_base"].notna()
     a = d[complete]
-    rows = [{"population": "all", **_effect(a, adjust, level)}]
+    rows = [{"population": "all", **_effect(a, adjust, level, cl)}]
     if group:
-        rows.append({"population": "focus", **_effect(a[a["_f"]], adjust, level)})
+        rows.append({"population": "focus", **_effect(a[a["_f"]], adjust, level, cl)})
         other = a[~a["_f"] & a["_gknown"]]
-        rows.append({"population": "other", **_effect(other, adjust, level)})
+        rows.append({"population": "other", **_effect(other, adjust, level, cl)})
         both = a[a["_gknown"]]
-        rows.append({"population": "gap change", **_gap_change(both, adjust, level)})
+        rows.append({"population": "gap change", **_gap_change(both, adjust, level, cl)})
     effects = pd.DataFrame(rows)
     if baseline is None:
         measure = "difference in mean outcome"
@@ -364,6 +430,11 @@ def estimate_impact(
         measure = "difference in mean gain (outcome - baseline)"
     effects.insert(1, "measure", measure)
     checks = _checks(d, a, baseline is not None, group is not None, selected_low, adjust)
+    if cluster:
+        checks = pd.concat(
+            [checks, too_few_clusters_check(effects.iloc[0], cluster, min_clusters, min_df)],
+            ignore_index=True,
+        )
     return ImpactResult(effects=effects, checks=checks, method=measure)
 
 

@@ -8,7 +8,7 @@ Formulas (95% by default; ``z`` is the standard normal quantile, 1.959964 for 95
 * difference of two rates: Newcombe's hybrid score interval (method 10 of Newcombe 1998).
 * ratio of two rates: MOVER with Wilson limits (Donner and Zou 2012), valid at 0% and 100%.
 * effect size: Hedges' g (pooled SD, ``J = 1 - 3 / (4(n1 + n2) - 9)``), ``se = sqrt((n1 + n2) /
-  (n1·n2) + g² / (2(n1 + n2)))``, interval ``g ± z·se``.
+  (n1·n2) + g² / (2(n1 + n2)))`` (the What Works Clearinghouse form), interval ``g ± z·se``.
 """
 
 from __future__ import annotations
@@ -201,8 +201,11 @@ def hedges_g(n1, mean1, sd1, n2, mean2, sd2, *, level: float = 0.95):
 
     Formula: pooled ``sp = sqrt(((n1 - 1)s1² + (n2 - 1)s2²) / (n1 + n2 - 2))``,
     ``d = (m1 - m2)/sp``, ``J = 1 - 3 / (4(n1 + n2) - 9)``, ``g = J·d``,
-    ``se = sqrt((n1 + n2)/(n1·n2) + g²/(2(n1 + n2)))``, interval ``g ± z·se`` (Hedges and Olkin
-    1985; Borenstein et al. 2009, ch. 4).
+    ``se = sqrt((n1 + n2)/(n1·n2) + g²/(2(n1 + n2)))``, interval ``g ± z·se``. The point
+    estimate is Hedges and Olkin's (1985; Borenstein et al. 2009, ch. 4); the SE is the What Works
+    Clearinghouse form (Procedures and Standards Handbook v5.0: g in place of d, no ``J²``
+    factor), which Borenstein's ``J·sqrt((n1 + n2)/(n1·n2) + d²/(2(n1 + n2)))`` matches to
+    within 1% for 40 or more pupils a group (about 2% at 20 a group: the factor J).
 
     Returns
     -------

@@ -81,10 +81,13 @@ def design_section(store: Store, school_id: str | None = None, intervention: str
         table(pd.DataFrame(rows), caption="Interventions in the plan and how each is evaluated"),
         note(
             "Each intervention's pupils are compared with pupils in the trust's other schools of "
-            "the same phase. The effect is the difference in progress: each pupil's outcome at "
+            "the same phase that the goal measures. When every such school took part there is "
+            "no comparison and no effect is estimated: schools of another phase are never used "
+            "instead. The effect is the difference in progress: each pupil's outcome at "
             "the latest period minus the same measure at the last period before the start. "
-            "Pupils who could no longer be measured because they moved beyond the phase are not "
-            "counted; pupils missing the outcome are counted as lost (attrition)."
+            "Pupils who left at the natural end of their school's phase (for example primary "
+            "Year 6 leavers) are not counted; other pupils missing the outcome are counted as "
+            "lost (attrition)."
         ),
     ]
 
@@ -95,7 +98,11 @@ def _heading(text: str):
 
 
 def effects_section(store: Store, school_id: str | None = None, intervention: str = "") -> list:
-    """Show the effect for all pupils, for the focus group and on the gap, with the verdict."""
+    """Show the effect for all pupils, for the focus group and on the gap, with the verdict.
+
+    The table shows the schools in each arm and the design effect of the school-clustered
+    interval.
+    """
     out: list = []
     for a in _analyses(store, school_id, intervention):
         st = a.strategy
@@ -112,9 +119,11 @@ def effects_section(store: Store, school_id: str | None = None, intervention: st
                     f"{a.outcome_period} ({a.unit}), intervention minus comparison"
                 ),
                 rename=EFFECT_COLUMNS,
-                digits={"months": 0},
+                digits={"months": 0, "design_effect": 1},
                 value_columns=[
-                    c for c in EFFECT_COLUMNS if c not in ("population", "diff_ci", "g_text")
+                    c
+                    for c in EFFECT_COLUMNS
+                    if c not in ("population", "diff_ci", "g_text", "schools")
                 ],
             )
         )
@@ -124,7 +133,11 @@ def effects_section(store: Store, school_id: str | None = None, intervention: st
         note(
             "The change in the gap is the focus group's difference minus the other pupils' "
             "difference: a positive value means the gap closed faster in the intervention "
-            "schools. Hedges' g divides the difference by the pooled SD of the outcome."
+            "schools. Hedges' g divides the difference by the pooled SD of the outcome. Schools, "
+            "not pupils, took part, and pupils in one school resemble each other, so the "
+            "intervals allow for it (school-clustered): the design effect says how many times "
+            "wider the uncertainty is than if every pupil were independent. With too few "
+            "schools in either group no interval is given."
         )
     )
     return out
@@ -144,8 +157,11 @@ def checks_section(store: Store, school_id: str | None = None, intervention: str
         out.append(
             note(
                 "Thresholds: attrition above 20%, a difference in attrition above 5 points, a "
-                "standardised baseline difference above 0.1, fewer than 30 pupils in an arm, and "
-                "a difference in missing data above 5 points between the focus group and others."
+                "standardised baseline difference above 0.1, fewer than 30 pupils in an arm, a "
+                "difference in missing data above 5 points between the focus group and others, "
+                "and too few schools (fewer than 2 in a group, or too few for the school-"
+                "clustered interval to be trusted). Flagged attrition, baseline imbalance or too "
+                "few schools mean the Monitor and Adjust report suggests no decision on it."
             )
         )
     return out

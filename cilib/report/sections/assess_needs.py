@@ -138,9 +138,11 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
     ytd = attendance_year_to_date(store, school_id)
     if not len(ytd):
         return [note("No attendance data for this school and year.", warn=True)]
-    att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=store.threshold, scale=100)
+    ytd = attendance_year_to_date(store) if school_id else ytd  # every school: suppressed together
+    thr, sch = store.threshold, school_id
+    att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=thr, scale=100, school=sch)
     pa = lens_table(
-        ytd, "persistent_absence", store.lenses, kind="rate", threshold=store.threshold, scale=100
+        ytd, "persistent_absence", store.lenses, kind="rate", threshold=thr, scale=100, school=sch
     )
     year = academic_year_of(store.period)
     return [
@@ -165,8 +167,10 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
     latest = latest_assessment_period(store, school_id)
     if latest is None:
         return [note("No assessment results up to this period.", warn=True)]
-    a = attainment_pupils(store, school_id, periods=[latest])
-    t = lens_table(a, "score", store.lenses, kind="mean", threshold=store.threshold, by=["subject"])
+    a = attainment_pupils(store, None, periods=[latest])  # every school: suppressed together
+    t = lens_table(
+        a, "score", store.lenses, threshold=store.threshold, by=["subject"], school=school_id
+    )
     return _focus_then_all(
         store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cilib.data.benchmarks import HEADLINES, NOT_FOUND, read_benchmarks
-from cilib.report.html import note, table
+from cilib.report.html import esc, note, raw_html, table
 from cilib.report.style import COLOURS, new_axes
 
 #: What the department's codes mean (school performance tables guidance).
@@ -122,27 +122,53 @@ def plot_benchmarks(bench: pd.DataFrame, *, key_stage: str, names: dict[str, str
     return fig
 
 
+#: The section's heading and introduction, for one school and for the whole trust.
+INTRO = {
+    "school": (
+        "Published benchmarks: how does our disadvantaged gap compare?",
+        "The department's published gap for disadvantaged pupils (KS2 reading, writing and "
+        "maths at the expected standard; KS4 Attainment 8) year by year, beside the local "
+        "authority's and England's.",
+    ),
+    "trust": (
+        "Published benchmarks: how do our schools' disadvantaged gaps compare?",
+        "The department's published gap for disadvantaged pupils (KS2 reading, writing and "
+        "maths at the expected standard; KS4 Attainment 8) for each school, year by year, "
+        "beside the local authority's and England's.",
+    ),
+}
+#: The one line shown instead of the section when the trust has no published figures.
+NO_BENCHMARKS = (
+    "Published benchmarks are not shown: the trust config names no published data files "
+    "(see 'Published benchmarks' in docs/own-data.md to add them)."
+)
+
+
 def benchmark_section(store, school_id: str | None = None) -> list:
     """Show published disadvantaged gaps beside the LA and England figures, by year.
 
-    For one school, or every school of the trust that has a URN (``school_id=None``): per key
-    stage a table (figures, codes shown as the reason) and a small chart, then a note on what
-    the figures are. Returns ``[]`` when the store has no ``benchmarks.parquet``.
+    For one school, or every school of the trust that has a URN (``school_id=None``): a heading
+    and introduction, per key stage a table (figures, codes shown as the reason) and a small
+    chart, then a note on what the figures are. When the store has no ``benchmarks.parquet``,
+    the whole section is one line saying why (:data:`NO_BENCHMARKS`), with no heading.
     """
     bench = read_benchmarks(store)
     if bench is None:
-        return []
+        return [note(NO_BENCHMARKS)]
+    title, intro = INTRO["trust" if school_id is None else "school"]
+    head = raw_html(f"<h2>{esc(title)}</h2><p>{esc(intro)}</p>")
     names = {s["school_id"]: s["school_name"] for s in store.meta.get("schools", [])}
     if school_id is not None:
         bench = bench.loc[bench["school_id"] == school_id]
         if not len(bench):
             return [
+                head,
                 note(
                     f"{names.get(school_id, school_id)} has no URN in the trust config or "
                     "schools table, so no published benchmark is shown."
                 )
             ]
-    out = []
+    out = [head]
     absent = bench.loc[bench["status"] == NOT_FOUND]
     found = bench.loc[bench["status"] != NOT_FOUND]
     for ks in ("KS2", "KS4"):

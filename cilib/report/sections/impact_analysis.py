@@ -11,20 +11,23 @@ Design (a comparison-group design with a baseline, not a randomised trial):
   a school's report); when the intervention's ``group`` is ``focus`` the *focus* effect compares
   focus-group pupils, and the effect *for all pupils* compares all pupils in those schools;
 * **comparison**: pupils in the trust's other schools of the same phase (and, when the outcome
-  metric names ``schools``, among those); when every school of the phase took part, the
-  trust's other schools, reported as a weaker comparison;
+  metric names ``schools``, among those). When every such school took part there is no
+  comparison group and no effect is estimated: schools of another phase, or outside the goal's
+  schools, are never used instead (their pupils differ in age, curriculum and measure);
 * **outcome**: the strategy's outcome measure per pupil at the latest period with data;
 * **baseline**: the same measure at the last period with data before the intervention started.
 
 The cohort is every pupil with a baseline in the treated or comparison schools who could still
-be measured at the outcome (pupils whose year group would by then be beyond the phase's last
-measured year group have aged out and are not counted as lost). Cohort pupils without an
+be measured at the outcome: natural leavers, pupils whose year group would by then be beyond the
+last year group measured in their own school's phase (for example primary Year 6 leavers), have
+left at the end of the phase and are not counted as lost. Cohort pupils without an
 outcome count as attrition. Focus-group membership is taken at the baseline (before the
 intervention), so the intervention cannot change who is counted in the group.
 
 The effect is the difference in mean gains (``outcome - baseline``), treated minus comparison,
-with Welch's interval; Hedges' g uses the pooled SD of the outcome; the change in the gap is the
-difference in differences (:func:`cilib.stats.impact.estimate_impact`).
+with school-clustered inference because schools, not pupils, were assigned; Hedges' g uses the
+pooled SD of the outcome; the change in the gap is the difference in differences
+(:func:`cilib.stats.impact.estimate_impact` with ``cluster="school_id"``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ CHECK_LABELS = {
     "regression_to_mean": "Regression to the mean",
     "missing_by_group": "Missing data differs by group",
     "group_unknown": "Pupils with no group recorded",
+    "too_few_clusters": "Too few schools to estimate the effect reliably",
 }
 
 
@@ -174,7 +178,8 @@ class Analysis:
     message: str = ""
     treated_schools: list[str] = field(default_factory=list)
     comparison_schools: list[str] = field(default_factory=list)
-    weaker_comparison: bool = False  # comparison schools of another phase (none left in this one)
+    comparison_same_phase: bool | None = None  # every comparison school of a treated phase
+    comparison_in_scope: bool | None = None  # every comparison school among the goal's schools
     group: str = "all"
     metric: dict | None = None
     metric_name: str = ""
@@ -231,8 +236,8 @@ def analyse(store: Store, strategy_id: str, school_id: str | None = None) -> Ana
 
     See the module docstring for the design. With ``school_id`` the treated group is that
     school's pupils only (status ``"not taking part"`` if the school is not in the
-    intervention). Status ``"no comparison"`` when every school of the phase took part, and
-    ``"not measurable"`` when the outcome has no per-pupil value.
+    intervention). Status ``"no comparison"`` when every school of the phase (among the goal's
+    ``schools:``) took part, and ``"not measurable"`` when the outcome has no per-pupil value.
 
     Returns
     -------
@@ -282,11 +287,9 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     a.comparison_schools = sorted(
         s for s in store.school_ids if s not in schools and phase.get(s) in phases and s in allowed
     )
-    if not a.comparison_schools:
-        # every school of the phase took part: fall back to the trust's other schools, as the
-        # Monitor and Adjust decision does, and say that this is a weaker comparison
-        a.comparison_schools = sorted(s for s in store.school_ids if s not in schools)
-        a.weaker_comparison = bool(a.comparison_schools)
+    if a.comparison_schools:
+        a.comparison_same_phase = all(phase.get(s) in phases for s in a.comparison_schools)
+        a.comparison_in_scope = all(s in allowed for s in a.comparison_schools)
     try:
         vals = pupil_values(tables, {k: v for k, v in a.metric.items() if k != "schools"})
     except DataError as exc:
@@ -310,8 +313,11 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
     if not a.comparison_schools:
         a.status = "no comparison"
         a.message = (
-            f"Every {' and '.join(sorted(p for p in phases if p))} school in the trust took "
-            f"part in {st.id}, so there is no comparison group of schools that did not. A "
+            f"Every {' and '.join(sorted(p for p in phases if p))} school "
+            f"{'the goal measures ' if 'schools' in a.metric else 'in the trust '}took "
+            f"part in {st.id}, so there is no comparison group of schools that did not. "
+            "Schools of another phase are not a fair comparison: their pupils differ in age, "
+            "curriculum and assessments. A "
             "change over time alone cannot separate the strategy's effect from everything else "
             "that changed, so no effect is estimated; the chart shows the participating schools "
             "over time."
@@ -330,6 +336,7 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
         baseline="baseline",
         group="focus" if has_focus else None,
         focus=True,
+        cluster="school_id",
     )
     return a
 
@@ -359,21 +366,39 @@ def _cohort(store: Store, tables, vals: pd.DataFrame, a: Analysis) -> pd.DataFra
             .astype("boolean")
             .mask(d[focus.column].isna())
         )
-        # pupils who would have aged out of the phase's measured year groups are not attrition
-        years = int(str(a.outcome_period)[:4]) - int(str(a.baseline_period)[:4])
-        measured = out.loc[out["school_id"].isin(study), ["pupil_id", "academic_year"]].merge(
-            p[["pupil_id", "academic_year", "year_group"]], on=["pupil_id", "academic_year"]
-        )
-        if len(measured):
-            top = pd.to_numeric(measured["year_group"]).max()
-            yg = pd.to_numeric(d["year_group"])
-            d = d.loc[~(yg + years > top)]
+        # natural leavers: pupils whose year group would by then be beyond the last year group
+        # measured in their own school's phase (e.g. primary Year 6) left at the end of the
+        # phase; they are not attrition
+        d = d.loc[~_natural_leaver(d, out, p, _phase_of(tables["schools"]), a)]
     else:
         d["focus"] = pd.array([pd.NA] * len(d), dtype="boolean")
     d["treated"] = d["school_id"].isin(a.treated_schools)
     return d[["unit_id", "school_id", "treated", "focus", "baseline", "outcome"]].reset_index(
         drop=True
     )
+
+
+def _natural_leaver(
+    d: pd.DataFrame, out: pd.DataFrame, pupils: pd.DataFrame, phase: dict[str, str], a: Analysis
+) -> pd.Series:
+    """Mark cohort pupils who would have left their school's phase by the outcome period.
+
+    The last year group of a phase is the highest year group with an outcome in any of the
+    trust's schools of that phase at the outcome period (all schools, not only the study's, so
+    a phase's top year is the same for every analysis).
+    """
+    years = int(str(a.outcome_period)[:4]) - int(str(a.baseline_period)[:4])
+    measured = out[["pupil_id", "school_id", "academic_year"]].merge(
+        pupils[["pupil_id", "academic_year", "year_group"]], on=["pupil_id", "academic_year"]
+    )
+    measured = measured.assign(
+        phase=measured["school_id"].map(phase),
+        year_group=pd.to_numeric(measured["year_group"], errors="coerce"),
+    )
+    top = measured.groupby("phase")["year_group"].max()
+    last = d["school_id"].map(phase).map(top)
+    yg = pd.to_numeric(d["year_group"], errors="coerce")
+    return (yg + years > last).fillna(False).astype(bool)
 
 
 def _trend(store: Store, tables, vals: pd.DataFrame, a: Analysis) -> pd.DataFrame:
@@ -426,18 +451,23 @@ def verdict(a: Analysis, store: Store) -> str:
     if r is None or _suppressed(r, store.threshold) or np.isnan(r["diff"]):
         return f"{st.title}: too few pupils to estimate an effect for {who}."
     lo, hi = r["ci_low"], r["ci_high"]
+    if bool(r.get("too_few_clusters", False)) or not (np.isfinite(lo) and np.isfinite(hi)):
+        more = "more" if r["diff"] > 0 else "less"
+        return (
+            f"{st.title}: {who} in the intervention schools made {abs(r['diff']):.1f} {a.unit} "
+            f"{more} progress in {a.metric_name} than in the comparison schools (g = "
+            f"{r['g']:.2f}; about {abs(r['months']):.0f} months), but with "
+            f"{r.get('clusters_treated', np.nan):.0f} intervention and "
+            f"{r.get('clusters_comparison', np.nan):.0f} comparison schools there are too few "
+            "schools to say how sure this is: pupils in one school are alike, so the "
+            "uncertainty depends on the number of schools. No interval is given and no "
+            "decision rests on this estimate."
+        )
     clear = lo > 0 or hi < 0
     flagged = a.result.flagged
     caveat = (
         "but schools were not randomly assigned, so differences between the schools other than "
         "the intervention may explain part of it"
-    )
-    weaker = (
-        " Every school of this phase took part, so the comparison is the trust's schools of "
-        "another phase: a weaker comparison, whose pupils may differ in more than the "
-        "intervention."
-        if a.weaker_comparison
-        else ""
     )
     if len(flagged):
         names = ", ".join(CHECK_LABELS.get(c, c).split(" (")[0].lower() for c in flagged["check"])
@@ -450,12 +480,12 @@ def verdict(a: Analysis, store: Store) -> str:
         more = "more" if r["diff"] > 0 else "less"
         return (
             f"{st.title} is associated with {abs(r['diff']):.1f} {a.unit} {more} progress in "
-            f"{a.metric_name} for {who} ({stats}), {caveat}.{weaker}"
+            f"{a.metric_name} for {who} ({stats}), {caveat}."
         )
     return (
         f"{st.title} shows no clear effect on {a.metric_name} for {who}: "
         f"{r['diff']:+.1f} {a.unit} (95% CI {lo:+.1f} to {hi:+.1f}; {stats}), which the data "
-        f"cannot tell apart from no effect.{weaker}"
+        f"cannot tell apart from no effect."
     )
 
 
@@ -469,6 +499,8 @@ EFFECT_COLUMNS = {
     "diff_ci": "95% CI",
     "g_text": "Hedges' g (95% CI)",
     "months": "Months' progress",
+    "schools": "Schools (intervention, comparison)",
+    "design_effect": "Design effect",
 }
 
 
@@ -497,8 +529,22 @@ def effects_table(a: Analysis, store: Store) -> pd.DataFrame:
     gci = e["g"].map("{:.2f}".format) + " (" + e["g_ci_low"].map("{:.2f}".format) + " to "
     gci = gci + e["g_ci_high"].map("{:.2f}".format) + ")"
     e["diff_ci"] = ci.where(e["ci_low"].notna() & ~sup, "")
-    e["g_text"] = gci.where(e["g"].notna() & ~sup, "")
+    e["g_text"] = gci.where(e["g"].notna() & e["g_ci_low"].notna() & ~sup, "")
+    e["g_text"] = e["g_text"].mask(
+        e["g"].notna() & e["g_ci_low"].isna() & ~sup,
+        e["g"].map("{:.2f} (too few schools for an interval)".format),
+    )
     e.loc[sup, ["diff_ci", "g_text"]] = SUPPRESSED_SYMBOL
+    if {"clusters_treated", "clusters_comparison"} <= set(e.columns):
+        ct, cc = e["clusters_treated"], e["clusters_comparison"]
+        e["schools"] = [
+            f"{t:.0f}, {c:.0f}" if pd.notna(t) and pd.notna(c) else ""
+            for t, c in zip(ct, cc, strict=True)
+        ]
+    else:
+        e["schools"] = ""
+    if "design_effect" not in e.columns:
+        e["design_effect"] = np.nan
     cols = list(EFFECT_COLUMNS)
     return e[cols + ["suppressed"]]
 

@@ -28,7 +28,7 @@ from cilib.report.sections.monitor_charts import (
     signal_info,
     signal_sentence,
 )
-from cilib.report.sections.monitor_decisions import decision_rule, rule_text, strategy_decisions
+from cilib.report.sections.monitor_decisions import decision_rule, rule_table, strategy_decisions
 
 __all__ = [
     "decisions_section",
@@ -95,7 +95,8 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
         counts = dec["decision"].value_counts()
         out.append(
             f"Suggested decisions: {counts.get('continue', 0)} continue, "
-            f"{counts.get('adjust', 0)} adjust, {counts.get('stop', 0)} stop."
+            f"{counts.get('adjust', 0)} adjust, {counts.get('stop', 0)} stop, "
+            f"{counts.get(cp.REVIEW, 0)} {cp.REVIEW}."
         )
     return out
 
@@ -345,25 +346,15 @@ def pdsa_section(store: Store, school_id: str | None = None) -> list:
 def decisions_section(store: Store, school_id: str | None = None) -> list:
     """Return the rule in force and each strategy's suggested decision, reason and evidence."""
     rule = decision_rule(store)
-    over = sorted(store.meta.get("decision_rule") or {})
-    rt = pd.DataFrame(
-        {
-            "setting": list(rule),
-            "value": [str(v) for v in rule.values()],
-            "source": ["trust config" if k in over else "default" for k in rule],
-            "meaning": [RULE_MEANING.get(k, "") for k in rule],
-        }
-    )
     dec = strategy_decisions(store, school_id)
     items: list = [
         fold(
             [
+                *(note(t) for t in cp.rule_sentences(rule)),
                 table(
-                    rt,
-                    caption="Decision rule in force (the trust config's decision rule section "
-                    "changes it)",
+                    rule_table(store),
+                    caption="Decision rule in force: its settings (the trust can change them)",
                 ),
-                note(rule_text(rule).replace("review_after_periods", "review period")),
             ],
             "The decision rule in force, and what each setting means",
         )

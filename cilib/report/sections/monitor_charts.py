@@ -143,6 +143,9 @@ def goal_series(store: Store, goal: cp.Goal, school_id: str | None = None) -> pd
         except DataError:
             return pd.DataFrame(columns=cols)
         small = res["n"].fillna(0) < store.threshold
+        # focus + comparison add up to "all": a small one hides the other too (no subtraction)
+        two = res["group"].isin(["focus", "comparison"])
+        small |= two & res["period"].isin(res.loc[small & two, "period"])
         res = res.assign(suppressed=small.astype(bool))
         for c in ("numerator", "denominator", "value", "sd"):
             res[c] = res[c].mask(res["suppressed"])

@@ -59,18 +59,50 @@ def decision_rule(store: Store) -> dict[str, Any]:
 
 
 def rule_text(rule: Mapping[str, Any]) -> str:
-    """Return the decision rule in force as plain-English steps (R = review_after_periods)."""
-    return (
-        "Rule in force (the first that applies wins; R = the strategy's review_after_periods, "
-        "t = half-terms since it started): "
-        "1. stop when the effect's 95% interval lies wholly on the harmful side of zero"
-        f"{'' if rule['stop_if_harmful'] else ' (switched off)'}; "
-        f"2. stop when t ≥ {rule['stop_after_reviews']} × R and the interval includes zero "
-        f"within ±{rule['small_effect']:g} (no worthwhile effect); "
-        "3. continue when on trajectory, or improving beyond noise (an improving signal, or an "
-        "effect interval wholly on the beneficial side); "
-        "4. adjust when off trajectory or the signal is concerning; "
-        "5. adjust when t ≥ R with no signal; 6. otherwise continue: too early to judge."
+    """Return the decision rule in force as plain sentences: what each decision needs.
+
+    The sentences of :func:`cilib.cycle.rule_sentences`, joined.
+    """
+    return " ".join(cp.rule_sentences(rule))
+
+
+#: Each setting of the decision rule in plain words (the trust config's names stay out of
+#: the report).
+RULE_SETTINGS = {
+    "small_effect": "Smallest effect worth having (Hedges' g)",
+    "stop_after_reviews": "Reviews before stopping for no worthwhile effect",
+    "stop_if_harmful": "Stop at the first review when pupils do clearly worse",
+    "equivalence_level": "Interval that must lie below the smallest worthwhile effect to stop",
+    "effect_overrides_signal": "With an effect estimate, ignore the goal's chart and trajectory",
+    "periods_per_year": "Half-terms in a year (for yearly costs)",
+}
+
+
+def rule_table(store: Store) -> pd.DataFrame:
+    """Return the decision rule's settings in plain words: what each sets, its value, who set it.
+
+    Returns
+    -------
+    DataFrame
+        ``What it sets``, ``Value`` (yes/no, a percentage for the interval, else the number)
+        and ``Set by`` (``"the trust"`` when the trust config changes it, else ``"default"``).
+    """
+    rule = decision_rule(store)
+    over = set(store.meta.get("decision_rule") or {})
+
+    def shown(k: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if k == "equivalence_level":
+            return f"{float(v):.0%}"
+        return f"{v:g}"
+
+    return pd.DataFrame(
+        {
+            "What it sets": [RULE_SETTINGS.get(k, k) for k in rule],
+            "Value": [shown(k, v) for k, v in rule.items()],
+            "Set by": ["the trust" if k in over else "default" for k in rule],
+        }
     )
 
 
@@ -80,18 +112,20 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
     The design is the Analyse Impact report's,
     :func:`cilib.report.sections.impact_analysis.analyse`, so the decision
     and the impact report rest on the same estimate: treated pupils in the intervention's
-    schools, comparison pupils in the other schools of the same phase (when every school of the
-    phase takes part, the trust's other schools, a weaker comparison said in ``comparison``),
-    gains from the last period before the start to the latest period. ``effect_ci`` is the
-    interval of the intervention's group: the focus group when the intervention is for it,
-    else all pupils.
+    schools, comparison pupils in the other schools of the same phase among the goal's schools
+    (none when every such school takes part: then there is no estimate), gains from the last
+    period before the start to the latest period, with school-clustered intervals.
+    ``effect_ci`` is the interval of the intervention's group: the focus group when the
+    intervention is for it, else all pupils.
 
     Returns
     -------
     dict
         ``effect_ci`` (tuple or None), ``g``, ``diff``, ``n_treated``, ``n_comparison``,
         ``baseline_period``, ``outcome_period``, ``comparison`` (who the comparison is, or why
-        there is none) and ``effects`` (the :class:`cilib.stats.impact.ImpactResult`, or None).
+        there is none), the validity evidence :func:`cilib.cycle.comparison_problems` reads
+        (``comparison_same_phase``, ``comparison_in_scope``, ``checks``, ``too_few_clusters``)
+        and ``effects`` (the :class:`cilib.stats.impact.ImpactResult`, or None).
     """
     none: dict[str, Any] = {
         "effect_ci": None,
@@ -101,6 +135,10 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
         "n_comparison": 0,
         "baseline_period": None,
         "outcome_period": None,
+        "comparison_same_phase": None,
+        "comparison_in_scope": None,
+        "checks": {},
+        "too_few_clusters": None,
         "effects": None,
     }
     if not strategy.intervention:
@@ -108,22 +146,27 @@ def strategy_effect(store: Store, strategy: cp.Strategy, school_id: str | None =
     a = evaluate.analyse(store, strategy.id, school_id)
     info = {**none, "baseline_period": a.baseline_period, "outcome_period": a.outcome_period}
     if a.status == "no comparison" or (a.status == "ok" and not a.comparison_schools):
-        return {**info, "comparison": "no comparison: every school in the trust takes part"}
+        every = (
+            "every school in the trust takes part"
+            if set(store.school_ids) <= set(a.treated_schools)
+            else "every school of its phase that the goal measures takes part"
+        )
+        return {**info, "comparison": f"{every}, so there is no comparison group"}
     if a.status != "ok" or a.result is None:
         return {**info, "comparison": a.message or a.status}
-    what = (
-        "the same group in the trust's other schools (every school of this phase takes "
-        "part, so this is a weaker comparison)"
-        if a.weaker_comparison
-        else "the same group in the other schools of the same phase"
-    )
     eff = a.result.effects.set_index("population")
     pop = "focus" if a.group == "focus" and "focus" in eff.index else "all"
     row = eff.loc[pop]
     ci = (float(row["g_ci_low"]), float(row["g_ci_high"]))
+    few = row.get("too_few_clusters")
+    checks = a.result.checks
     return {
         **info,
-        "comparison": what,
+        "comparison": "the same group in the other schools of the same phase",
+        "comparison_same_phase": a.comparison_same_phase,
+        "comparison_in_scope": a.comparison_in_scope,
+        "checks": {str(c): bool(f) for c, f in zip(checks["check"], checks["flag"], strict=True)},
+        "too_few_clusters": None if few is None or pd.isna(few) else bool(few),
         "effect_ci": ci if np.isfinite(ci).all() else None,
         "g": float(row["g"]),
         "diff": float(row["diff"]),
@@ -142,8 +185,9 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
     outcome goal's own group (:func:`goal_charts`): ``"improving"`` / ``"concerning"`` when the
     chart's variation says so and the deciding signal point falls at or after the strategy's
     start, else None; ``effect_ci`` from :func:`strategy_effect` when the strategy names an
-    intervention. Extra keys: ``signal_sentence``, ``signal_since``, ``comparison``, ``g``,
-    ``n_treated``, ``n_comparison``, ``baseline_period``, ``outcome_period``.
+    intervention, with the validity evidence of :func:`strategy_effect`. Extra keys:
+    ``signal_sentence``, ``signal_since``, ``comparison``, ``g``, ``n_treated``,
+    ``n_comparison``, ``baseline_period``, ``outcome_period``.
     """
 
     def make() -> dict:
@@ -193,6 +237,10 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
             "n_comparison",
             "baseline_period",
             "outcome_period",
+            "comparison_same_phase",
+            "comparison_in_scope",
+            "checks",
+            "too_few_clusters",
         ):
             ev[k] = eff[k]
         return ev
@@ -203,7 +251,7 @@ def strategy_evidence(store: Store, strategy_id: str, school_id: str | None = No
 def strategy_decisions(
     store: Store, school_id: str | None = None, *, rule: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
-    """Suggest continue, adjust or stop for each strategy of the plan, with the reason.
+    """Suggest continue, adjust, stop or review (evidence insufficient) for each strategy.
 
     The decision is :func:`cilib.cycle.decide` on the evidence of :func:`strategy_evidence`
     under the rule in force (:func:`decision_rule`, or ``rule`` merged over

@@ -111,35 +111,21 @@ def _label(lens: str, value) -> str:
     return str(value).replace("_", " ")
 
 
-def lens_table(
-    df: pd.DataFrame,
-    value: str,
-    lenses: list[str],
-    *,
-    kind: str = "mean",
-    weight: str | None = None,
-    threshold: int = 5,
-    by: list[str] | None = None,
-    scale: float = 1.0,
-) -> pd.DataFrame:
-    """Each lens group's n, value and interval, and its gap to everyone else in the lens.
+#: Label of the trust row when school rows and the trust are suppressed together.
+TRUST_ROW = "All schools"
+#: Groups that are not pupil groups a plan can target (never listed as needs).
+NOT_A_NEED = (suppression.FOLD_LABEL, suppression.NOT_RECORDED)
 
-    One row per (``by`` cell,) lens and group. ``gap`` is the group's value minus the value of
-    all other pupils (Welch for means, Newcombe for rates; :func:`cilib.stats.equity.gap`) with its
-    interval and Hedges' g. Small groups are suppressed, and secondary suppression stops a small
-    group being worked back from the total and the other groups
-    (:func:`cilib.stats.suppression.suppress`).
-    ``scale`` multiplies values and gaps for display (100 for percentages).
-    """
-    by = by or []
+
+def _lens_rows(
+    df: pd.DataFrame, value: str, lenses: list[str], *, kind, weight, threshold, by
+) -> pd.DataFrame:
+    """Each lens group's summary and gap, plus an "All pupils" row per lens (unsuppressed)."""
     rows = []
     total = equity.group_summary(
         df, value, by or None, kind=kind, weight=weight, threshold=threshold
     )
-    centre = "rate" if kind == "rate" else "mean"
     for lens in lenses:
-        if lens not in df.columns:
-            continue
         d = df.loc[df[lens].notna()]
         summ = equity.group_summary(
             d, value, by + [lens], kind=kind, weight=weight, threshold=threshold
@@ -159,52 +145,108 @@ def lens_table(
             merged = s.merge(g, on=by, how="left") if by else s.assign(**g.iloc[0].to_dict())
             merged = merged.assign(lens=LENS_LABELS.get(lens, lens), group=_label(lens, level))
             rows.append(merged.drop(columns=[lens]))
-        t = total.assign(lens=LENS_LABELS.get(lens, lens), group="All pupils")
-        rows.append(t)
-    if not rows:
-        return pd.DataFrame()
+        rows.append(total.assign(lens=LENS_LABELS.get(lens, lens), group="All pupils"))
     out = pd.concat(rows, ignore_index=True)
-    out["suppressed"] = (
-        out["suppressed_x"].fillna(False) | out["suppressed_y"].fillna(False)
-        if ("suppressed_x" in out.columns)
-        else out["suppressed"].fillna(False)
+    if "suppressed_x" in out.columns:
+        out["suppressed"] = out["suppressed_x"].fillna(False) | out["suppressed_y"].fillna(False)
+    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
+    return out
+
+
+_VALUES = ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high", "effect_size"]
+
+
+def lens_table(
+    df: pd.DataFrame,
+    value: str,
+    lenses: list[str],
+    *,
+    kind: str = "mean",
+    weight: str | None = None,
+    threshold: int = 5,
+    by: list[str] | None = None,
+    scale: float = 1.0,
+    school: str | None = None,
+    school_col: str = "school_id",
+    bounds: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """Each lens group's n, value and interval, and its gap to everyone else in the lens.
+
+    One row per (``by`` cell,) lens and group. ``gap`` is the group's value minus the value of
+    all other pupils (Welch for means, Newcombe for rates; :func:`cilib.stats.equity.gap`) with its
+    interval and Hedges' g. ``scale`` multiplies values and gaps for display (100 for
+    percentages).
+
+    Disclosure control (:mod:`cilib.stats.suppression`): categories with fewer than
+    ``threshold`` pupils are folded with pupils not recorded into "Other or not recorded", or
+    left out of the table when even that group is too small
+    (:func:`~cilib.stats.suppression.fold_small_groups`); pupils with no recorded value form a
+    group of their own, so the groups always add up to "All pupils". Small groups are
+    suppressed, and complementary suppression makes sure no hidden group can be worked out from
+    the total and the shown groups. When ``df`` has a ``school_col`` column, every school's table
+    and the trust's (school rows add up to a trust row, :data:`TRUST_ROW`) are suppressed
+    together, so the school reports and the trust report cannot be subtracted from one another.
+    The result is the table for ``school`` (``None``: the trust), or every school's rows when
+    ``school_col`` is in ``by``. ``bounds`` is the value's possible range (default ``(0, 1)`` for
+    rates, else the lowest and highest pupil value): a hidden group at either end is not shown.
+    Footnotes for folded or left-out groups are in ``result.attrs["footnotes"]``.
+    """
+    by = list(by or [])
+    lenses = [x for x in lenses if x in df.columns]
+    if not lenses or not len(df):
+        return pd.DataFrame()
+    joint = school_col in df.columns
+    inner = [c for c in by if c != school_col]
+    folded = suppression.fold_small_groups(
+        df,
+        lenses,
+        threshold,
+        by=inner or None,
+        pupil="pupil_id" if "pupil_id" in df.columns else None,
+        labels=LENS_LABELS,
     )
+    d = folded.rows
+    if bounds is None:
+        vals = pd.to_numeric(d[value], errors="coerce")
+        bounds = (0.0, 1.0) if kind == "rate" else (float(vals.min()), float(vals.max()))
+    kw = dict(kind=kind, weight=weight, threshold=threshold)
+    if joint:
+        parts = [
+            _lens_rows(d, value, lenses, by=inner + [school_col], **kw),
+            _lens_rows(d, value, lenses, by=inner, **kw).assign(**{school_col: TRUST_ROW}),
+        ]
+        out = pd.concat(parts, ignore_index=True)
+    else:
+        out = _lens_rows(d, value, lenses, by=inner, **kw)
+    centre = "rate" if kind == "rate" else "mean"
     out = out.rename(columns={centre: "value"})
-    keep = by + [
-        "lens",
-        "group",
-        "n",
-        "value",
-        "ci_low",
-        "ci_high",
-        "gap",
-        "gap_ci_low",
-        "gap_ci_high",
-        "effect_size",
-        "suppressed",
-    ]
+    keys = ([school_col] if joint else []) + inner
+    keep = keys + ["lens", "group", "n"] + _VALUES + ["suppressed"]
     out = out[[c for c in keep if c in out.columns]].copy()
-    out["suppressed"] = out["suppressed"].astype(bool)
     out = suppression.suppress(
         out,
         threshold,
         count_cols="n",
         group_col="group",
         total_row="All pupils",
-        by=by + ["lens"],
-        value_cols=[
-            "value",
-            "ci_low",
-            "ci_high",
-            "gap",
-            "gap_ci_low",
-            "gap_ci_high",
-            "effect_size",
-        ],
+        by=inner + ["lens"],
+        across=school_col if joint else None,
+        across_total=TRUST_ROW if joint else None,
+        value_col="value",
+        bounds=bounds,
+        value_cols=[c for c in _VALUES if c in out.columns],
         hide_counts=True,
     )
+    if joint and school_col in by:
+        out = out.loc[out[school_col] != TRUST_ROW]
+        out = out[by + [c for c in out.columns if c not in by]]
+    elif joint:
+        out = out.loc[out[school_col] == (TRUST_ROW if school is None else school)]
+        out = out.drop(columns=[school_col])
+    out = out.reset_index(drop=True)
     for c in ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high"]:
         out[c] = out[c] * scale
+    out.attrs["footnotes"] = list(folded.notes)
     return out
 
 
@@ -314,15 +356,27 @@ def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -
     thr = store.threshold
     lenses = store.lenses
     parts = []
-    ytd = attendance_year_to_date(store, school_id)
+    # trust-wide rows, so the school's table is suppressed together with every school's and the
+    # trust's, exactly as the tables in the reports are
+    ytd = attendance_year_to_date(store, None)
+    if school_id is not None and not (ytd["school_id"] == school_id).any():
+        ytd = ytd.iloc[0:0]
     if len(ytd):
-        t = lens_table(ytd, "rate", lenses, kind="mean", threshold=thr, scale=100)
+        t = lens_table(ytd, "rate", lenses, kind="mean", threshold=thr, scale=100, school=school_id)
         parts.append(t.assign(measure="Attendance (%), year to date", harmful=t["gap"] < 0))
-        t = lens_table(ytd, "persistent_absence", lenses, kind="rate", threshold=thr, scale=100)
+        t = lens_table(
+            ytd,
+            "persistent_absence",
+            lenses,
+            kind="rate",
+            threshold=thr,
+            scale=100,
+            school=school_id,
+        )
         parts.append(t.assign(measure="Persistent absence (%), year to date", harmful=t["gap"] > 0))
     latest = latest_assessment_period(store, school_id)
     if latest:
-        a = attainment_pupils(store, school_id, periods=[latest])
+        a = attainment_pupils(store, None, periods=[latest])
         # prior attainment predicts later scores by construction: not a need in itself
         t = lens_table(
             a,
@@ -331,6 +385,7 @@ def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -
             kind="mean",
             threshold=thr,
             by=["subject"],
+            school=school_id,
         )
         t = t.assign(
             measure="Score in " + t["subject"].astype("str") + f" ({latest})", harmful=t["gap"] < 0
@@ -353,7 +408,11 @@ def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -
     allrows = pd.concat(parts, ignore_index=True)
     sig = (allrows["gap_ci_low"] > 0) | (allrows["gap_ci_high"] < 0)
     needs = allrows.loc[
-        (allrows["group"] != "All pupils") & ~allrows["suppressed"] & sig & allrows["harmful"]
+        (allrows["group"] != "All pupils")
+        & ~allrows["group"].isin(NOT_A_NEED)
+        & ~allrows["suppressed"]
+        & sig
+        & allrows["harmful"]
     ].copy()
     needs["size"] = needs["effect_size"].abs()
     needs = needs.sort_values("size", ascending=False).head(top).reset_index(drop=True)
