@@ -460,7 +460,10 @@ def figure_html(fig: Figure, alt: str | None = None) -> str:
     ``alt`` defaults to the figure's title (the first axes' title), which states what it shows.
     """
     if alt is None:
-        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        titles = [
+            ax.get_title(loc) for ax in fig.axes for loc in ("center", "left", "right")
+            if ax.get_title(loc)
+        ]
         sup = fig.get_suptitle()
         alt = sup or (titles[0] if titles else "Chart")
     buf = io.BytesIO()
