@@ -118,3 +118,59 @@ def test_png_charts_carry_no_software_chunk():
     fig.savefig(buf, format="png", metadata=report.PNG_METADATA)
     plt.close(fig)
     assert b"Software" not in buf.getvalue() and b"matplotlib" not in buf.getvalue()
+
+
+def test_interval_in_one_cell_with_a_true_minus_and_no_negative_zero():
+    """An estimate and its 95% interval share one cell; −0.0 never appears."""
+    df = pd.DataFrame({"group": ["a", "b"], "gap": [-3.21, -0.04], "gap_ci_low": [-4.3, -1.0],
+                       "gap_ci_high": [-2.04, 0.9], "suppressed": [False, False]})
+    shown = report.format_table(df)
+    assert list(shown.columns) == ["group", "Gap (95% CI)"]
+    assert shown["Gap (95% CI)"].tolist() == ["\u22123.2 (\u22124.3 to \u22122.0)",
+                                              "0.0 (\u22121.0 to 0.9)"]
+    out = report.table(df).data
+    assert "-0.0" not in out and "\u22120.0" not in out and "gap_ci_low" not in out
+
+
+def test_suppressed_interval_shows_only_the_symbol():
+    """A suppressed row shows x, not an interval around it."""
+    df = pd.DataFrame({"value": [50.0], "ci_low": [40.0], "ci_high": [60.0], "suppressed": [True]})
+    assert report.format_table(df)["Value (95% CI)"].tolist() == ["x"]
+
+
+def test_html_table_labels_headers_values_and_school_names():
+    """Code headers and code values read as words; school ids become names."""
+    df = pd.DataFrame({"school_id": ["S1"], "status": ["in_progress"], "outside998": [True]})
+    out = report.html_table(df, names={"S1": "Ash Primary"})
+    assert "<th class=\"cilib-text\">School</th>" in out and "Ash Primary" in out
+    assert "In progress" in out and "Beyond 99.8% limits" in out
+    assert not re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", out.replace("cilib-", ""))
+
+
+def test_fold_puts_items_in_a_details_box_with_alt_text():
+    """Folded figures, notes and tables sit inside one <details>; a figure has its title as alt."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title("Attendance <rose>")
+    out = report.fold([fig, "a note", pd.DataFrame({"n": [1]})], "More detail").data
+    assert out.startswith("<details class='cilib-details'><summary>More detail</summary>")
+    assert out.endswith("</details>") and out.count("<details") == 1
+    assert "alt='Attendance &lt;rose&gt;'" in out and "data:image/png;base64," in out
+    assert "a note" in out and "<table" in out
+
+
+def test_fmt_number_and_plural():
+    """Numbers: rounded, true minus, no negative zero; units singular for one."""
+    assert report.fmt_number(-0.04) == "0.0" and report.fmt_number(-1.25, 2) == "\u22121.25"
+    assert report.plural(1, "month") == "1 month" and report.plural(2, "month") == "2 months"
+
+
+def test_fold_each_table_names_the_box_by_its_caption():
+    """Tables fold into a box named by their caption; notes stay in view."""
+    t = report.table(pd.DataFrame({"n": [1]}), caption="Schools & limits")
+    out = report.fold_each_table([t, report.note("kept")])
+    assert out[0].data.startswith(
+        "<details class='cilib-details'><summary>Schools &amp; limits</summary><p><b>"
+    )
+    assert out[1].data == "<p class='cilib-note'>kept</p>"

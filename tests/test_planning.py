@@ -14,6 +14,7 @@ import yaml
 from cilib import cycle as cp
 from cilib.core.calendar import half_term_end
 from cilib.core.errors import DataError
+from cilib.cycle.model import COMPONENTS
 from cilib.report.sections import implement_plan as ip
 from cilib.report.sections import plan_goals as pg
 from cilib.report.sections import plan_tracking as pt
@@ -51,7 +52,7 @@ def test_checklist_shows_the_planted_gaps(store):
     assert failing == {
         "strategy has a process measure": "S4",
         "action has an owner": "A5, A9",
-        "improvement-model component covered": "scaling_and_sustaining",
+        "improvement-model component covered": COMPONENTS["scaling_and_sustaining"],
     }
     assert ch["ok"].sum() == len(ch) - 3
 
@@ -453,7 +454,10 @@ def test_roadmap_per_phase(store):
 def _run(name, school, tmp_path, store_dir):
     nb = run_notebook(name, tmp_path, store=str(store_dir), school_id=school, period=PERIOD)
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-    pngs = sum("image/png" in o.get("data", {}) for o in outputs)
+    pngs = sum("image/png" in o.get("data", {}) for o in outputs) + sum(
+        "".join(o.get("data", {}).get("text/html", "")).count("data:image/png;base64,")
+        for o in outputs
+    )  # charts shown, and charts folded into a <details> box
     return json.dumps(nb, ensure_ascii=False), pngs
 
 

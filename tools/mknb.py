@@ -42,4 +42,4 @@ period: str = "2025/26 HT6"  # half-term to report on"""
 OPEN = """import cilib as ci
 
 s = ci.open_store(store, config=config, period=period)
-ci.report.header(s, school_id, "{title}")"""
+ci.report.summary(s, school_id, "{title}")"""

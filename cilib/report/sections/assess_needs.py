@@ -11,9 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from cilib.core.calendar import academic_year_of
+from cilib.core.groups import LENS_LABELS
 from cilib.data.store import Store
 from cilib.report.charts.funnel import plot_funnel
-from cilib.report.html import fmt_change, note, table
+from cilib.report.html import fmt_change, fmt_number, fold, note, table
+from cilib.report.labels import label_value
 from cilib.report.sections.needs_tables import (
     attainment_pupils,
     attendance_gap_over_time,
@@ -70,8 +72,9 @@ def headlines(store: Store, school_id: str | None = None) -> list[str]:
     if len(needs):
         n = needs.iloc[0]
         out.append(
-            f"Largest need: {n['group']} ({n['lens']}) in {n['measure'].split(' (')[0].lower()}, "
-            f"a gap of {n['gap']:+.1f} (effect size {n['effect_size']:+.2f})."
+            f"Largest need: {label_value(n['group'])} ({n['lens']}) in "
+            f"{n['measure'].split(' (')[0].lower()}, a gap of {fmt_number(n['gap'], sign=True)} "
+            f"(effect size {fmt_number(n['effect_size'], 2, sign=True)})."
         )
     return out
 
@@ -110,11 +113,30 @@ def _table(store: Store, df: pd.DataFrame, caption: str, value_label: str):
     )
 
 
+def _focus_then_all(store: Store, df: pd.DataFrame, caption: str, value_label: str) -> list:
+    """Show the focus group's rows; fold every pupil group's rows below them."""
+    focus_lens = LENS_LABELS.get(store.focus.column, store.focus.label)
+    mine = df.loc[df["lens"] == focus_lens] if "lens" in df.columns else df.iloc[0:0]
+    if not len(mine) or len(mine) == len(df):
+        return [_table(store, df, caption, value_label)]
+    return [
+        _table(
+            store,
+            mine.drop(columns=["lens"]),
+            f"{caption}: {focus_lens.lower()} pupils",
+            value_label,
+        ),
+        fold(
+            _table(store, df, caption, value_label),
+            f"Every pupil group ({len(df)} rows, with 95% intervals and effect sizes)",
+        ),
+    ]
+
+
 def attendance_section(store: Store, school_id: str | None = None) -> list:
     """Attendance and persistent absence by each lens, year to date."""
     ytd = attendance_year_to_date(store, school_id)
     if not len(ytd):
-
         return [note("No attendance data for this school and year.", warn=True)]
     ytd = attendance_year_to_date(store) if school_id else ytd  # every school: suppressed together
     thr, sch = store.threshold, school_id
@@ -124,13 +146,13 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
     )
     year = academic_year_of(store.period)
     return [
-        _table(
+        *_focus_then_all(
             store,
             att,
             f"Attendance (%) in {year} up to {store.period} (mean of pupils' rates)",
             "Attendance %",
         ),
-        _table(
+        *_focus_then_all(
             store,
             pa,
             f"Persistent absence (% of pupils missing 10% or more of sessions) in {year} "
@@ -149,9 +171,9 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
     t = lens_table(
         a, "score", store.lenses, threshold=store.threshold, by=["subject"], school=school_id
     )
-    return [
-        _table(store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score")
-    ]
+    return _focus_then_all(
+        store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score"
+    )
 
 
 def gap_trend_section(store: Store, school_id: str | None = None) -> list:
@@ -171,10 +193,24 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
         ax.legend(loc="best")
         out.append(fig)
         out.append(
-            table(
-                gaps[
-                    [
-                        "period",
+            fold(
+                table(
+                    gaps[
+                        [
+                            "period",
+                            "n_focus",
+                            "n_comparison",
+                            "focus",
+                            "comparison",
+                            "gap",
+                            "gap_ci_low",
+                            "gap_ci_high",
+                            "suppressed",
+                        ]
+                    ],
+                    threshold=store.threshold,
+                    caption="Attendance gap (percentage points) by half-term",
+                    value_columns=[
                         "n_focus",
                         "n_comparison",
                         "focus",
@@ -182,20 +218,13 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
                         "gap",
                         "gap_ci_low",
                         "gap_ci_high",
-                        "suppressed",
-                    ]
-                ],
-                threshold=store.threshold,
-                caption="Attendance gap (percentage points) by half-term",
-                value_columns=[
-                    "n_focus",
-                    "n_comparison",
-                    "focus",
-                    "comparison",
-                    "gap",
-                    "gap_ci_low",
-                    "gap_ci_high",
-                ],
+                    ],
+                    rename={
+                        "focus": f"{store.focus.label}: attendance %",
+                        "comparison": f"{store.focus.comparison_label}: attendance %",
+                    },
+                ),
+                "The attendance gap half-term by half-term",
             )
         )
         if len(trend):
@@ -253,7 +282,11 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
     if not len(ytd):
         return []
     f = funnel.funnel(ytd, "rate", "school_id", kind="mean")
-    fig, ax = plot_funnel(f, title="Attendance by school, year to date, against the trust")
+    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
+    fig, ax = plot_funnel(
+        f.assign(unit=f["unit"].map(names).fillna(f["unit"])),
+        title="Attendance by school, year to date, against the trust",
+    )
     ax.set_xlabel("Pupils")
     ax.set_ylabel("Attendance (mean of pupils' rates)")
     if school_id is not None and school_id in set(f["unit"]):
@@ -268,7 +301,6 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
             zorder=5,
         )
         ax.annotate(" this school", (row["n"], row["value"]))
-    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
     shown = f.assign(school=f["unit"].map(names).fillna(f["unit"]))
     shown = shown.assign(
         value=100 * shown["value"], lower95=100 * shown["lower95"], upper95=100 * shown["upper95"]
@@ -276,10 +308,17 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
     cols = ["school", "n", "value", "lower95", "upper95", "outside95", "outside998"]
     return [
         fig,
-        table(
-            shown[cols],
-            caption="Attendance % by school with the 95% limits at each school's size",
-            rename={"value": "attendance %"},
+        fold(
+            table(
+                shown[cols],
+                caption="Attendance % by school with the 95% limits at each school's size",
+                rename={
+                    "value": "Attendance %",
+                    "lower95": "Lower 95% limit",
+                    "upper95": "Upper 95% limit",
+                },
+            ),
+            "Each school's attendance and limits",
         ),
     ]
 

@@ -15,7 +15,8 @@ from cilib.core.calendar import half_term_end
 from cilib.data.store import Store
 from cilib.measures.metrics import describe_metric, period_key
 from cilib.measures.registry import lower_is_better
-from cilib.report.html import fmt_change, note, table
+from cilib.report.html import fmt_change, fold, note, table
+from cilib.report.labels import label
 from cilib.report.sections.plan_goals import (
     GOAL_TABLES,
     no_plan_note,
@@ -107,12 +108,10 @@ def headlines_implement(store: Store, school_id: str | None = None) -> list[str]
             f"{store.period}"
         )
         if prev in tot.index:
-
             text += f", {fmt_change(tot[store.period], tot[prev])} since {prev}"
         out.append(text + ".")
     tot = mine.loc[mine["collection"] == "pupil survey"].set_index("period")["share"]
     if len(tot):
-
         last = tot.index[-1]
         text = f"The pupil survey in {last} had a response rate of {tot.iloc[-1]:.1f}%"
         if len(tot) > 1:
@@ -203,10 +202,13 @@ def overdue_section(store: Store, school_id: str | None = None) -> list:
             note(f"No owner named for {', '.join(nown)}: name who is responsible.", warn=True)
         )
     out.append(
-        table(
-            st[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
-            caption="All action steps by owner",
-            rename=_ACTION_SHOW,
+        fold(
+            table(
+                st[list(_ACTION_SHOW)].astype({"start": "str", "due": "str"}),
+                caption="All action steps by owner",
+                rename=_ACTION_SHOW,
+            ),
+            f"All {len(st)} action steps by owner",
         )
     )
     return out
@@ -225,6 +227,7 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
         threshold=store.threshold,
     )
     out = []
+    charts: list = []
     names = _names(store)
     for s in plan.strategies:
         if s.process_measure is None:
@@ -240,7 +243,7 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
         elif (pm["strategy"] == s.id).any() and pm.loc[
             pm["strategy"] == s.id, "value"
         ].notna().any():
-            out.append(plot_process(pm, s, names))
+            charts.append(plot_process(pm, s, names))
         else:
             out.append(
                 note(f"{s.id}: no data yet for {describe_metric(s.process_measure)}.", warn=True)
@@ -260,35 +263,45 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
             meets=lambda d: d["meets"].map({True: "yes", False: "no"}).fillna("no level set"),
         )
         t = t.sort_values(["strategy", "school"])
+        meets = t["meets"] == "yes"
         out.append(
-            table(
-                t[
-                    [
-                        "strategy",
-                        "measure",
-                        "school",
-                        "period",
-                        "value",
-                        "expected",
-                        "meets",
-                        "periods_meeting",
-                        "periods",
-                    ]
-                ],
-                caption="Latest process-measure reading per school against the expected level",
-                rename={
-                    "strategy": "Strategy",
-                    "measure": "Measure",
-                    "school": "School",
-                    "period": "Latest",
-                    "value": "Value",
-                    "expected": "Expected",
-                    "meets": "Meets expected",
-                    "periods_meeting": "Half-terms meeting",
-                    "periods": "Half-terms measured",
-                },
-                value_columns=["value", "expected", "periods_meeting", "periods"],
-                digits={"value": 1, "expected": 1, "periods_meeting": 0, "periods": 0},
+            note(
+                f"{int(meets.sum())} of {len(t)} latest process-measure readings meet the "
+                "expected level."
+            )
+        )
+        out.append(
+            fold(
+                table(
+                    t[
+                        [
+                            "strategy",
+                            "measure",
+                            "school",
+                            "period",
+                            "value",
+                            "expected",
+                            "meets",
+                            "periods_meeting",
+                            "periods",
+                        ]
+                    ],
+                    caption="Latest process-measure reading per school against the expected level",
+                    rename={
+                        "strategy": "Strategy",
+                        "measure": "Measure",
+                        "school": "School",
+                        "period": "Latest",
+                        "value": "Value",
+                        "expected": "Expected",
+                        "meets": "Meets expected",
+                        "periods_meeting": "Half-terms meeting",
+                        "periods": "Half-terms measured",
+                    },
+                    value_columns=["value", "expected", "periods_meeting", "periods"],
+                    digits={"value": 1, "expected": 1, "periods_meeting": 0, "periods": 0},
+                ),
+                "Latest reading per school and strategy",
             )
         )
         low = [
@@ -303,6 +316,10 @@ def fidelity_section(store: Store, school_id: str | None = None) -> list:
                     "expected level when at or below it."
                 )
             )
+    if charts:
+        out.append(
+            fold(charts, f"Each strategy's process measure over time ({len(charts)} charts)")
+        )
     return out
 
 
@@ -316,11 +333,14 @@ def completeness_section(store: Store, school_id: str | None = None) -> list:
     t = completeness_table(comp)
     t = t.assign(school_id=t["school_id"].map(names).fillna(t["school_id"]))
     out.append(
-        table(
-            t,
-            caption="% of pupils on roll with data: latest collection, change since "
-            "the one before, and the lowest so far",
-            rename={"school_id": "School"},
+        fold(
+            table(
+                t,
+                caption="% of pupils on roll with data: latest collection, change since "
+                "the one before, and the lowest so far",
+                rename={"school_id": "School"},
+            ),
+            "Completeness per school, as a table",
         )
     )
     out.append(
@@ -350,10 +370,11 @@ def roadmap_section(store: Store, school_id: str | None = None) -> list:
     cols = [c for c in show if c in rm.columns]
     phases = [p for p in PHASES if p in set(rm["phase"])]
     phases += [p for p in rm["phase"].drop_duplicates() if p not in phases]
-    out = []
+    tables = []
     for ph in phases:
         d = rm.loc[rm["phase"] == ph, cols]
-        out.append(table(d, caption=ph, rename=show))
+        tables.append(table(d, caption=label(ph), rename=show))
+    out = [fold(tables, f"The roadmap, phase by phase ({len(phases)} phases)")]
     if "by_when" in rm.columns:
         dates = pd.to_datetime(rm["by_when"], errors="coerce")
         past = int((dates.dt.date < report_date).sum())

@@ -16,7 +16,7 @@ from cilib.core.errors import DataError, PlanError
 from cilib.data.store import Store
 from cilib.measures.metrics import period_key
 from cilib.report.charts import spc as spc_charts
-from cilib.report.html import fmt_change, note, table
+from cilib.report.html import fmt_change, fmt_number, fold, note, subheading, table
 from cilib.report.sections.monitor_charts import (
     chart_name,
     checks_note,
@@ -123,7 +123,6 @@ def _progress_table(store: Store, goal: cp.Goal, school_id: str | None):
             tolerance=goal_tolerance(store, goal),
         )
     except (PlanError, DataError) as err:
-
         return note(f"Progress against the trajectory cannot be shown: {err}")
     pr = pr.loc[pr["period"].map(lambda p: period_key(p) <= period_key(store.period))]
     series = goal_series(store, goal, school_id)
@@ -172,12 +171,14 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
     names = group_names(store, goal)
     cal = store.meta["periods"]
     dg = digits_of(goal)
-    items: list = [
-        note(
-            f"{goal.id}: {goal.title}. Measure: {goal_label(store, goal)}; target "
-            f"{goal.target:g} by {goal.target_period}."
-        )
-    ]
+    head = subheading(
+        f"{goal.id}: {goal.title}",
+        f"Measure: {goal_label(store, goal)}; target {fmt_number(goal.target, dg)} by "
+        f"{goal.target_period}.",
+    )
+    items: list = []
+    figs: dict[str, object] = {}
+    said: dict[str, object] = {}
     groups = {names[g]: charts[g] for g in ("focus", "comparison") if charts[g] is not None}
     used = next((charts[g] for g in ("own", "all", "focus") if charts[g] is not None), None)
     kind = chart_name(used)
@@ -187,13 +188,15 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             title=f"{goal_label(store, goal, 'all').split(',')[0]}: is either group "
             f"moving beyond normal variation? ({kind})",
         )
+        figs["groups"] = axes[0].figure
         items.append(axes[0].figure)
     elif charts["all"] is not None:
         ax = spc_charts.plot(
             charts["all"],
             title=f"{goal_label(store, goal, 'all')}: any change beyond normal variation? ({kind})",
         )
-        ax.figure.set_size_inches(10, 4.2)
+        ax.figure.set_size_inches(12, 4.2)
+        figs["groups"] = ax.figure
         items.append(ax.figure)
     caution = next(
         (c.attrs["summary"]["note"] for c in (charts["own"], charts["all"]) if c is not None), ""
@@ -212,11 +215,10 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
         )
     for g in ("focus", "comparison", "all"):
         if charts[g] is not None and (g != "all" or len(groups) < 2 or goal.group == "all"):
-            items.append(
-                note(
-                    signal_sentence(charts[g], goal_label(store, goal, g), digits=dg, calendar=cal)
-                )
+            said[g] = note(
+                signal_sentence(charts[g], goal_label(store, goal, g), digits=dg, calendar=cal)
             )
+            items.append(said[g])
     if charts["gap"] is not None:
         better = "up" if goal.direction == "up" else "down"
         short = goal_label(store, goal, "all").split(",")[0]
@@ -225,7 +227,7 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
             title=f"{short} gap: narrowing beyond noise? ({better} = narrower)",
             ylabel="gap",
         )
-        ax.figure.set_size_inches(10, 4.2)
+        ax.figure.set_size_inches(12, 4.2)
         if goal.group == "gap":
             traj = None
             try:
@@ -245,17 +247,29 @@ def _goal_items(store: Store, goal: cp.Goal, school_id: str | None) -> list:
                     label="trajectory",
                 )
                 ax.legend(loc="best", fontsize=8)
+        figs["gap"] = ax.figure
         items.append(ax.figure)
-        items.append(
-            note(
-                gap_sentence(store, goal, school_id)
-                or signal_sentence(
-                    charts["gap"], goal_label(store, goal, "gap"), digits=dg, calendar=cal
-                )
+        said["gap"] = note(
+            gap_sentence(store, goal, school_id)
+            or signal_sentence(
+                charts["gap"], goal_label(store, goal, "gap"), digits=dg, calendar=cal
             )
         )
+        items.append(said["gap"])
     items.append(_progress_table(store, goal, school_id))
-    return items
+    # the goal's own chart and signal stay in view; the rest is one click away
+    main_fig = figs.get("gap") if goal.group == "gap" else figs.get("groups")
+    main_fig = main_fig or next(iter(figs.values()), None)
+    main_note = said.get(goal.group) or said.get("all")
+    shown = [i for i in (main_fig, main_note) if i is not None]
+    rest = [i for i in items if all(i is not s for s in shown)]
+    return [
+        head,
+        *shown,
+        fold(
+            rest, f"More on {goal.id}: every chart and signal, and progress half-term by half-term"
+        ),
+    ]
 
 
 def goals_section(store: Store, school_id: str | None = None) -> list:
@@ -319,24 +333,27 @@ def pdsa_section(store: Store, school_id: str | None = None) -> list:
             f"{r['predicted_value']:g} ({r['difference']:+g}); decision: {r['decision']}."
         )
     return [
-        table(
-            shown,
-            caption="PDSA cycles: prediction against result",
-            value_columns=["predicted_value", "observed_value", "difference"],
-            rename={
-                "id": "Cycle",
-                "strategy": "Strategy",
-                "change_idea": "Change idea",
-                "prediction": "Prediction",
-                "result": "Result",
-                "predicted_value": "Predicted",
-                "observed_value": "Observed",
-                "difference": "Observed minus predicted",
-                "learning": "Learning",
-                "decision": "Decision",
-            },
-        ),
         *(note(m) for m in met),
+        fold(
+            table(
+                shown,
+                caption="PDSA cycles: prediction against result",
+                value_columns=["predicted_value", "observed_value", "difference"],
+                rename={
+                    "id": "Cycle",
+                    "strategy": "Strategy",
+                    "change_idea": "Change idea",
+                    "prediction": "Prediction",
+                    "result": "Result",
+                    "predicted_value": "Predicted",
+                    "observed_value": "Observed",
+                    "difference": "Observed minus predicted",
+                    "learning": "Learning",
+                    "decision": "Decision",
+                },
+            ),
+            f"Each cycle's change idea, prediction, result and learning ({len(shown)} cycles)",
+        ),
     ]
 
 
@@ -345,11 +362,16 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
     rule = decision_rule(store)
     dec = strategy_decisions(store, school_id)
     items: list = [
-        *(note(t) for t in cp.rule_sentences(rule)),
-        table(
-            rule_table(store),
-            caption="Decision rule in force: its settings (the trust can change them)",
-        ),
+        fold(
+            [
+                *(note(t) for t in cp.rule_sentences(rule)),
+                table(
+                    rule_table(store),
+                    caption="Decision rule in force: its settings (the trust can change them)",
+                ),
+            ],
+            "The decision rule in force, and what each setting means",
+        )
     ]
     if not len(dec):
         return [*items, note("No strategy in the plan applies here.")]
@@ -404,14 +426,14 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
             },
         )
     )
-    for _, r in dec.iterrows():
-        items.append(
-            note(
-                f"{r['strategy']} ({r['title']}), goal {r['goal']}: {r['reason']} "
-                f"Effect compared with: {r['comparison']}."
-            )
+    why = [
+        note(
+            f"{r['strategy']} ({r['title']}), goal {r['goal']}: {r['reason']} "
+            f"Effect compared with: {r['comparison']}."
         )
-    items.append(
+        for _, r in dec.iterrows()
+    ]
+    why.append(
         note(
             "Effect: difference in mean gain on the goal's measure from the last half-term before "
             "the strategy started to the latest, intervention pupils against comparison pupils, as "
@@ -419,4 +441,5 @@ def decisions_section(store: Store, school_id: str | None = None) -> list:
             "at random can be biased; read it beside the charts."
         )
     )
+    items.append(fold(why, "Why each strategy gets its suggestion, and how the effect is measured"))
     return items

@@ -25,6 +25,7 @@ from cilib.core.errors import DataError
 from cilib.data.store import Store
 from cilib.measures.metrics import describe_metric, metric_by_school, period_key
 from cilib.measures.registry import lower_is_better
+from cilib.report.labels import label
 from cilib.report.sections.plan_goals import tables_of
 from cilib.report.style import COLOURS, apply_style, new_axes
 
@@ -153,7 +154,7 @@ def plot_timeline(status: pd.DataFrame, *, report_date: dt.date, title: str | No
     loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    handles = [Patch(color=c, label=s.replace("_", " ")) for s, c in STATUS_COLOURS.items()]
+    handles = [Patch(color=c, label=label(s)) for s, c in STATUS_COLOURS.items()]
     handles.append(
         Patch(
             facecolor="white", edgecolor=COLOURS["focus"], hatch="//", linewidth=2, label="overdue"

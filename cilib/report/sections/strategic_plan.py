@@ -14,6 +14,8 @@ from cilib import cycle as cp
 from cilib.data.store import Store
 from cilib.measures.metrics import describe_metric
 from cilib.report.html import esc, note, raw_html, table
+from cilib.report.labels import is_code, label
+from cilib.report.sections.monitor_charts import goal_label
 from cilib.report.sections.plan_goals import (
     group_label,
     no_plan_note,
@@ -60,6 +62,7 @@ def checklist(plan: cp.Plan) -> pd.DataFrame:
     rows = []
     for check, grp in pc.groupby("check", sort=False):
         bad = grp.loc[~grp["passed"]]
+        named = bad["item"].astype("str").map(lambda i: label(i) if is_code(i) else i)
         rows.append(
             {
                 "check": check,
@@ -68,9 +71,9 @@ def checklist(plan: cp.Plan) -> pd.DataFrame:
                 "passed": int(grp["passed"].sum()),
                 "failed": len(bad),
                 "ok": bad.empty,
-                "failing_items": ", ".join(bad["item"].astype("str")),
+                "failing_items": ", ".join(named),
                 "failing": "; ".join(
-                    f"{i}: {d}" for i, d in zip(bad["item"], bad["detail"], strict=True)
+                    f"{i}: {d}" for i, d in zip(named, bad["detail"], strict=True)
                 ),
             }
         )
@@ -286,7 +289,12 @@ def goals_section(store: Store, school_id: str | None = None) -> list:
     if plan is None:
         return no_plan_note()
     summ, _ = store_goal_summary(store, school_id)
-    summ = summ.assign(what=summ["measure"] + " (" + summ["group"].str.lower() + ")")
+    words = {g.id: goal_label(store, g) for g in plan.goals if g.metric is not None}
+    summ = summ.assign(
+        what=summ["goal"].map(words).fillna(
+            summ["measure"] + " (" + summ["group"].str.lower() + ")"
+        )
+    )
     out = [
         table(
             summ[list(_GOAL_SHOW)],
