@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -28,6 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cilib.data.store import Store
+from cilib.report import style
 from cilib.stats.suppression import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 
 #: Column headings of the data-quality table (reports and the index).
@@ -335,10 +335,10 @@ def show(fig) -> None:
     """
     from IPython.display import Image, display
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
+    alt = style.alt_text(fig)  # the chart's finding (charts set it), else a description
+    png, width = style.figure_png(fig)  # twice the display resolution: sharp when zoomed
     plt.close(fig)
-    display(Image(data=buf.getvalue(), format="png"))
+    display(Image(data=png, format="png"), metadata={"image/png": {"alt": alt, "width": width}})
 
 
 def fmt_change(now: float, before: float, *, unit: str = " points", digits: int = 1) -> str:

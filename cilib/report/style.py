@@ -93,12 +93,12 @@ def new_axes(ax=None, *, title: str | None = None, figsize: tuple[float, float] 
 
 
 def wrap_title(text: str, width: int = 60) -> str:
-    """Break a long chart title over lines of at most ``width`` characters (at spaces).
+    r"""Break a long chart title over lines of at most ``width`` characters (at spaces).
 
     Examples
     --------
     >>> wrap_title("Reading gap narrowed beyond normal variation", width=20)
-    'Reading gap narrowed\\nbeyond normal\\nvariation'
+    'Reading gap narrowed\nbeyond normal\nvariation'
     """
     return "\n".join(textwrap.wrap(str(text), width=width)) or str(text)
 

@@ -124,7 +124,10 @@ def normalise_notebook(nb) -> None:
             if "data" in out:
                 for mime in [m for m in out["data"] if m not in SAFE_MIMETYPES]:
                     del out["data"][mime]
-                out.get("metadata", {}).clear()
+                md = out.get("metadata", {})
+                img = {k: v for k, v in md.get("image/png", {}).items() if k in ("alt", "width")}
+                md.clear()
+                md.update({"image/png": img} if img else {})  # a chart's alt text and width
 
 
 def render_html(ipynb: Path, out_html: Path) -> None:
