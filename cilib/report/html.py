@@ -27,18 +27,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cilib.data.store import Store
-from cilib.report import style
+from cilib.report import labels, style
 from cilib.stats.suppression import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 
 #: Column headings of the data-quality table (reports and the index).
 DATA_QUALITY_COLUMNS = {
-    "table": "Table",
-    "rows_in": "Rows in",
-    "rows_clean": "Clean",
-    "rows_quarantined": "Set aside",
-    "top_rule": "Most common rule broken",
-    "rows_after_period": "After this period",
+    c: labels.COLUMNS[c]
+    for c in ("table", "rows_in", "rows_clean", "rows_quarantined", "top_rule", "rows_after_period")
 }
+
+#: The minus sign shown in reports (U+2212, the typographic minus).
+MINUS = "\u2212"
 
 
 def suppression_footnote(threshold: int) -> str:
@@ -46,31 +45,8 @@ def suppression_footnote(threshold: int) -> str:
     return SUPPRESSION_FOOTNOTE.format(threshold=threshold)
 
 
-#: Plain-English meaning of each quarantine rule, shown instead of any row's own value.
-RULE_MEANINGS: dict[str, str] = {
-    "type": "a value is not of the expected type (e.g. text where a number belongs)",
-    "not_null": "a required value is missing",
-    "allowed_values": "a value is not one of the codes allowed for that column",
-    "range": "a number is outside the allowed range",
-    "calendar_period": "a period is not in the trust's calendar",
-    "duplicate": "the row repeats an earlier row",
-    "conflicting_key": "two rows share a key but disagree",
-    "attended_le_possible": "attended sessions are more than possible sessions",
-    "response_in_item_range": "a survey response is outside its item's scale",
-    "reference": "the row refers to a school, pupil or item that is not in the data",
-    "missing_value": "a value the mapping needs is blank",
-    "bad_date": "a date could not be read",
-    "join_unmatched": "no matching row in the table the mapping joins to",
-    "unknown_code": "a code the mapping does not know",
-    "not_a_number": "a value the mapping reads as a number is not a number",
-    "out_of_range": "a number is outside the range the mapping allows",
-    "outside_calendar": "a date falls outside the trust's calendar",
-    "unparseable_line": "a line of the file could not be split into the header's columns",
-    "mixed_encoding": "a line's bytes are not valid in the file's encoding",
-    "ambiguous_number": "a number whose meaning depends on the decimal separator",
-    "invalid_id": "an id is blank or a null word such as NA",
-    "bad_parent_value": "a row of a parent table has a bad value and was set aside",
-}
+#: Plain-English meaning of each quarantine rule (:data:`cilib.report.labels.RULE_REASONS`).
+RULE_MEANINGS: dict[str, str] = labels.RULE_REASONS
 
 #: Output mime types a report may carry; anything else (scripts, widgets, SVG) is dropped.
 SAFE_MIMETYPES = ("text/html", "image/png", "text/plain")
@@ -104,8 +80,7 @@ _html = raw_html
 
 def rule_meaning(rule: str) -> str:
     """Return the plain-English meaning of a quarantine rule (``"a; b"`` for several rules)."""
-    parts = [r.strip() for r in str(rule).split(";") if r.strip()]
-    return "; ".join(RULE_MEANINGS.get(r, "the row broke a data rule") for r in parts)
+    return labels.rule_reason(rule)
 
 
 def csp_meta(page: str) -> str:
@@ -167,6 +142,104 @@ def note(text: str, *, warn: bool = False):
     return _html(f"<p class='{cls}'>{esc(text)}</p>")
 
 
+def fmt_number(value: Any, digits: int = 1, *, sign: bool = False) -> str:
+    """Return a number as report text: rounded, a true minus sign, never "−0.0".
+
+    Examples
+    --------
+    >>> fmt_number(-3.21), fmt_number(-0.04), fmt_number(1234.5, 0), fmt_number(2.0, sign=True)
+    ('−3.2', '0.0', '1,234', '+2.0')
+    >>> fmt_number(float("nan"))
+    ''
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    v = round(float(value), digits)
+    if v == 0:
+        v = 0.0
+    text = f"{abs(v):,.{digits}f}"
+    if v < 0:
+        return MINUS + text
+    return ("+" + text) if sign and v > 0 else text
+
+
+def fmt_interval(value: Any, low: Any, high: Any, digits: int = 1) -> str:
+    """Return an estimate and its interval in one cell: ``"−3.2 (−4.3 to −2.0)"``.
+
+    Examples
+    --------
+    >>> fmt_interval(-3.21, -4.3, -2.04)
+    '−3.2 (−4.3 to −2.0)'
+    >>> fmt_interval(1.0, float("nan"), 2.0)
+    '1.0'
+    """
+    est = value if isinstance(value, str) else fmt_number(value, digits)
+    lo = low if isinstance(low, str) else fmt_number(low, digits)
+    hi = high if isinstance(high, str) else fmt_number(high, digits)
+    if not est or est == SUPPRESSED_SYMBOL or not lo or not hi or SUPPRESSED_SYMBOL in (lo, hi):
+        return est
+    return f"{est} ({lo} to {hi})"
+
+
+def plural(n: float, word: str, words: str | None = None) -> str:
+    """Return ``"1 month"`` or ``"3 months"`` (``words`` for an irregular plural).
+
+    Examples
+    --------
+    >>> plural(1, "month"), plural(3, "month"), plural(2, "half-term")
+    ('1 month', '3 months', '2 half-terms')
+    """
+    many = words or word + "s"
+    return f"{n:g} {word if abs(n) == 1 else many}"
+
+
+#: Estimate columns and the ``(low, high)`` columns of their 95% interval.
+INTERVALS: dict[str, tuple[str, str]] = {
+    "value": ("ci_low", "ci_high"),
+    "gap": ("gap_ci_low", "gap_ci_high"),
+    "slope": ("slope_ci_low", "slope_ci_high"),
+    "effect_g": ("effect_ci_low", "effect_ci_high"),
+    "g": ("g_ci_low", "g_ci_high"),
+    "effect_size": ("effect_ci_low", "effect_ci_high"),
+}
+
+
+def _interval_triples(columns) -> list[tuple[str, str, str]]:
+    cols = set(columns)
+    out = [(b, lo, hi) for b, (lo, hi) in INTERVALS.items() if {b, lo, hi} <= cols]
+    for c in columns:  # any other x, x_ci_low, x_ci_high
+        if isinstance(c, str) and c.endswith("_ci_low") and c[: -len("_ci_low")] in cols:
+            b = c[: -len("_ci_low")]
+            if f"{b}_ci_high" in cols and b not in INTERVALS:
+                out.append((b, c, f"{b}_ci_high"))
+    return out
+
+
+def merge_intervals(df: pd.DataFrame, digits: int | dict[str, int] = 1) -> pd.DataFrame:
+    """Return ``df`` with each estimate and its 95% interval columns in one text column.
+
+    The estimate column keeps its name (so a ``rename`` still applies) and its cells read
+    ``"−3.2 (−4.3 to −2.0)"``; the ``*_ci_low``/``*_ci_high`` columns are dropped. Cells already
+    text (formatted, or the suppression symbol) are joined as they are.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"gap": [-3.21], "gap_ci_low": [-4.3], "gap_ci_high": [-2.04]})
+    >>> merge_intervals(df)["gap"].tolist()
+    ['−3.2 (−4.3 to −2.0)']
+    """
+    out = df.copy()
+    for b, lo, hi in _interval_triples(list(out.columns)):
+        d = digits.get(b, 1) if isinstance(digits, dict) else digits
+        out[b] = [
+            fmt_interval(v, low, high, d)
+            for v, low, high in zip(out[b], out[lo], out[hi], strict=True)
+        ]
+        out[b] = out[b].astype("str")
+        out = out.drop(columns=[lo, hi])
+    return out
+
+
 def format_table(
     df: pd.DataFrame,
     *,
@@ -178,15 +251,21 @@ def format_table(
     """Return a display copy of a summary table with suppressed cells shown as the symbol.
 
     Rows whose ``suppressed`` column is true show :data:`SUPPRESSED_SYMBOL` in every value column
-    (the counts too, when ``n`` columns are among ``value_columns``); numbers are rounded.
+    (the counts too, when ``n`` columns are among ``value_columns``); numbers are rounded, with a
+    true minus sign and never "−0.0"; an estimate and its 95% interval columns become one cell
+    (:func:`merge_intervals`), headed "… (95% CI)".
     """
     out = df.copy()
     cols = value_columns or [
         c for c in out.columns if c != suppressed and pd.api.types.is_numeric_dtype(out[c])
     ]
+    triples = _interval_triples(list(out.columns))
+    cols = list(dict.fromkeys(list(cols) + [c for t in triples for c in t if c in cols or
+                                            pd.api.types.is_numeric_dtype(out[c])]))
     mask = out[suppressed].fillna(False).astype(bool) if suppressed in out.columns else None
     for c in cols:
-        d = digits.get(c, 1) if isinstance(digits, dict) else digits
+        b = next((t[0] for t in triples if c in t), c)
+        d = digits.get(b, digits.get(c, 1)) if isinstance(digits, dict) else digits
         vals = out[c]
         whole = (
             pd.api.types.is_numeric_dtype(vals)
@@ -198,20 +277,29 @@ def format_table(
             text = vals.map({True: "yes", False: "no"}).astype("str")
         elif pd.api.types.is_integer_dtype(vals) or whole:
             text = vals.map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+        elif pd.api.types.is_numeric_dtype(vals):
+            text = vals.map(lambda v, d=d: fmt_number(v, d))
         else:
-            text = vals.map(lambda v, d=d: "" if pd.isna(v) else f"{v:,.{d}f}")
+            text = vals.map(_cell_text)
         if mask is not None:
             text = text.where(~mask, SUPPRESSED_SYMBOL)
         out[c] = text.astype("str")
     if suppressed in out.columns:
         out = out.drop(columns=[suppressed])
+    out = merge_intervals(out)
+    merged = [t[0] for t in triples]
     if rename:
         out = out.rename(columns=rename)
-    return out
+    names = {
+        (rename or {}).get(b, b): f"{(rename or {}).get(b, labels.label(b))} (95% CI)"
+        for b in merged
+    }
+    return out.rename(columns=names)
 
 
 def _looks_numeric(col: pd.Series) -> bool:
     text = col.astype("str").str.replace(",", "", regex=False).str.strip()
+    text = text.str.replace(MINUS, "-", regex=False).str.replace(r" \(.* to .*\)$", "", regex=True)
     text = text[(text != "") & (text != SUPPRESSED_SYMBOL)]
     return bool(len(text)) and bool(pd.to_numeric(text, errors="coerce").notna().all())
 
@@ -219,22 +307,30 @@ def _looks_numeric(col: pd.Series) -> bool:
 def _cell_text(v: Any) -> str:
     if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return ""
+    if isinstance(v, float):
+        if v == 0:
+            v = 0.0
+        return str(v).replace("-", MINUS) if v < 0 else str(v)
     return str(v)
 
 
-def html_table(df: pd.DataFrame) -> str:
+def html_table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
     """Return ``df`` as an HTML table built from escaped cells (no index, no ids).
 
     The only way a table reaches a report: column names and every cell go through :func:`esc`,
     and text columns are left-aligned by a class (``cilib-text``), so the markup depends on the
-    data alone and carries no random ids.
+    data alone and carries no random ids. Estimates and their interval columns are merged into
+    one cell (:func:`merge_intervals`); column names and code values are put into words by
+    :func:`cilib.report.labels.label_columns` (``names``: school id to name).
 
     Examples
     --------
     >>> html_table(pd.DataFrame({"School": ["<b>A</b>"], "n": [3]}))[:60]
     '<table class="cilib-table"><thead><tr><th class="cilib-text"'
+    >>> "Disadvantaged pupils" in html_table(pd.DataFrame({"n_focus": [3]}))
+    True
     """
-    shown = df.copy()
+    shown = labels.label_columns(merge_intervals(df), names=names)
     for c in shown.columns:
         shown[c] = shown[c].map(_cell_text)
     text_cols = {c for c in shown.columns if not _looks_numeric(shown[c])}
@@ -254,24 +350,36 @@ def html_table(df: pd.DataFrame) -> str:
     )
 
 
-def table(df: pd.DataFrame, *, threshold: int | None = None, caption: str | None = None, **kw):
-    """Return an HTML table of a summary frame, with the suppression footnote when needed."""
+def table(
+    df: pd.DataFrame,
+    *,
+    threshold: int | None = None,
+    caption: str | None = None,
+    names: dict[str, str] | None = None,
+    **kw,
+):
+    """Return an HTML table of a summary frame, with the suppression footnote when needed.
+
+    ``names`` maps school ids to names (see :func:`html_table`); other keywords go to
+    :func:`format_table`.
+    """
     shown = format_table(df, **kw)
     parts = []
     if caption:
         parts.append(f"<p><b>{esc(caption)}</b></p>")
-    parts.append(html_table(shown))
+    parts.append(html_table(shown, names=names))
     has_suppressed = "suppressed" in df.columns and bool(df["suppressed"].fillna(False).any())
     if has_suppressed and threshold is not None:
         parts.append(f"<p class='cilib-note'>{esc(suppression_footnote(threshold))}</p>")
     return _html("".join(parts))
 
 
-def data_quality(store: Store, *, brief: bool = False):
+def data_quality(store: Store, school_id: str | None = None, *, brief: bool = False):
     """Return the data-quality note: rows in, clean and set aside per table, and why.
 
-    ``brief=True`` gives the one-sentence summary only (the Assess Needs and Monitor and Adjust
-    reports show the full tables).
+    ``brief=True`` gives the one-sentence summary only; otherwise the sentence is followed by the
+    per-table and per-rule tables folded into a ``<details>`` box (the figures are trust-wide:
+    the same for ``school_id`` of any school or None).
     """
     dq = store.data_quality
     total_in = int(dq["rows_in"].sum())
@@ -284,14 +392,15 @@ def data_quality(store: Store, *, brief: bool = False):
         if later
         else ""
     )
+    where = " trust-wide" if school_id is not None else ""
     parts = [
-        f"<p>{total_in:,} rows read; {total_q:,} ({share:.2f}%) set aside because they broke a "
-        "data rule. Every other row is used below. Rows set aside are kept, with the reason, for "
-        f"the data team to correct at source.{after}</p>",
+        f"<p>{total_in:,} rows read{where}; {total_q:,} ({share:.2f}%) set aside because they "
+        "broke a data rule. Every other row is used. Rows set aside are kept, with the reason, "
+        f"for the data team to correct at source.{after}</p>",
     ]
     if brief:
         return _html(parts[0])
-    parts += [
+    inner = [
         table(
             dq,
             rename=DATA_QUALITY_COLUMNS,
@@ -300,7 +409,8 @@ def data_quality(store: Store, *, brief: bool = False):
     ]
     qs = quarantine_counts(store.quarantine_summary)
     if len(qs):
-        parts.append(
+        qs = qs.assign(rule=qs["rule"].map(rule_labels))
+        inner.append(
             table(
                 qs,
                 caption="Why rows were set aside",
@@ -308,7 +418,42 @@ def data_quality(store: Store, *, brief: bool = False):
                 rename={"table": "Table", "rule": "Rule", "rows": "Rows", "meaning": "Meaning"},
             ).data
         )
+    parts.append(details("Rows read and set aside, by table and rule", "".join(inner)))
     return _html("".join(parts))
+
+
+def rule_labels(rule: str) -> str:
+    """Return the short labels of one or more rules (``"a; b"``), e.g. ``"Duplicate row"``."""
+    return "; ".join(labels.label(r.strip()) for r in str(rule).split(";") if r.strip())
+
+
+def details(summary: str, inner_html: str, *, open_: bool = False) -> str:
+    """Return a folded ``<details>`` box: ``summary`` (text, escaped) over ``inner_html``.
+
+    ``inner_html`` must already be safe markup (from :func:`html_table`, :func:`table` or
+    :func:`esc`).
+
+    Examples
+    --------
+    >>> details("More", "<p>x</p>")
+    "<details class='cilib-details'><summary>More</summary><p>x</p></details>"
+    """
+    o = " open" if open_ else ""
+    return (
+        f"<details class='cilib-details'{o}><summary>{esc(summary)}</summary>"
+        f"{inner_html}</details>"
+    )
+
+
+def folded(item, summary: str):
+    """Return a displayable item (a table or HTML) folded into a ``<details>`` box."""
+    if isinstance(item, pd.DataFrame):
+        inner = html_table(item)
+    else:
+        inner = getattr(item, "data", None)
+        if not isinstance(inner, str):
+            raise TypeError("Only tables and HTML fragments can be folded.")
+    return _html(details(summary, inner))
 
 
 def quarantine_counts(summary: pd.DataFrame) -> pd.DataFrame:
