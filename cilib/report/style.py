@@ -26,10 +26,10 @@ COLOURS: dict[str, str] = {
     "limit": "#999999",  # control limits
     "target": "#009E73",  # bluish green: targets and trajectories
     # NHS Making Data Count: special cause improving, special cause concerning, common cause
-    "improving": "#005EB8",
-    "concerning": "#ED8B00",
-    "common": "#A6A6A6",
-    "signal": "#ED8B00",  # a signal without a direction is drawn as concerning's colour
+    "improving": "#1F77B4",
+    "concerning": "#E37222",
+    "common": "#7F7F7F",
+    "signal": "#E37222",  # a signal without a direction is drawn as concerning's colour
     "highlight": "#F0E442",
 }
 
