@@ -13,9 +13,6 @@ import pytest
 
 from cilib.report import index
 
-# computes every school's goal figures (as each report's summary does): minutes on the sample
-pytestmark = pytest.mark.slow
-
 SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 URL = re.compile(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.I)
 
@@ -98,6 +95,7 @@ def pages(sample_store, tmp_path_factory):
     }
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_index_has_the_trust_first_then_every_school_by_name_and_phase(pages):
     """One row per school with its name and phase; the whole trust comes first."""
     store = pages["store"]
@@ -111,6 +109,7 @@ def test_index_has_the_trust_first_then_every_school_by_name_and_phase(pages):
     assert "Whole trust" in pages["index"] and store.meta["trust_name"] in pages["index"]
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_index_shows_each_goal_with_the_reports_verdict(pages):
     """A school's goal cell shows the same latest value and icon as its report's summary."""
     from cilib.report.summary import ICONS, goal_rows
@@ -126,6 +125,7 @@ def test_index_shows_each_goal_with_the_reports_verdict(pages):
     assert "aria-label='Improving'" in pages["index"] or "aria-label='Concerning'" in pages["index"]
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_search_script_is_allowed_by_its_hash_and_nothing_else(pages):
     """The one inline script is allowed by its SHA-256 in the CSP; nothing loads from outside."""
     page = pages["index"]
@@ -140,6 +140,7 @@ def test_search_script_is_allowed_by_its_hash_and_nothing_else(pages):
         assert "src=" not in pages[name]
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_operator_detail_only_when_a_report_failed(pages):
     """A failed report shows its error (escaped) and the manifest link; a clean run neither."""
     page = pages["index"]
@@ -149,6 +150,7 @@ def test_operator_detail_only_when_a_report_failed(pages):
     assert "manifest.json" not in clean and "failed" not in parse(clean).text
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_glossary_explains_the_terms_in_plain_english(pages):
     """Each term the reports use has an entry; the page links back to the index."""
     text = " ".join(parse(pages["glossary"]).text)
@@ -159,6 +161,7 @@ def test_glossary_explains_the_terms_in_plain_english(pages):
     assert "href='index.html'" in pages["glossary"]
 
 
+@pytest.mark.slow  # computes every school's goal figures on the sample
 def test_data_quality_page_gives_reasons_never_values_or_codes(pages):
     """Rows set aside per table with the rule's reason in words; no row value, no rule code."""
     store = pages["store"]
@@ -170,3 +173,28 @@ def test_data_quality_page_gives_reasons_never_values_or_codes(pages):
     assert "7732" not in text and "rows 7732" not in pages["dq"]
     assert not SNAKE.findall(text), SNAKE.findall(text)
     assert not SNAKE.findall(" ".join(parse(pages["index"]).text))
+
+
+def test_index_of_a_trust_without_goal_data(tmp_path):
+    """A trust whose plan has no goal data still gets all three pages, with every school listed."""
+    import textwrap
+
+    from cilib.data.config import load_config
+    from cilib.data.prepare import prepare
+    from tests.conftest import TINY_CONFIG, TINY_FILES
+
+    for name, text in TINY_FILES.items():
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    (tmp_path / "trust.yml").write_text(textwrap.dedent(TINY_CONFIG), encoding="utf-8")
+    cfg = load_config(tmp_path / "trust.yml")
+    store = prepare(cfg, "2024/25 HT1", store_dir=tmp_path / "store")
+    out = tmp_path / "period"
+    out.mkdir()
+    jobs = [FakeJob("01_hello", sid, str(out / "x.html"), "failed", "boom") for sid in
+            [None, *store.school_ids]]
+    index.write_index(out, store, jobs, {"counts": {"total": 3, "ok": 0, "failed": 3}})
+    page = (out / "index.html").read_text()
+    for sid in store.school_ids:
+        assert store.school_name(sid) in page
+    assert page.count("not made") == len(jobs)
+    assert (out / "glossary.html").exists() and (out / "data-quality.html").exists()
