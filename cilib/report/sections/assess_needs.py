@@ -249,7 +249,9 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
     if not len(ytd):
         return []
     f = funnel.funnel(ytd, "rate", "school_id", kind="mean")
-    fig, ax = plot_funnel(f, title="Attendance by school, year to date, against the trust")
+    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
+    title = "Attendance by school, year to date, against the trust"
+    fig, ax = plot_funnel(f, title=title, names=names)
     ax.set_xlabel("Pupils")
     ax.set_ylabel("Attendance (mean of pupils' rates)")
     if school_id is not None and school_id in set(f["unit"]):
@@ -264,7 +266,6 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
             zorder=5,
         )
         ax.annotate(" this school", (row["n"], row["value"]))
-    names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
     shown = f.assign(school=f["unit"].map(names).fillna(f["unit"]))
     shown = shown.assign(
         value=100 * shown["value"], lower95=100 * shown["lower95"], upper95=100 * shown["upper95"]
