@@ -207,13 +207,18 @@ def _page_sizes(pdf: bytes) -> list[tuple[float, float]]:
 
 
 def test_printing_gives_a4_pages(reports, browser):
-    """Printed to PDF with the page's own size, a report and the index come out on A4 pages."""
+    """Printed to PDF with the page's own size, a report and the index come out on A4 pages,
+    with every folded section open."""
     folder, _ = reports
     visit = Visit(browser, 1280)
     try:
         for rel in ("NLT01/04_monitor_adjust.html", "trust/10_trust_overview.html", "index.html"):
             page = visit.open(folder / rel)
             page.emulate_media(media="print")
+            hidden = page.eval_on_selector_all(
+                "details > :not(summary)", "els => els.filter(e => !e.checkVisibility()).length"
+            )
+            assert hidden == 0, f"{rel}: {hidden} folded sections stay closed when printed"
             pdf = page.pdf(prefer_css_page_size=True, print_background=True)
             sizes = _page_sizes(pdf)
             assert sizes, rel
