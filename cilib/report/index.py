@@ -156,7 +156,8 @@ _STYLE = (
     "th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
     "th{background:#f4f4f4}td.num{text-align:right;white-space:nowrap}"
     "tr.trust td{background:#f3f8fc;font-weight:600}"
-    ".reports a{display:inline-block;margin:0 .5rem .2rem 0}"
+    ".reports{min-width:13rem}.reports a{white-space:nowrap;margin-right:.6rem;line-height:1.7}"
+    "th.goal{min-width:7rem;font-size:.85rem;font-weight:600}"
     ".icon{display:inline-block;width:1.2em;height:1.2em;border-radius:50%;color:#fff;"
     "text-align:center;line-height:1.2em;font-size:.85em;font-weight:700;margin-left:.3em}"
     ".key span{margin-right:1rem;white-space:nowrap}"
@@ -237,9 +238,7 @@ def index_page(out_dir: Path, store: Store, jobs: Sequence[Any], manifest: Mappi
     plan = store.plan()
     goals = [g for g in (plan.goals if plan is not None else []) if g.metric is not None]
     figures = {sid: _goal_rows(store, sid) for sid in by_school}
-    head = "".join(
-        f"<th class='num' title='{esc(g.title)}'>{esc(g.title)}</th>" for g in goals
-    )
+    head = "".join(f"<th class='num goal'>{esc(g.title)}</th>" for g in goals)
     rows = []
     for sid, sjobs in by_school.items():
         name = "Whole trust" if sid is None else store.school_name(sid)
