@@ -267,11 +267,13 @@ def plot(
 
 
 def _legend_below(ax) -> None:
+    """Put the legend under the axes, clear of the (possibly slanted) period labels."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
+        slanted = any(t.get_rotation() for t in ax.get_xticklabels())
         ax.legend(
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.22),
+            bbox_to_anchor=(0.5, -0.34 if slanted else -0.14),
             ncol=min(3, len(handles)),
             fontsize=10,
         )
@@ -336,14 +338,28 @@ def plot_groups(
         return [ax]
     apply_style()
     k = len(results)
-    fig, axes = plt.subplots(1, k, figsize=(6 * k, 4.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, k, figsize=(6 * k, 5.2), sharey=True, squeeze=False)
     axes = list(axes[0])
+    legend: dict[str, object] = {}
     for a, (name, res) in zip(axes, results.items(), strict=True):
-        plot(res, ax=a, title=name, label=name)
+        plot(res, ax=a, title=name, label="values")
         v = verdict(res)
         if v:
-            a.set_title(wrap_title(f"{name}: {v}", width=40))
+            a.set_title(wrap_title(f"{name}: {v}", width=40), fontsize=11)
+        for h, lab in zip(*a.get_legend_handles_labels(), strict=True):
+            legend.setdefault(lab, h)
+        a.get_legend().remove()
+    # one legend for the figure, under the panels, so that the panels' legends never collide
+    fig.legend(
+        list(legend.values()),
+        list(legend),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=min(4, len(legend)),
+        fontsize=10,
+    )
+    fig.subplots_adjust(bottom=0.36, top=0.78 if title else 0.86, wspace=0.08)
     if title:
-        fig.suptitle(wrap_title(title, width=90), fontweight="bold", x=0.01, ha="left")
+        fig.suptitle(wrap_title(title, width=90), fontweight="bold", x=0.01, y=0.99, ha="left")
     set_alt(fig, "Control charts, one per group. " + " ".join(a for a in alt if a))
     return axes
