@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cilib.data.store import Store
-from cilib.report import labels
+from cilib.report import labels, style
 from cilib.stats.suppression import SUPPRESSED_SYMBOL, SUPPRESSION_FOOTNOTE
 
 #: Column headings of the data-quality table (reports and the index).
@@ -457,20 +456,19 @@ def details(summary: str, inner_html: str, *, open_: bool = False) -> str:
 def figure_html(fig: Figure, alt: str | None = None) -> str:
     """Return a matplotlib figure as an ``<img>`` with an embedded PNG and alt text, and close it.
 
-    ``alt`` defaults to the figure's title (the first axes' title), which states what it shows.
+    ``alt`` defaults to the chart's alt text (:func:`cilib.report.style.alt_text`: the finding
+    the chart states, else its titles, axes and legend). The PNG has twice the pixels of its
+    display width (:func:`cilib.report.style.figure_png`), so it stays sharp when zoomed.
     """
     if alt is None:
-        titles = [
-            ax.get_title(loc) for ax in fig.axes for loc in ("center", "left", "right")
-            if ax.get_title(loc)
-        ]
-        sup = fig.get_suptitle()
-        alt = sup or (titles[0] if titles else "Chart")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
+        alt = style.alt_text(fig)
+    png, width = style.figure_png(fig)
     plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f"<img class='cilib-figure' alt='{esc(alt)}' src='data:image/png;base64,{data}'>"
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f"<img class='cilib-figure' alt='{esc(alt)}' width='{int(width)}' "
+        f"src='data:image/png;base64,{data}'>"
+    )
 
 
 def item_html(item) -> str:
@@ -521,10 +519,10 @@ def show(fig) -> None:
     """
     from IPython.display import Image, display
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
+    alt = style.alt_text(fig)  # the chart's finding (charts set it), else a description
+    png, width = style.figure_png(fig)  # twice the display resolution: sharp when zoomed
     plt.close(fig)
-    display(Image(data=buf.getvalue(), format="png"))
+    display(Image(data=png, format="png"), metadata={"image/png": {"alt": alt, "width": width}})
 
 
 def fmt_change(now: float, before: float, *, unit: str = " points", digits: int = 1) -> str:

@@ -30,14 +30,8 @@ from cilib.core.paths import inside, make_temp_dir, period_slug, safe_name, swap
 from cilib.data.config import TrustConfig
 from cilib.data.prepare import prepare
 from cilib.data.store import Store
-from cilib.report.html import (
-    DATA_QUALITY_COLUMNS,
-    SAFE_MIMETYPES,
-    add_csp,
-    esc,
-    html_table,
-    quarantine_counts,
-)
+from cilib.report.html import SAFE_MIMETYPES, add_csp
+from cilib.report.index import write_index
 from cilib.run.kernel import QuietKernelManager
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +118,10 @@ def normalise_notebook(nb) -> None:
             if "data" in out:
                 for mime in [m for m in out["data"] if m not in SAFE_MIMETYPES]:
                     del out["data"][mime]
-                out.get("metadata", {}).clear()
+                md = out.get("metadata", {})
+                img = {k: v for k, v in md.get("image/png", {}).items() if k in ("alt", "width")}
+                md.clear()
+                md.update({"image/png": img} if img else {})  # a chart's alt text and width
 
 
 def render_html(ipynb: Path, out_html: Path) -> None:
@@ -394,83 +391,6 @@ def plan_jobs(
 def _job_order(j: Job) -> tuple:
     """Sort key of jobs in the index and manifest: the trust first, then schools, by notebook."""
     return (j.school_id is not None, j.school_id or "", j.notebook)
-
-
-def write_index(out_dir: Path, store: Store, jobs: list[Job], manifest: dict) -> Path:
-    """Write ``index.html``: every report by school and phase, with status and data quality.
-
-    Every value is escaped through :func:`cilib.report.html.esc` and tables are built by
-    :func:`cilib.report.html.html_table`; the page carries the reports' Content-Security-Policy and
-    no
-    wall-clock time (that is in ``run-log.json``).
-    """
-    groups: dict[str, list[Job]] = {}
-    for j in sorted(jobs, key=_job_order):
-        groups.setdefault("Whole trust" if j.school_id is None else j.school_name, []).append(j)
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{esc(store.meta['trust_name'])}: reports for {esc(store.period)}</title>",
-        "<style>body{font-family:system-ui,Arial,sans-serif;max-width:60rem;margin:0 auto;"
-        "padding:1rem 1.5rem;color:#1b1b1b}h1{border-bottom:3px solid #0072B2}"
-        "table{border-collapse:collapse;margin:.5rem 0 1.2rem}th,td{padding:.25rem .7rem;"
-        "border-bottom:1px solid #ddd;text-align:left}th{background:#f4f4f4}"
-        ".failed{color:#a00;font-weight:bold}.ok{color:#060}</style></head><body>",
-        f"<h1>{esc(store.meta['trust_name'])}</h1>",
-        f"<p>Reports for <b>{esc(store.period)}</b>. "
-        f"{manifest['counts']['ok']} of {manifest['counts']['total']} reports rendered"
-        + (
-            f"; <span class='failed'>{manifest['counts']['failed']} failed</span>"
-            if manifest["counts"]["failed"]
-            else ""
-        )
-        + ".</p>",
-    ]
-    for group, gjobs in groups.items():
-        parts.append(
-            f"<h2>{esc(group)}</h2><table><tr><th>Phase</th><th>Report</th><th>Status</th></tr>"
-        )
-        for j in gjobs:
-            rel = Path(j.out_html).relative_to(out_dir).as_posix()
-            phase = PHASES.get(j.notebook, j.notebook)
-            label = j.notebook.split("_", 1)[1].replace("_", " ").capitalize()
-            status = "ok" if j.status == "ok" else f"failed: {j.error}"
-            link = (
-                f"<a href='{esc(rel)}'>{esc(label)}</a>"
-                if Path(j.out_html).exists()
-                else esc(label)
-            )
-            parts.append(
-                f"<tr><td>{esc(phase)}</td><td>{link}</td>"
-                f"<td class='{'ok' if j.status == 'ok' else 'failed'}'>{esc(status)}</td></tr>"
-            )
-        parts.append("</table>")
-    dq = store.data_quality
-    parts.append(
-        "<h2>Data quality</h2><p>Every input row is either used or set aside with a reason.</p>"
-    )
-    parts.append(
-        html_table(
-            dq.rename(columns=DATA_QUALITY_COLUMNS)
-        )
-    )
-    qs = quarantine_counts(store.quarantine_summary)
-    if len(qs):
-        parts.append("<p><b>Why rows were set aside</b></p>")
-        parts.append(
-            html_table(
-                qs.rename(
-                    columns={"table": "Table", "rule": "Rule", "rows": "Rows", "meaning": "Meaning"}
-                )
-            )
-        )
-    parts.append(
-        "<p>Run details: <a href='manifest.json'>manifest.json</a> (the same for the same inputs) "
-        "and <a href='run-log.json'>run-log.json</a> (times of this run).</p></body></html>"
-    )
-    path = out_dir / "index.html"
-    path.write_text(add_csp("\n".join(parts)), encoding="utf-8")
-    return path
 
 
 def manifest_content(

@@ -283,10 +283,8 @@ def variation_section(store: Store, school_id: str | None = None) -> list:
         return []
     f = funnel.funnel(ytd, "rate", "school_id", kind="mean")
     names = {s["school_id"]: s["school_name"] for s in store.meta["schools"]}
-    fig, ax = plot_funnel(
-        f.assign(unit=f["unit"].map(names).fillna(f["unit"])),
-        title="Attendance by school, year to date, against the trust",
-    )
+    title = "Attendance by school, year to date, against the trust"
+    fig, ax = plot_funnel(f, title=title, names=names)
     ax.set_xlabel("Pupils")
     ax.set_ylabel("Attendance (mean of pupils' rates)")
     if school_id is not None and school_id in set(f["unit"]):

@@ -57,7 +57,8 @@ def funnel_section(store: Store, school_id: str | None = None) -> list:
             )
             continue
         name, _ = registry.metric_label(metrics.validate_metric(goal.metric))
-        fig, ax = plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}")
+        names = {u: store.school_name(u) for u in f["unit"]}
+        fig, ax = plot_funnel(f, title=f"{goal.id}: {name}, {who}, {latest}", names=names)
         ax.set_ylabel(name)
         ax.set_xlabel("pupils (n)" if who != "all respondents" else "respondents (n)")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
