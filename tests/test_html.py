@@ -156,7 +156,7 @@ def test_fold_puts_items_in_a_details_box_with_alt_text():
     out = report.fold([fig, "a note", pd.DataFrame({"n": [1]})], "More detail").data
     assert out.startswith("<details class='cilib-details'><summary>More detail</summary>")
     assert out.endswith("</details>") and out.count("<details") == 1
-    assert "alt='Attendance &lt;rose&gt;'" in out and "data:image/png;base64," in out
+    assert "alt='Chart: Attendance &lt;rose&gt;" in out and "data:image/png;base64," in out
     assert "a note" in out and "<table" in out
 
 
