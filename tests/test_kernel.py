@@ -16,12 +16,13 @@ from cilib.run.kernel import QuietKernelManager, WarmKernel
 
 def _notebook(folder: Path, name: str, *bodies: str) -> Path:
     """Write a notebook with a papermill parameters cell and one code cell per body."""
-    def cell(source, tags=()):
+    def cell(i, source, tags=()):
         return {"cell_type": "code", "metadata": {"tags": list(tags)}, "outputs": [],
-                "execution_count": None, "source": source}
+                "execution_count": None, "source": source, "id": f"c{i}"}
 
     nb = {
-        "cells": [cell("label = None", ["parameters"]), *(cell(b) for b in bodies)],
+        "cells": [cell(0, "label = None", ["parameters"]),
+                  *(cell(i + 1, b) for i, b in enumerate(bodies))],
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},
@@ -93,8 +94,8 @@ def test_warm_kernel_gives_each_notebook_a_fresh_state(tmp_path):
     assert "leak False" in after and "figs []" in after and "env False path False" in after
     assert f"cwd {nbs.resolve()}" in after and "label first" in after
     assert "dpi 33" not in after and "#000000" not in after
-    # the parameters cell is 1, the injected parameters cell 2, the check cell 3: counting restarts
-    assert "count 3 " in after
+    # the execution count starts again: the same as in the first notebook of a new kernel
+    assert "count 4 " in after
     # a warning shown in one notebook is shown again in the next, as in a fresh kernel
     assert "shown in every notebook" in _stderr(tmp_path / "after.ipynb")
 
