@@ -50,7 +50,8 @@ def test_progress_line():
     job = FakeJob("04_monitor_adjust", "NLT01", status="ok", seconds=3.14159)
     assert progress_line(job, 2, 46) == "[2/46] 04_monitor_adjust · NLT01: ok in 3.1s"
     trust = FakeJob("10_trust_overview", None, status="failed", seconds=1, error="KeyError: x")
-    assert progress_line(trust, 1, 2) == "[1/2] 10_trust_overview · trust: failed in 1.0s  KeyError: x"
+    line = progress_line(trust, 1, 2)
+    assert line == "[1/2] 10_trust_overview · trust: failed in 1.0s  KeyError: x"
 
 
 def test_warm_kernel_needs_at_least_one_notebook():

@@ -11,10 +11,17 @@ worker that dies, fails only its report.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cilib.run.kernel import WarmKernel
@@ -178,3 +185,67 @@ def run_on_cluster(
             client.cancel(list(futures))
             raise BatchInterrupted(len(done), len(job_list)) from None
     return done
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Stop processes started in their own sessions: SIGTERM to each group, then SIGKILL."""
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    deadline = time.monotonic() + 15
+    for proc in reversed(procs):
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait(5)
+
+
+@contextmanager
+def local_dask_cluster(n_workers: int, folder: Path, timeout: float = 120) -> Iterator[str]:
+    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes; yield the address.
+
+    For trying ``--cluster`` on one machine, tests and benchmarks. The scheduler takes a free
+    port and writes its address to ``folder/scheduler.json``; each worker has one thread, no
+    nanny and its own folder in ``folder``. Everything is stopped on leaving, also after an
+    error; the processes' output goes to ``folder/*.log``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dask = [sys.executable, "-m", "dask"]  # the ``dask`` command of this environment
+    sched_file = folder / "scheduler.json"
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str, args: list[str]) -> None:
+        log = open(folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        procs.append(subprocess.Popen([*dask, *args], stdout=log, stderr=subprocess.STDOUT,
+                                      cwd=folder, start_new_session=True))
+        log.close()
+
+    try:
+        start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0",
+                            "--no-dashboard", "--scheduler-file", str(sched_file)])
+        deadline = time.monotonic() + timeout
+        while not sched_file.exists():
+            if procs[0].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dask scheduler did not start; see {folder}/scheduler.log")
+            time.sleep(0.2)
+        for i in range(n_workers):
+            start(f"worker-{i + 1}", [
+                "worker", "--scheduler-file", str(sched_file), "--nthreads", "1", "--no-nanny",
+                "--no-dashboard", "--name", f"worker-{i + 1}",
+                "--local-directory", str(folder / f"worker-{i + 1}")])
+        address = json.loads(sched_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout=timeout, set_as_default=False) as client:
+            client.wait_for_workers(n_workers, timeout=timeout)
+        yield address
+    finally:
+        _stop(procs)
