@@ -172,7 +172,7 @@ def run_on_cluster(
             client.submit(run_task, execute, j, fresh_kernels, pure=False): j for j in job_list
         }
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(list(futures), loop=client.loop):
                 job = futures[fut]
                 try:
                     _finish(job, fut.result())
