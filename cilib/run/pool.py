@@ -110,6 +110,11 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if p.is_alive():
             p.kill()
             p.join(1)
+    # Let the pool's manager thread finish closing its wake-up pipe: in Python 3.11 the exit hook
+    # can otherwise write to the pipe while it closes ("Bad file descriptor" at exit).
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(3)
 
 
 def progress_line(j, n: int, total: int) -> str:
