@@ -399,3 +399,66 @@ def test_workers_and_kernels_die_with_a_killed_parent(tiny_trust, tmp_path, reap
     proc.wait(timeout=10)
     left = _wait_gone(list(tree), 8)
     assert left == [], {p: tree[p] for p in left}
+
+
+# --- warm kernels give the same reports as fresh ones -----------------------------------------
+
+def report_lines(path: Path) -> list[str]:
+    """A report's visible words and table cells in reading order (tools/compare_reports.py)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    for tag in soup(["script", "style", "img", "svg", "head"]):
+        tag.decompose()
+    lines = []
+    for row in soup.find_all(["tr", "h1", "h2", "h3", "h4", "p", "li", "caption", "summary"]):
+        if row.name != "tr" and row.find_parent("tr"):
+            continue
+        cells = row.find_all(["th", "td"]) if row.name == "tr" else [row]
+        text = " | ".join(" ".join(c.get_text(" ").split()) for c in cells)
+        if text:
+            lines.append(text)
+    return lines
+
+
+def report_differences(before: Path, after: Path) -> dict[str, str]:
+    """Reports (relative paths) missing on one side or whose words and tables differ."""
+    names = sorted({p.relative_to(before) for p in before.rglob("*.html")}
+                   | {p.relative_to(after) for p in after.rglob("*.html")})
+    out = {}
+    for name in names:
+        a, b = before / name, after / name
+        if not (a.exists() and b.exists()):
+            out[str(name)] = "missing"
+        elif report_lines(a) != report_lines(b):
+            out[str(name)] = "differs"
+    return out
+
+
+SUBSET = ["--schools", "NLT01", "--notebooks", "01_assess_needs", "04_monitor_adjust",
+          "10_trust_overview", "--jobs", "2", "--quiet"]
+
+
+def test_warm_kernels_give_the_same_reports_as_fresh_kernels(sample_copy, tmp_path):
+    """The same notebooks run in warm kernels (the default; two notebooks per kernel, so kernels
+    are also replaced) and in a fresh kernel each give the same words and tables in every report;
+    in fact the same bytes in every page (charts included), notebook and manifest."""
+    runs = {}
+    for mode, extra in (("warm", ["--notebooks-per-kernel", "2"]), ("fresh", ["--fresh-kernels"])):
+        out = tmp_path / mode
+        code = main(["run", "--config", str(sample_copy), "--period", PERIOD, "--output", str(out),
+                     *SUBSET, *extra])
+        assert code == 0
+        runs[mode] = out / "2025-26_HT6"
+    pages = sorted(p.relative_to(runs["warm"]) for p in runs["warm"].rglob("*.html"))
+    assert len(pages) == 6  # five reports and the index
+    assert report_differences(runs["fresh"], runs["warm"]) == {}
+    for page in pages:
+        assert len(report_lines(runs["warm"] / page)) > 3
+    files = sorted(p.relative_to(runs["warm"]) for p in runs["warm"].rglob("*")
+                   if p.is_file() and p.name != "run-log.json")
+    assert len(files) == 12  # five pages, five notebooks, the index and the manifest
+    assert files == sorted(p.relative_to(runs["fresh"]) for p in runs["fresh"].rglob("*")
+                           if p.is_file() and p.name != "run-log.json")
+    warm, fresh = runs["warm"], runs["fresh"]
+    assert [f for f in files if (warm / f).read_bytes() != (fresh / f).read_bytes()] == []

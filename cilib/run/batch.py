@@ -1,25 +1,20 @@
 """The half-term batch: every notebook for every school and the trust, rendered to HTML.
 
 Validation runs once (:func:`cilib.data.prepare.prepare`); then papermill executes each notebook in
-parallel worker processes, nbconvert renders each to a code-free HTML page through the offline
-template in ``templates/``, and an index page and ``manifest.json`` are written to
-``<output>/<period>/``. A notebook that fails is kept with its error and marked failed; it never
-stops the others.
+parallel worker processes (or on a Dask cluster, :mod:`cilib.run.cluster`), each worker keeping a
+warm kernel (:class:`cilib.run.kernel.WarmKernel`); nbconvert renders each to a code-free HTML
+page through the offline template in ``templates/``, and an index page and ``manifest.json``
+are written to ``<output>/<period>/``. A notebook that fails is kept with its error and marked
+failed; it never stops the others.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import shutil
-import signal
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -32,7 +27,9 @@ from cilib.data.prepare import prepare
 from cilib.data.store import Store
 from cilib.report.html import SAFE_MIMETYPES, add_csp
 from cilib.report.index import write_index
-from cilib.run.kernel import QuietKernelManager
+from cilib.run.cluster import run_on_cluster
+from cilib.run.kernel import QuietKernelManager, WarmKernel
+from cilib.run.pool import progress_line, run_local
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -156,122 +153,6 @@ def _short_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {last}"[:500]
 
 
-class BatchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during the batch: queued notebooks cancelled, running ones stopped."""
-
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__(done, total)
-        self.done, self.total = done, total
-
-    def __str__(self) -> str:
-        return (
-            f"interrupted; {self.done} of {self.total} reports done, partial results discarded"
-        )
-
-
-def _children(pid: int) -> list[int]:
-    """Return the ids of ``pid``'s child processes (Linux ``/proc``; empty elsewhere)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _kill_kernels_and_exit(code: int = 143) -> None:
-    """Kill this worker's child processes (its Jupyter kernels, with their groups) and exit.
-
-    Kernels are started in their own session, so they would not get a signal sent to the
-    worker; they are killed here, each with its process group.
-    """
-    for pid in _children(os.getpid()):
-        for kill in (lambda p: os.killpg(p, signal.SIGKILL), lambda p: os.kill(p, signal.SIGKILL)):
-            try:
-                kill(pid)
-            except (OSError, ProcessLookupError):
-                pass
-    os._exit(code)
-
-
-def _worker_init(parent_pid: int) -> None:
-    """Set up a worker so that it dies with the batch and leaves no kernel behind.
-
-    Ctrl-C is for the parent (it cancels and stops the workers); SIGTERM kills the worker's
-    kernels and ends it; on Linux the kernel sends SIGTERM when the parent dies
-    (``PR_SET_PDEATHSIG``), and a watchdog thread polling the parent's id covers other systems
-    and a parent that died before the setting took effect.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: _kill_kernels_and_exit())
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
-    def watchdog() -> None:
-        while True:
-            if os.getppid() != parent_pid:
-                _kill_kernels_and_exit()
-            time.sleep(0.5)
-
-    threading.Thread(target=watchdog, name="cilib-watchdog", daemon=True).start()
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued jobs, terminate the workers (and so their kernels) and wait briefly."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    deadline = time.monotonic() + 5
-    for p in procs:
-        p.join(max(0.1, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join(1)
-
-
-def _run_jobs(job_list: list[Job], n_workers: int, say: Callable[[str], None]) -> list[Job]:
-    """Run the jobs in worker processes; on Ctrl-C stop everything and raise BatchInterrupted."""
-    done: list[Job] = []
-    pool = ProcessPoolExecutor(
-        max_workers=n_workers, initializer=_worker_init, initargs=(os.getpid(),)
-    )
-    try:
-        pending = {pool.submit(_execute, j) for j in job_list}
-        while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                j = fut.result()
-                done.append(j)
-                who = "trust" if j.school_id is None else j.school_id
-                tail = "" if j.status == "ok" else f"  {j.error}"
-                say(
-                    f"[{len(done)}/{len(job_list)}] {j.notebook} · {who}: "
-                    f"{j.status} in {j.seconds:.1f}s{tail}"
-                )
-    except KeyboardInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        try:
-            _stop_pool(pool)
-        finally:
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-        raise BatchInterrupted(len(done), len(job_list)) from None
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-    return done
-
-
 def _previous_reports(final_dir: Path, work_dir: Path, rerun: set[tuple]) -> list[Job]:
     """Carry the period's earlier reports that this run does not redo into ``work_dir``.
 
@@ -308,22 +189,29 @@ def _previous_reports(final_dir: Path, work_dir: Path, rerun: set[tuple]) -> lis
     return kept
 
 
-def _execute(job: Job) -> Job:
-    """Run one job in a worker process: papermill, then HTML (also for a failed notebook)."""
+def execute_job(job: Job, kernel: WarmKernel | None = None) -> Job:
+    """Run one job: papermill, then HTML (also for a failed notebook); return it with its status.
+
+    With a ``kernel`` the notebook runs in that warm kernel, else in a fresh kernel of its own.
+    """
     import papermill as pm
 
     t0 = time.perf_counter()
     Path(job.out_ipynb).parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"store": job.store, "school_id": job.school_id, "period": job.period}
     try:
-        pm.execute_notebook(
-            job.source,
-            job.out_ipynb,
-            parameters={"store": job.store, "school_id": job.school_id, "period": job.period},
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(Path(job.source).parent),
-            kernel_manager_class=QuietKernelManager,
-        )
+        if kernel is not None:
+            kernel.execute(job.source, job.out_ipynb, parameters)
+        else:
+            pm.execute_notebook(
+                job.source,
+                job.out_ipynb,
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(Path(job.source).parent),
+                kernel_manager_class=QuietKernelManager,
+            )
         job.status = "ok"
     except Exception as exc:  # noqa: BLE001 - one failed notebook must not stop the others
         job.status = "failed"
@@ -437,6 +325,9 @@ def run_batch(
     output: Path | None = None,
     progress: Callable[[str], None] | None = None,
     notebook_dir: Path | None = None,
+    cluster: str | None = None,
+    fresh_kernels: bool = False,
+    notebooks_per_kernel: int = 20,
 ) -> dict:
     """Run the half-term batch and return the manifest (also written to ``manifest.json``).
 
@@ -459,6 +350,13 @@ def run_batch(
         Called with a line of progress text per step (e.g. ``print``).
     notebook_dir
         Folder of notebooks (default: the project's ``notebooks/``).
+    cluster
+        Address of a Dask distributed scheduler (e.g. ``tcp://host:8786``) to run the notebooks
+        on; its workers must reach the store and notebook folders by the same paths.
+    fresh_kernels
+        Start a new kernel for every notebook instead of reusing a warm kernel per worker.
+    notebooks_per_kernel
+        Notebooks a warm kernel runs before it is replaced by a new one.
     """
     say = progress or (lambda _m: None)
     started = datetime.now(timezone.utc)
@@ -484,9 +382,14 @@ def run_batch(
     work_dir = make_temp_dir(root, f".{final_dir.name}.partial-")
     try:
         job_list = plan_jobs(store, period, work_dir, names, selected, notebook_dir)
-        n_workers = max(1, min(jobs or config.jobs, len(job_list)))
-        say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
-        done = _run_jobs(job_list, n_workers, say)
+        if cluster:
+            done = run_on_cluster(job_list, cluster, execute_job, say, progress_line,
+                                  fresh_kernels=fresh_kernels, max_notebooks=notebooks_per_kernel)
+        else:
+            n_workers = max(1, min(jobs or config.jobs, len(job_list)))
+            say(f"Running {len(job_list)} notebooks with {n_workers} worker(s)")
+            done = run_local(job_list, execute_job, n_workers, say, warm=not fresh_kernels,
+                             max_notebooks=notebooks_per_kernel)
         order = {id(j): i for i, j in enumerate(job_list)}
         done.sort(key=lambda j: order.get(id(j), 0))
         # a partial re-run (some schools or notebooks) keeps the period's other reports
@@ -540,5 +443,4 @@ def _write_manifest_and_index(
     write_json(folder / "run-log.json", run_log)
     write_index(folder, store, done, manifest)
     manifest["run_log"] = run_log
-    return manifest
     return manifest

@@ -55,6 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, metavar="N", help="parallel workers (default: config)")
     r.add_argument("--output", type=Path, metavar="DIR", help="reports folder (default: config)")
     r.add_argument("--quiet", action="store_true", help="print only the index path")
+    r.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the notebooks on a Dask scheduler, e.g. tcp://host:8786 (its workers must reach "
+        "the store and notebooks by the same paths)",
+    )
+    r.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start a new kernel for every notebook (slower; default: one warm kernel per worker)",
+    )
+    r.add_argument(
+        "--notebooks-per-kernel",
+        type=int,
+        default=20,
+        metavar="N",
+        help="notebooks a warm kernel runs before a new one is started (default: 20)",
+    )
 
     v = sub.add_parser(
         "validate",
@@ -86,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_run(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise CilibError("--jobs must be at least 1.")
+    if args.notebooks_per_kernel < 1:
+        raise CilibError("--notebooks-per-kernel must be at least 1.")
     if args.output is not None and args.output.exists() and not args.output.is_dir():
         raise CilibError(f"--output {args.output} is a file; give a folder for the reports.")
     cfg = load_config(args.config)
@@ -97,6 +117,9 @@ def _cmd_run(args) -> int:
         jobs=args.jobs,
         output=args.output,
         progress=_progress(args.quiet),
+        cluster=args.cluster,
+        fresh_kernels=args.fresh_kernels,
+        notebooks_per_kernel=args.notebooks_per_kernel,
     )
     print(manifest["index"])
     if manifest["counts"]["failed"]:
