@@ -36,7 +36,7 @@ from cilib.cycle.model import (
     Strategy,
 )
 from cilib.cycle.plan_file import load_plan, loads_plan
-from cilib.cycle.progress import baseline, goal_value, progress, trajectory
+from cilib.cycle.progress import baseline, goal_value, progress, tolerance_for, trajectory
 from cilib.cycle.review import action_status, pdsa_log, plan_checks
 
 __all__ = [
@@ -68,5 +68,6 @@ __all__ = [
     "progress",
     "rule_sentences",
     "strategy_evidence",
+    "tolerance_for",
     "trajectory",
 ]
