@@ -36,7 +36,9 @@ from cilib.measures.registry import REGISTRY
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
 
 #: Measures, by their registry name: the registry's label with a capital.
-MEASURE_LABELS: dict[str, str] = {name: m.label[0].upper() + m.label[1:] for name, m in REGISTRY.items()}
+MEASURE_LABELS: dict[str, str] = {
+    name: m.label[0].upper() + m.label[1:] for name, m in REGISTRY.items()
+}
 
 #: Pupil-group lenses (``cilib.core.groups.LENS_LABELS``).
 LENSES: dict[str, str] = dict(LENS_LABELS)
