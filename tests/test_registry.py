@@ -73,7 +73,15 @@ def test_sections_keep_no_measure_lists_of_their_own(path):
             assert len(strings & names) < 2, ast.unparse(node)[:80]
     for d in ast.walk(tree):
         keys = {k.value for k in getattr(d, "keys", []) if isinstance(k, ast.Constant)}
-        if isinstance(d, ast.Dict) and "table" in keys:  # a metric definition
+        pairs = zip(d.keys, d.values, strict=True) if isinstance(d, ast.Dict) else []
+        table = [
+            v.value
+            for k, v in pairs
+            if isinstance(k, ast.Constant) and k.value == "table" and isinstance(v, ast.Constant)
+        ]
+        # a metric definition names a data table ({"table": "attendance", ...}); a label
+        # table's {"table": "Table", "measure": "Measure"} is not one
+        if isinstance(d, ast.Dict) and "table" in keys and set(table) <= set(registry.tables()):
             for k, v in zip(d.keys, d.values, strict=True):
                 if isinstance(k, ast.Constant) and k.value == "measure" and isinstance(
                     v, ast.Constant
