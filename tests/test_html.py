@@ -174,3 +174,6 @@ def test_fold_each_table_names_the_box_by_its_caption():
         "<details class='cilib-details'><summary>Schools &amp; limits</summary><p><b>"
     )
     assert out[1].data == "<p class='cilib-note'>kept</p>"
+    # a box already folded is not folded again
+    box = report.fold([t], "Rule and settings")
+    assert report.fold_each_table([box])[0].data == box.data

@@ -550,13 +550,14 @@ def fold_each_table(items) -> list:
     """Return report items with each table folded into a ``<details>`` box named by its caption.
 
     Figures and notes stay in view; a table (HTML holding ``<table``) becomes one click away.
+    Items already folded (a ``<details>`` box) are left as they are.
     """
     out = []
     for item in items:
         data = getattr(item, "data", None)
         if isinstance(item, pd.DataFrame):
             out.append(fold(item, "Table"))
-        elif isinstance(data, str) and "<table" in data:
+        elif isinstance(data, str) and "<table" in data and not data.startswith("<details"):
             m = _CAPTION.match(data)
             title = html.unescape(m.group(1)) if m else "Table"
             out.append(_html(details(title, data)))
