@@ -451,13 +451,13 @@ def test_warm_kernels_give_the_same_reports_as_fresh_kernels(sample_copy, tmp_pa
         assert code == 0
         runs[mode] = out / "2025-26_HT6"
     pages = sorted(p.relative_to(runs["warm"]) for p in runs["warm"].rglob("*.html"))
-    assert len(pages) == 6  # five reports and the index
+    assert len(pages) == 8  # five reports, the index, the glossary and the data-quality page
     assert report_differences(runs["fresh"], runs["warm"]) == {}
     for page in pages:
         assert len(report_lines(runs["warm"] / page)) > 3
     files = sorted(p.relative_to(runs["warm"]) for p in runs["warm"].rglob("*")
                    if p.is_file() and p.name != "run-log.json")
-    assert len(files) == 12  # five pages, five notebooks, the index and the manifest
+    assert len(files) == 14  # five reports, five notebooks, three pages and the manifest
     assert files == sorted(p.relative_to(runs["fresh"]) for p in runs["fresh"].rglob("*")
                            if p.is_file() and p.name != "run-log.json")
     warm, fresh = runs["warm"], runs["fresh"]
