@@ -454,7 +454,8 @@ def test_warm_kernels_give_the_same_reports_as_fresh_kernels(sample_copy, tmp_pa
     assert len(pages) == 8  # five reports, the index, the glossary and the data-quality page
     assert report_differences(runs["fresh"], runs["warm"]) == {}
     for page in pages:
-        assert len(report_lines(runs["warm"] / page)) > 3
+        if page.name != "glossary.html":  # the glossary is definitions, not tables
+            assert len(report_lines(runs["warm"] / page)) > 3
     files = sorted(p.relative_to(runs["warm"]) for p in runs["warm"].rglob("*")
                    if p.is_file() and p.name != "run-log.json")
     assert len(files) == 14  # five reports, five notebooks, three pages and the manifest
