@@ -49,6 +49,7 @@ print(json.dumps({
     "load": steps.get("Validating", 0.0) - steps.get("Loading", 0.0),
     "validate": steps.get("Prepared", total) - steps.get("Validating", 0.0),
     "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "worker_peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }))
 """
 
@@ -66,14 +67,17 @@ def run(k: int) -> dict:
 def main(ks: list[int]) -> None:
     """Print the figures for each scale."""
     print(f"{'k':>3} {'rows in':>11} {'secs':>7} {'load+map':>9} {'validate+write':>15} "
-          f"{'rows/s':>9} {'peak MiB':>9}")
+          f"{'rows/s':>9} {'main MiB':>9} {'worker MiB':>10} {'all MiB':>8}")
     for k in ks:
         r = run(k)
         print(f"{k:>3} {r['rows']:>11,} {r['secs']:>7.1f} {r['load']:>9.1f} "
-              f"{r['validate']:>15.1f} {r['rows'] / r['secs']:>9,.0f} {r['peak']:>9.0f}",
+              f"{r['validate']:>15.1f} {r['rows'] / r['secs']:>9,.0f} {r['peak']:>9.0f} "
+              f"{r['worker_peak']:>10.0f} {r['peak'] + 2 * r['worker_peak']:>8.0f}",
               flush=True)
     print("(GX is imported before the clock starts; load+map = reading, mapping, typing and "
-          "pseudonymising; validate+write = Great Expectations, cross-row checks, parquet)")
+          "pseudonymising; validate+write = Great Expectations, cross-row checks, parquet;\n"
+          " main = the prepare process's peak RSS, worker = the largest worker process's peak, "
+          "all = main + 2 x worker, an upper bound on the memory in use at once)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,20 +21,14 @@ import pandas as pd
 
 from cilib.core.calendar import academic_year_of
 from cilib.core.errors import ConfigError, DataError
-from cilib.core.paths import check_unique, inside, period_slug, within
+from cilib.core.paths import check_unique, inside, make_temp_dir, period_slug, within
 from cilib.core.schema import PERIOD_TABLES
 from cilib.cycle.plan_file import load_plan
 from cilib.data.benchmarks import prepare_benchmarks
-from cilib.data.config import (
-    TrustConfig,
-    check_against_pupils,
-    check_sample_key,
-    load_config,
-)
-from cilib.data.load import load_tables
+from cilib.data.config import TrustConfig, load_config
 from cilib.data.readers import SOURCE_ROW, read_file
-from cilib.data.store import Store, file_sha256, write_store
-from cilib.data.validate import validate  # Great Expectations is imported inside, when run
+from cilib.data.store import Store, check_store_folder, file_sha256, write_store
+from cilib.data.stream import DEFAULT_CHUNK_ROWS, StreamResult, stream_tables
 
 QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
 
@@ -112,23 +107,6 @@ def without_values(reason: str) -> str:
     return _QUOTED.sub("'…'", str(reason))
 
 
-def _summarise_quarantine(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = []
-    for table, q in quarantine.items():
-        if not len(q):
-            continue
-        for rule, g in q.groupby("rule", sort=True):
-            rows.append(
-                {
-                    "table": table,
-                    "rule": rule,
-                    "rows": len(g),
-                    "example_reason": without_values(g["reason"].iloc[0]),
-                }
-            )
-    return pd.DataFrame(rows, columns=["table", "rule", "rows", "example_reason"])
-
-
 def prepare(
     config: TrustConfig,
     period: str,
@@ -136,8 +114,16 @@ def prepare(
     store_dir: Path | None = None,
     schools: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    jobs: int | None = None,
 ) -> Store:
-    """Load, validate and store every table for one run.
+    """Load, validate and store every table for one run, in bounded memory.
+
+    Tables stream through :func:`cilib.data.stream.stream_tables`: big clean exports are cut
+    into chunks of ``chunk_rows`` lines, loaded and checked in ``jobs`` worker processes, with
+    Great Expectations run once per table on its distinct values and the cross-row rules in
+    DuckDB. The clean rows and the quarantine are the same as loading each table whole and
+    calling :func:`cilib.data.validate.validate`.
 
     Parameters
     ----------
@@ -151,6 +137,10 @@ def prepare(
         Schools to report on (default: the config's list, else every school in the data).
     progress
         Called with a short message at each step (e.g. ``print``).
+    chunk_rows
+        Data lines per chunk of a big export (memory grows with it; default 500,000).
+    jobs
+        Worker processes for a big prepare (default: the config's ``reports.jobs``, else 2).
 
     Returns
     -------
@@ -165,63 +155,74 @@ def prepare(
     say = progress or (lambda _msg: None)
     config.period_index(period)
     folder = store_dir or default_store_dir(config, period)  # refuses an unsafe place early
+    folder = check_store_folder(folder)
+    made = [p for p in [folder.parent, *folder.parent.parents] if not p.exists()]
+    folder.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     say(f"Loading {len(config.tables)} tables from {config.data_dir}")
-    loaded = load_tables(config)
-    check_sample_key(config, loaded["schools"].frame)
-    check_against_pupils(config, loaded["pupils"].frame)
-    say(f"Validating with Great Expectations ({sum(t.rows_read for t in loaded.values()):,} rows)")
-    result = validate(
-        {n: t.frame for n, t in loaded.items()},
-        periods=config.periods,
-        type_failures={n: t.type_failures for n, t in loaded.items()},
-    )
-    quarantine: dict[str, pd.DataFrame] = {}
-    dq_rows = []
-    for name, lt in loaded.items():
-        vq = result.quarantine.get(name)
-        parts = [p for p in (lt.mapping_quarantine, vq) if p is not None and len(p)]
-        q = (
-            pd.concat(parts, ignore_index=True)
-            if parts
-            else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    tables = make_temp_dir(folder.parent, f".{folder.name}.tables-")
+    staging = make_temp_dir(folder.parent, f".{folder.name}.staging-")
+    try:
+        result = stream_tables(
+            config, period, tables, staging, chunk_rows=chunk_rows,
+            jobs=jobs if jobs is not None else default_jobs(config), progress=say,
         )
-        q.insert(0, "table", name)
-        quarantine[name] = q
-        clean = result.clean[name]
-        n_clean, n_q = len(clean), len(q)
-        if n_clean + n_q != lt.rows_read:
-            raise RuntimeError(
-                f"Row accounting does not add up for {name}: {lt.rows_read} read, {n_clean} clean, "
-                f"{n_q} quarantined. This is a bug in cilib; please report it."
-            )
-        top = q["reason"].iloc[0] if n_q else ""
-        if n_q:
-            top = q.groupby("rule").size().sort_values(ascending=False).index[0]
+        return _finish(config, period, folder, tables, result, selected=schools, t0=t0, say=say)
+    finally:
+        shutil.rmtree(tables, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        for p in made:  # a failed first prepare leaves no empty store folder behind
+            if p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
+
+
+def default_jobs(config: TrustConfig) -> int:
+    """Worker processes for a big prepare: the config's ``reports.jobs``, else 2."""
+    jobs = (config.raw.get("reports") or {}).get("jobs")
+    return int(jobs) if isinstance(jobs, int) and jobs > 0 else 2
+
+
+def _finish(
+    config: TrustConfig,
+    period: str,
+    folder: Path,
+    tables: Path,
+    result: StreamResult,
+    *,
+    selected: list[str] | None,
+    t0: float,
+    say: Callable[[str], None],
+) -> Store:
+    """Write the store from the streamed tables: data quality, meta, plan and extras."""
+    dq_rows, summary_rows = [], []
+    for name, t in result.tables.items():
+        counts = pd.Series(t.rule_rows, dtype="int64").sort_index()
+        top = counts.sort_values(ascending=False).index[0] if len(counts) else ""
         dq_rows.append(
             {
                 "table": name,
-                "rows_in": lt.rows_read,
-                "rows_clean": n_clean,
-                "rows_quarantined": n_q,
+                "rows_in": t.rows_in,
+                "rows_clean": t.rows_clean,
+                "rows_quarantined": t.rows_quarantined,
                 "top_rule": top,
+                "rows_after_period": t.rows_after_period,
             }
         )
-    clean = {n: df.drop(columns=[SOURCE_ROW], errors="ignore") for n, df in result.clean.items()}
-    clean, later = up_to_period(clean, config, period)
-    for row in dq_rows:
-        row["rows_after_period"] = later.get(row["table"], 0)
+        summary_rows.extend(
+            {"table": name, "rule": rule, "rows": n,
+             "example_reason": without_values(t.rule_reason[rule])}
+            for rule, n in counts.items()
+        )
     data_quality = pd.DataFrame(dq_rows)
-
+    quarantine_summary = pd.DataFrame(
+        summary_rows, columns=["table", "rule", "rows", "example_reason"]
+    )
     # a school set aside for a bad non-key cell (e.g. pupils_on_roll "abc") is quarantined in
     # the schools table, but its pupils stay clean and its reports still name it
-    all_schools = pd.concat(
-        [clean["schools"], result.set_aside.get("schools", clean["schools"].iloc[:0])],
-        ignore_index=True,
-    ).drop_duplicates("school_id")
+    all_schools = result.schools.drop_duplicates("school_id")
     known = sorted(all_schools["school_id"].astype(str))
     check_unique(known, "school id")  # school ids name report folders
-    selected = check_schools(config, schools, known)
+    selected = check_schools(config, selected, known)
     sch = all_schools.set_index("school_id")
     inputs = {
         name: {"path": str(p), "sha256": file_sha256(p)}
@@ -281,12 +282,13 @@ def prepare(
         )
     write_store(
         folder,
-        clean,
+        {},
         data_quality=data_quality,
-        quarantine=quarantine,
-        quarantine_summary=_summarise_quarantine(quarantine),
+        quarantine={},
+        quarantine_summary=quarantine_summary,
         meta=json.loads(json.dumps(meta, default=str)),
         extras=extras,
+        written=tables,
     )
     say(f"Prepared store written to {folder} in {time.perf_counter() - t0:.1f}s")
     return Store(folder)

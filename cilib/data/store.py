@@ -30,7 +30,15 @@ from cilib.core.paths import inside, make_temp_dir, period_slug, safe_name, swap
 from cilib.cycle.plan_file import load_plan
 from cilib.data.config import FocusGroup
 
-__all__ = ["META", "Store", "file_sha256", "period_slug", "write_meta", "write_store"]
+__all__ = [
+    "META",
+    "Store",
+    "check_store_folder",
+    "file_sha256",
+    "period_slug",
+    "write_meta",
+    "write_store",
+]
 
 META = "meta.json"
 
@@ -72,6 +80,21 @@ def write_meta(folder: Path, meta: dict) -> Path:
     return path
 
 
+def check_store_folder(folder: Path) -> Path:
+    """Return ``folder`` resolved if a store may be written there, else raise DataError.
+
+    It must be missing, empty or an earlier store, and not a file-system root.
+    """
+    folder = Path(folder).resolve()
+    if not _looks_like_store(folder):
+        raise DataError(
+            f"Refusing to write the store to {folder}: it holds files but is not a cilib store "
+            "(no meta.json). Choose another data.store folder."
+        )
+    inside(folder.parent, folder, "the store")  # never a file-system root
+    return folder
+
+
 def write_store(
     folder: Path,
     clean: dict[str, pd.DataFrame],
@@ -82,6 +105,7 @@ def write_store(
     meta: dict,
     extras: dict[str, bytes] | None = None,
     rows_per_file: int | None = None,
+    written: Path | None = None,
 ) -> Path:
     """Write a prepared store to ``folder``, replacing any earlier store there as a whole.
 
@@ -92,24 +116,22 @@ def write_store(
     are, e.g. the checked plan. With ``rows_per_file``, a table with more rows is written as a
     folder of parquet parts of that many rows (read back as one table by :meth:`Store.table`,
     and by DuckDB or Dask as ``<table>/*.parquet``), so no single file or row group has to be
-    held whole by a reader.
+    held whole by a reader. ``written`` is a folder of tables (and ``quarantine/``) already
+    written, e.g. by a streaming prepare; its contents are moved in.
     """
-    folder = Path(folder).resolve()
-    if not _looks_like_store(folder):
-        raise DataError(
-            f"Refusing to write the store to {folder}: it holds files but is not a cilib store "
-            "(no meta.json). Choose another data.store folder."
-        )
-    inside(folder.parent, folder, "the store")  # never a file-system root
+    folder = check_store_folder(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(folder.parent, f".{folder.name}.writing-")
     try:
+        if written is not None:
+            for p in sorted(Path(written).iterdir()):
+                shutil.move(p, tmp / p.name)
         for name, frame in clean.items():
             write_table(tmp, safe_name(name, "table name"), frame, rows_per_file)
         data_quality.to_csv(tmp / "data_quality.csv", index=False)
         quarantine_summary.to_csv(tmp / "quarantine_summary.csv", index=False)
         qdir = tmp / "quarantine"
-        qdir.mkdir()
+        qdir.mkdir(exist_ok=True)
         for name, frame in quarantine.items():
             if len(frame):
                 frame.to_csv(qdir / f"{safe_name(name, 'table name')}.csv", index=False)

@@ -121,7 +121,7 @@ def _check_tables(tables: dict[str, pd.DataFrame]) -> None:
         )
 
 
-def _with_positions(df: pd.DataFrame) -> pd.DataFrame:
+def with_positions(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` with ``_source_row`` (1..n if absent) and the GX position column."""
     out = df.copy()
     if SOURCE_ROW not in out.columns:
@@ -173,7 +173,7 @@ def validate(
     suites_dir = Path(suites_dir) if suites_dir is not None else SUITES_DIR
     type_failures = type_failures or {}
     order = [t for t in schema.LOAD_ORDER if t in tables]
-    frames = {t: _with_positions(tables[t]) for t in order}
+    frames = {t: with_positions(tables[t]) for t in order}
     suites = {t: read_suite(suites_dir, t)["expectations"] for t in order}
 
     runner = SuiteRunner()
@@ -269,7 +269,7 @@ def _check_required(
         )
 
 
-def _type_issues(
+def type_issues(
     t: str, df: pd.DataFrame, failures: pd.DataFrame | None
 ) -> tuple[list[tuple[int, str, str, str]], dict]:
     """Turn the loader's type failures into issues (and orphans: rows absent from ``df``)."""
@@ -323,7 +323,7 @@ def _validate_table(
         )
 
     # Values the loader could not convert are missing now: not reported again as not_null.
-    issues, orphans = _type_issues(t, df, type_failures)
+    issues, orphans = type_issues(t, df, type_failures)
     type_cells = {(p, c) for p, _, c, _ in issues}
     src = df[SOURCE_ROW].to_numpy(dtype=object)
     for r in results:

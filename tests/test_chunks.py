@@ -1,0 +1,103 @@
+"""Cutting exports into chunk files: only files whose lines can be read one at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cilib.data.chunks import load_chunk, split_csv, value_columns
+from cilib.data.config import load_config
+from cilib.data.load import load_table
+from cilib.data.suites import SUITES_DIR, read_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "trust.yml"
+HEADER = "pupil_id,school_id,academic_year,period,possible_sessions,attended_sessions"
+
+
+def config_for(folder: Path, text: str, mappings: dict | None = None):
+    """The sample config with attendance read from ``text`` written in ``folder``."""
+    path = folder / "attendance.csv"
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    cfg = load_config(SAMPLE)
+    return dataclasses.replace(
+        cfg, tables={**cfg.tables, "attendance": path},
+        mappings={**cfg.mappings, **({"attendance": mappings} if mappings else {})},
+    )
+
+
+def body(n: int) -> list[str]:
+    return [f"P{i},NLT01,2024/25,2024/25 HT1,70,{i % 70}" for i in range(n)]
+
+
+def test_clean_file_is_cut_with_the_header_repeated(tmp_path):
+    """Every line lands in exactly one chunk, in order, each chunk starting with the header."""
+    lines = body(5000)
+    cfg = config_for(tmp_path, "\n".join([HEADER, *lines]) + "\n")
+    files = split_csv(cfg, "attendance", tmp_path / "chunks", 1000)
+    assert files is not None and len(files) >= 4
+    got = []
+    for f in files:
+        text = f.read_text(encoding="utf-8").splitlines()
+        assert text[0] == HEADER
+        got.extend(text[1:])
+    assert got == lines
+    assert all(f.name == "attendance.csv" for f in files)  # messages name the same file
+
+
+def test_chunks_load_to_the_same_rows_as_the_whole_file(tmp_path):
+    """Loading each chunk and renumbering gives the whole file's typed rows."""
+    lines = body(3000)
+    lines[1500] = "   "  # a blank line is not a row, in the whole file or in a chunk
+    cfg = config_for(tmp_path, "\n".join([HEADER, *lines]) + "\n")
+    whole = load_table("attendance", cfg).frame
+    files = split_csv(cfg, "attendance", tmp_path / "chunks", 700)
+    exps = read_suite(SUITES_DIR, "attendance")["expectations"]
+    full, pairs = value_columns("attendance", exps, [])
+    offset, frames = 0, []
+    for i, f in enumerate(files):
+        r = load_chunk(cfg, "attendance", i, f, tmp_path / f"part-{i}.parquet", full, pairs)
+        part = pd.read_parquet(r.part)
+        part["_source_row"] = part["_source_row"] + offset
+        offset += r.rows_read
+        frames.append(part)
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), whole)
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        (HEADER + "\n" + "\n".join(body(3000)[:10] + ['"P1",NLT01,a,b,1,1'] + body(3000)),
+         "a quote anywhere"),
+        ("report exported 2025\n" + HEADER + "\n" + "\n".join(body(3000)), "a line above"),
+        (HEADER + "\n" + "\n".join(body(3000) + ["P9,NLT01,2024/25,HT1,70,1,extra,cells"]),
+         "a line wider than the header"),
+        ((HEADER + "\n" + "\n".join(body(3000))).encode("utf-8") + b"\nP\xe9,NLT01,a,b,1,1\n",
+         "a line that is not UTF-8"),
+        (HEADER.replace(",", ";") + "\n" + "\n".join(r.replace(",", ";") for r in body(3000)),
+         "a ; file with no declared decimal mark"),
+        (HEADER + "\n" + "\n".join(body(50)), "a small file"),
+    ],
+)
+def test_files_that_need_the_careful_path_are_not_cut(tmp_path, text, why):
+    """Anything a line-at-a-time reading could get wrong is loaded whole instead."""
+    cfg = config_for(tmp_path, text)
+    assert split_csv(cfg, "attendance", tmp_path / "chunks", 500) is None, why
+    assert not (tmp_path / "chunks").exists()
+
+
+def test_mappings_that_join_or_melt_are_not_cut(tmp_path):
+    cfg = config_for(tmp_path, HEADER + "\n" + "\n".join(body(3000)) + "\n",
+                     mappings={"melt": {"columns": ["a"], "variable": "v", "value": "x"}})
+    assert split_csv(cfg, "attendance", tmp_path / "chunks", 500) is None
+
+
+def test_value_columns_keeps_the_columns_with_value_rules():
+    exps = read_suite(SUITES_DIR, "attendance")["expectations"]
+    full, pairs = value_columns("attendance", exps, ["extra"])
+    assert {"period", "possible_sessions", "attended_sessions", "extra"} <= full
+    assert "pupil_id" not in full  # only "missing?" and "type?" rules: a sample suffices
+    assert pairs == [("possible_sessions", "attended_sessions")]
