@@ -138,7 +138,7 @@ def prepare(
     progress
         Called with a short message at each step (e.g. ``print``).
     chunk_rows
-        Data lines per chunk of a big export (memory grows with it; default 500,000).
+        Data lines per chunk of a big export (memory grows with it; default 250,000).
     jobs
         Worker processes for a big prepare (default: the config's ``reports.jobs``, else 2).
 

@@ -47,8 +47,8 @@ from cilib.data.suites import POS_COLUMN, SUITES_DIR, SuiteRunner, read_suite, u
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "StreamResult", "stream_tables"]
 
-#: Data lines per chunk of a big export (about 30-60 MB of CSV).
-DEFAULT_CHUNK_ROWS = 500_000
+#: Data lines per chunk of a big export (about 15-30 MB of CSV; a worker holds one at a time).
+DEFAULT_CHUNK_ROWS = 250_000
 QUARANTINE_HEADER = "table,source_row,rule,column,reason,record\n"
 
 
@@ -96,20 +96,6 @@ def _main_hidden():
     finally:
         if path is not None:
             main.__file__ = path
-
-
-def _run(pool: cf.Executor | None, fn: Callable, jobs: list[tuple]) -> list:
-    """Run ``fn(*args)`` for each job, in the pool when there is one; results in job order."""
-    if pool is None:
-        return [fn(*args) for args in jobs]
-    with _main_hidden():
-        futures = [pool.submit(fn, *args) for args in jobs]
-    try:
-        return [f.result() for f in futures]
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        raise
 
 
 def _merge_values(chunks: list[ChunkResult]) -> tuple[dict[str, pd.Series], dict]:
@@ -254,29 +240,37 @@ def reference_rows(
     return out
 
 
-def _load(config, names, staging, chunk_rows, jobs, say, suites):
-    """Step 1: every table's parts, loaded in worker processes when there are several."""
-    plans = []
+def _plans(config, names, staging, chunk_rows, suites) -> dict[str, list[tuple]]:
+    """Per table, the arguments of :func:`load_chunk` for each of its chunks (or its file)."""
+    plans: dict[str, list[tuple]] = {}
     for name in names:
-        exps = suites[name]
         extra = [config.focus.column, *config.lenses] if name == "pupils" else []
-        full, pairs = value_columns(name, exps, extra)
+        full, pairs = value_columns(name, suites[name], extra)
         files = split_csv(config, name, staging / "chunks" / name, chunk_rows)
         sources = files or [Path(config.tables[name])]
-        for i, src in enumerate(sources):
-            part = staging / "typed" / name / f"part-{i:05d}.parquet"
-            plans.append((config, name, i, src, part, full, pairs))
-    big = len(plans) > len(names)  # some export was cut into chunks: use worker processes
-    with _Pool(jobs if big else 1) as pool:
-        results = _run(pool, load_chunk, plans)
-    shutil.rmtree(staging / "chunks", ignore_errors=True)
-    by_table: dict[str, list[ChunkResult]] = {n: [] for n in names}
-    for r in results:
-        by_table[r.table].append(r)
-    for name in names:
-        rows = sum(c.rows_read for c in by_table[name])
-        say(f"Loaded {name}: {rows:,} rows in {len(by_table[name])} part(s)")
-    return by_table, big
+        plans[name] = [
+            (config, name, i, src, staging / "typed" / name / f"part-{i:05d}.parquet", full, pairs)
+            for i, src in enumerate(sources)
+        ]
+    return plans
+
+
+class _Done:
+    """A finished result, shaped like a future (for work done in this process)."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _submit(pool: cf.Executor | None, fn: Callable, *args) -> cf.Future | _Done:
+    """Run ``fn(*args)`` in the pool, or here and now when there is no pool."""
+    if pool is None:
+        return _Done(fn(*args))
+    with _main_hidden():
+        return pool.submit(fn, *args)
 
 
 class _Pool:
@@ -293,6 +287,17 @@ class _Pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+@dataclass
+class _Table:
+    """One table on its way through the stream."""
+
+    chunks: list[ChunkResult]
+    offsets: list[int]
+    checks: list[Check]
+    keys: dict[int, tuple]
+    futures: list = field(default_factory=list)
+
+
 def stream_tables(
     config: TrustConfig,
     period: str,
@@ -305,6 +310,10 @@ def stream_tables(
     suites_dir: Path | None = None,
 ) -> StreamResult:
     """Load, validate and write every table of ``config`` part by part.
+
+    While the workers load the chunks, this process runs each table's Great Expectations suite
+    and its key check as soon as the table is loaded; then every part is finished, parents
+    (schools, pupils, survey items) before the tables that refer to them.
 
     Parameters
     ----------
@@ -335,48 +344,80 @@ def stream_tables(
     suites_dir = Path(suites_dir) if suites_dir is not None else SUITES_DIR
     names = [t for t in schema.LOAD_ORDER if t in config.tables]
     suites = {t: read_suite(suites_dir, t)["expectations"] for t in names}
-    loaded, big = _load(config, names, staging, chunk_rows, jobs, say, suites)
-
-    schools = pd.concat([pd.read_parquet(c.part) for c in loaded["schools"]], ignore_index=True) \
-        if "schools" in loaded else pd.DataFrame()
-    check_sample_key(config, schools)
-    pupil_values: dict[str, pd.Series] = {}
-    if "pupils" in loaded:
-        pupil_values, _ = _merge_values(loaded["pupils"])
-        check_against_pupils(config, pd.DataFrame(pupil_values))
-    total = sum(c.rows_read for cs in loaded.values() for c in cs)
-    say(f"Validating with Great Expectations ({total:,} rows)")
-    runner = SuiteRunner()
-    con = duckdb.connect()
-    con.execute(f"SET threads TO {max(1, jobs)}")
-    con.execute("SET memory_limit = '1GB'")
+    plans = _plans(config, names, staging, chunk_rows, suites)
+    big = sum(len(p) for p in plans.values()) > len(names)  # some export was cut into chunks
+    parents = {par for t in schema.TABLES.values() for par, _ in t.references.values()}
     keep = config.periods_up_to(period)
+    tables: dict[str, _Table] = {}
+    summaries: dict[str, TableSummary] = {}
     known: dict[str, list[Path]] = {}
     small: dict[str, pd.DataFrame] = {}
-    summaries: dict[str, TableSummary] = {}
-    aside_schools = []
-    parents = {par for t in schema.TABLES.values() for par, _ in t.references.values()}
+    aside_schools: list[pd.DataFrame] = []
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {max(1, jobs)}")
+    con.execute("SET memory_limit = '256MB'")  # DuckDB spills to disk beyond this
+    (staging / "duckdb").mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = {_quote(staging / 'duckdb')}")
+    runner = None
     with _Pool(jobs if big else 1) as pool:
+        loading = {n: [_submit(pool, load_chunk, *a) for a in plans[n]] for n in names}
         for name in names:
-            chunks = loaded[name]
-            table = schema.TABLES[name]
+            chunks = [f.result() for f in loading[name]]
+            rows = sum(c.rows_read for c in chunks)
+            say(f"Loaded {name}: {rows:,} rows in {len(chunks)} part(s)")
+            if name == "schools":
+                check_sample_key(config, pd.concat([pd.read_parquet(c.part) for c in chunks]))
             values, pairs = _merge_values(chunks)
-            checks = value_checks(runner, name, _distinct_frame(values, pairs), suites[name],
-                                  config.periods)
-            offsets = np.concatenate(([0], np.cumsum([c.rows_read for c in chunks])))[:-1]
-            parts = [(c.part, int(off)) for c, off in zip(chunks, offsets, strict=True)]
-            keys = key_rows(con, table, parts)
+            if name == "pupils":
+                check_against_pupils(config, pd.DataFrame(values))
+            if runner is None:
+                total = sum(len(p) for p in plans.values())
+                say(f"Validating with Great Expectations (tables in {total} part(s))")
+                runner = SuiteRunner()
+            offsets = [int(o) for o in np.cumsum([0] + [c.rows_read for c in chunks])[:-1]]
+            parts = [(c.part, o) for c, o in zip(chunks, offsets, strict=True)]
+            tables[name] = _Table(
+                chunks, offsets,
+                value_checks(runner, name, _distinct_frame(values, pairs), suites[name],
+                             config.periods),
+                key_rows(con, schema.TABLES[name], parts),
+            )
+        shutil.rmtree(staging / "chunks", ignore_errors=True)
+
+        def finished(name: str) -> None:
+            """Wait for a table's parts; record its summary (and keys, for a parent)."""
+            if name in summaries or name not in tables:
+                return
+            t = tables[name]
+            results = [f.result() for f in t.futures]
+            summaries[name] = _summarise(name, t.chunks, t.offsets, results, staging, out)
+            if name in parents:
+                known[name] = sorted((staging / "known" / name).glob("part-*.parquet"))
+            if name in ("schools", "survey_items"):
+                small[name] = pd.concat([r.clean for r in results], ignore_index=True)
+            if name == "schools":
+                aside_schools.extend(r.set_aside for r in results if len(r.set_aside))
+            say(f"Checked {name}: {summaries[name].rows_clean:,} clean, "
+                f"{summaries[name].rows_quarantined:,} quarantined")
+
+        for name in names:
+            table = schema.TABLES[name]
+            for parent, _ in table.references.values():
+                finished(parent)
+            if name == "survey_responses":
+                finished("survey_items")
+            t = tables[name]
+            parts = [(c.part, o) for c, o in zip(t.chunks, t.offsets, strict=True)]
             refs = reference_rows(con, table, parts, known)
             items = small.get("survey_items") if name == "survey_responses" else None
-            jobs_list = []
-            for c, off in zip(chunks, offsets, strict=True):
-                lo, hi = int(off), int(off) + c.rows_read
+            for c, lo in zip(t.chunks, t.offsets, strict=True):
+                hi = lo + c.rows_read
                 fails = c.failures.copy()
                 fails[SOURCE_ROW] = (fails[SOURCE_ROW] + lo).astype("Int64")
-                jobs_list.append((PartJob(
+                job = PartJob(
                     name=name, part=c.part, offset=lo, failures=fails, exps=suites[name],
-                    checks=checks,
-                    keys={r: v for r, v in keys.items() if lo < r <= hi},
+                    checks=t.checks,
+                    keys={r: v for r, v in t.keys.items() if lo < r <= hi},
                     refs={col: rows[(rows > lo) & (rows <= hi)] for col, rows in refs.items()},
                     items=items, keep_periods=keep,
                     out_clean=staging / "clean" / name / f"part-{c.index:05d}.parquet",
@@ -384,22 +425,14 @@ def stream_tables(
                                if name in parents else None),
                     out_quarantine=staging / "quarantine" / name / f"part-{c.index:05d}.csv",
                     keep_clean=name in ("schools", "survey_items"),
-                ),))
-            results = _run(pool, finish_part, jobs_list)
-            summaries[name] = _summarise(name, chunks, offsets, results, staging, out)
-            if name in parents:
-                known[name] = sorted((staging / "known" / name).glob("part-*.parquet"))
-            if name in ("schools", "survey_items"):
-                small[name] = pd.concat([r.clean for r in results], ignore_index=True)
-            if name == "schools":
-                aside_schools = [r.set_aside for r in results if len(r.set_aside)]
-            say(f"Checked {name}: {summaries[name].rows_clean:,} clean, "
-                f"{summaries[name].rows_quarantined:,} quarantined")
+                )
+                t.futures.append(_submit(pool, finish_part, job))
+        for name in names:
+            finished(name)
     con.close()
-    all_schools = pd.concat([small.get("schools", schools.iloc[:0]), *aside_schools],
-                            ignore_index=True)
-    shutil.rmtree(staging, ignore_errors=True)
-    return StreamResult(tables=summaries, schools=all_schools)
+    schools = pd.concat([small["schools"], *aside_schools], ignore_index=True) \
+        if "schools" in small else pd.DataFrame(columns=["school_id"])
+    return StreamResult(tables={n: summaries[n] for n in names}, schools=schools)
 
 
 def _summarise(name, chunks, offsets, results, staging, out) -> TableSummary:
