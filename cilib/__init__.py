@@ -27,31 +27,69 @@ The report sections are also reachable as ``cilib.assess_needs``, ``cilib.strate
 use them.
 """
 
-from cilib import cycle, report
-from cilib.core.errors import CilibError, ConfigError, DataError, PlanError
-from cilib.cycle import load_plan
-from cilib.data import config, load, store
-from cilib.data.aggregate import gap, group_summary
-from cilib.data.config import load_config
-from cilib.data.prepare import open_store, prepare
-from cilib.measures import metrics, registry
-from cilib.measures.metrics import compute_metric, metric_by_school
-from cilib.report import explore, style
-from cilib.report.sections import (
-    analyse_impact,
-    assess_needs,
-    benchmarks,
-    implement_plan,
-    monitor_adjust,
-    strategic_plan,
-    trust_overview,
-)
-from cilib.stats import equity, impact, spc, survey, trend
-from cilib.stats.funnel import funnel
-from cilib.stats.impact import estimate_impact, months_progress
-from cilib.stats.suppression import suppress
-from cilib.stats.survey import response_rates, scale_reliability
-from cilib.stats.trend import gap_trend
+import importlib
+
+#: Public name -> (module, attribute or None for the module itself). Imported on first use, so
+#: ``import cilib.data.load`` (a worker process, the command line) does not load every layer.
+_PUBLIC = {
+    "cycle": ("cilib.cycle", None),
+    "report": ("cilib.report", None),
+    "CilibError": ("cilib.core.errors", "CilibError"),
+    "ConfigError": ("cilib.core.errors", "ConfigError"),
+    "DataError": ("cilib.core.errors", "DataError"),
+    "PlanError": ("cilib.core.errors", "PlanError"),
+    "load_plan": ("cilib.cycle", "load_plan"),
+    "config": ("cilib.data.config", None),
+    "load": ("cilib.data.load", None),
+    "store": ("cilib.data.store", None),
+    "gap": ("cilib.data.aggregate", "gap"),
+    "group_summary": ("cilib.data.aggregate", "group_summary"),
+    "load_config": ("cilib.data.config", "load_config"),
+    "open_store": ("cilib.data.prepare", "open_store"),
+    "prepare": ("cilib.data.prepare", "prepare"),
+    "metrics": ("cilib.measures.metrics", None),
+    "registry": ("cilib.measures.registry", None),
+    "compute_metric": ("cilib.measures.metrics", "compute_metric"),
+    "metric_by_school": ("cilib.measures.metrics", "metric_by_school"),
+    "explore": ("cilib.report.explore", None),
+    "style": ("cilib.report.style", None),
+    "analyse_impact": ("cilib.report.sections.analyse_impact", None),
+    "assess_needs": ("cilib.report.sections.assess_needs", None),
+    "benchmarks": ("cilib.report.sections.benchmarks", None),
+    "implement_plan": ("cilib.report.sections.implement_plan", None),
+    "monitor_adjust": ("cilib.report.sections.monitor_adjust", None),
+    "strategic_plan": ("cilib.report.sections.strategic_plan", None),
+    "trust_overview": ("cilib.report.sections.trust_overview", None),
+    "equity": ("cilib.stats.equity", None),
+    "impact": ("cilib.stats.impact", None),
+    "spc": ("cilib.stats.spc", None),
+    "survey": ("cilib.stats.survey", None),
+    "trend": ("cilib.stats.trend", None),
+    "funnel": ("cilib.stats.funnel", "funnel"),
+    "estimate_impact": ("cilib.stats.impact", "estimate_impact"),
+    "months_progress": ("cilib.stats.impact", "months_progress"),
+    "suppress": ("cilib.stats.suppression", "suppress"),
+    "response_rates": ("cilib.stats.survey", "response_rates"),
+    "scale_reliability": ("cilib.stats.survey", "scale_reliability"),
+    "gap_trend": ("cilib.stats.trend", "gap_trend"),
+}
+
+
+def __getattr__(name: str):
+    """Import a public name on first use (PEP 562)."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'cilib' has no attribute {name!r}")
+    module, attr = _PUBLIC[name]
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __version__ = "0.1.0"
 

@@ -16,10 +16,10 @@ needs evidence the comparison group does not share.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import pandas as pd
-from scipy.stats import norm
 
 from cilib.core.calendar import period_key, periods_between
 from cilib.core.errors import PlanError
@@ -83,7 +83,7 @@ def _freed(strategy: Strategy, periods_per_year: int) -> str:
 
 def _z(level: float) -> float:
     """Two-sided standard normal quantile for a central interval of ``level``."""
-    return float(norm.ppf(0.5 + level / 2))
+    return NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def comparison_problems(evidence: Mapping[str, Any]) -> list[str]:
