@@ -240,19 +240,16 @@ def reference_rows(
     return out
 
 
-def _plans(config, names, staging, chunk_rows, suites) -> dict[str, list[tuple]]:
-    """Per table, the arguments of :func:`load_chunk` for each of its chunks (or its file)."""
-    plans: dict[str, list[tuple]] = {}
-    for name in names:
-        extra = [config.focus.column, *config.lenses] if name == "pupils" else []
-        full, pairs = value_columns(name, suites[name], extra)
-        files = split_csv(config, name, staging / "chunks" / name, chunk_rows)
-        sources = files or [Path(config.tables[name])]
-        plans[name] = [
-            (config, name, i, src, staging / "typed" / name / f"part-{i:05d}.parquet", full, pairs)
-            for i, src in enumerate(sources)
-        ]
-    return plans
+def _plan(config, name, staging, chunk_rows, suites) -> list[tuple]:
+    """Return the arguments of :func:`load_chunk` for each chunk of a table (or its file)."""
+    extra = [config.focus.column, *config.lenses] if name == "pupils" else []
+    full, pairs = value_columns(name, suites[name], extra)
+    files = split_csv(config, name, staging / "chunks" / name, chunk_rows)
+    sources = files or [Path(config.tables[name])]
+    return [
+        (config, name, i, src, staging / "typed" / name / f"part-{i:05d}.parquet", full, pairs)
+        for i, src in enumerate(sources)
+    ]
 
 
 class _Done:
@@ -274,13 +271,19 @@ def _submit(pool: cf.Executor | None, fn: Callable, *args) -> cf.Future | _Done:
 
 
 class _Pool:
-    """A context manager giving a pool of ``jobs`` worker processes (None for one job)."""
+    """A pool of ``jobs`` worker processes, started when first asked for; shut down on exit."""
 
     def __init__(self, jobs: int) -> None:
-        self.pool = _pool(jobs)
+        self.jobs = jobs
+        self.pool: cf.Executor | None = None
+
+    def start(self) -> cf.Executor | None:
+        if self.pool is None:
+            self.pool = _pool(self.jobs)
+        return self.pool
 
     def __enter__(self):
-        return self.pool
+        return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
@@ -344,8 +347,6 @@ def stream_tables(
     suites_dir = Path(suites_dir) if suites_dir is not None else SUITES_DIR
     names = [t for t in schema.LOAD_ORDER if t in config.tables]
     suites = {t: read_suite(suites_dir, t)["expectations"] for t in names}
-    plans = _plans(config, names, staging, chunk_rows, suites)
-    big = sum(len(p) for p in plans.values()) > len(names)  # some export was cut into chunks
     parents = {par for t in schema.TABLES.values() for par, _ in t.references.values()}
     keep = config.periods_up_to(period)
     tables: dict[str, _Table] = {}
@@ -359,8 +360,13 @@ def stream_tables(
     (staging / "duckdb").mkdir(parents=True, exist_ok=True)
     con.execute(f"SET temp_directory = {_quote(staging / 'duckdb')}")
     runner = None
-    with _Pool(jobs if big else 1) as pool:
-        loading = {n: [_submit(pool, load_chunk, *a) for a in plans[n]] for n in names}
+    with _Pool(jobs) as workers:
+        loading, parts_in = {}, 0
+        for name in names:  # a table cut into chunks starts the workers; small ones load here
+            plans = _plan(config, name, staging, chunk_rows, suites)
+            pool = workers.start() if len(plans) > 1 else workers.pool
+            loading[name] = [_submit(pool, load_chunk, *a) for a in plans]
+            parts_in += len(plans)
         for name in names:
             chunks = [f.result() for f in loading[name]]
             rows = sum(c.rows_read for c in chunks)
@@ -371,8 +377,7 @@ def stream_tables(
             if name == "pupils":
                 check_against_pupils(config, pd.DataFrame(values))
             if runner is None:
-                total = sum(len(p) for p in plans.values())
-                say(f"Validating with Great Expectations (tables in {total} part(s))")
+                say(f"Validating with Great Expectations (tables in {parts_in} part(s))")
                 runner = SuiteRunner()
             offsets = [int(o) for o in np.cumsum([0] + [c.rows_read for c in chunks])[:-1]]
             parts = [(c.part, o) for c, o in zip(chunks, offsets, strict=True)]
@@ -426,7 +431,7 @@ def stream_tables(
                     out_quarantine=staging / "quarantine" / name / f"part-{c.index:05d}.csv",
                     keep_clean=name in ("schools", "survey_items"),
                 )
-                t.futures.append(_submit(pool, finish_part, job))
+                t.futures.append(_submit(workers.pool, finish_part, job))
         for name in names:
             finished(name)
     con.close()
