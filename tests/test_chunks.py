@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.data.chunks import load_chunk, split_csv, value_columns
+from cilib.data.chunks import KEY_HASH, key_hash, load_chunk, split_csv, value_columns
 from cilib.data.config import load_config
 from cilib.data.load import load_table
 from cilib.data.suites import SUITES_DIR, read_suite
@@ -60,7 +60,7 @@ def test_chunks_load_to_the_same_rows_as_the_whole_file(tmp_path):
     offset, frames = 0, []
     for i, f in enumerate(files):
         r = load_chunk(cfg, "attendance", i, f, tmp_path / f"part-{i}.parquet", full, pairs)
-        part = pd.read_parquet(r.part)
+        part = pd.read_parquet(r.part).drop(columns=[KEY_HASH])
         part["_source_row"] = part["_source_row"] + offset
         offset += r.rows_read
         frames.append(part)
@@ -101,3 +101,15 @@ def test_value_columns_keeps_the_columns_with_value_rules():
     assert {"period", "possible_sessions", "attended_sessions", "extra"} <= full
     assert "pupil_id" not in full  # only "missing?" and "type?" rules: a sample suffices
     assert pairs == [("possible_sessions", "attended_sessions")]
+
+
+def test_key_hash_is_equal_for_equal_keys_in_separate_frames():
+    """Two chunks hash the same key alike; a row whose key is all missing gets no hash."""
+    a = pd.DataFrame({"k1": pd.Series(["x", "y", None], dtype="str"),
+                      "k2": pd.Series(["1", "2", None], dtype="str"), "v": [1, 2, 3]})
+    b = pd.DataFrame({"k1": pd.Series(["y", "x"], dtype="str"),
+                      "k2": pd.Series(["2", "9"], dtype="str"), "v": [5, 6]})
+    ha, hb = key_hash(a, ("k1", "k2")), key_hash(b, ("k1", "k2"))
+    assert ha[1] == hb[0]  # ("y", "2") in both
+    assert ha[0] != hb[1]  # ("x", "1") against ("x", "9")
+    assert pd.isna(ha[2])

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from cilib.core import schema
 from cilib.core.calendar import academic_year_of
 from cilib.core.schema import PERIOD_TABLES
+from cilib.data.chunks import KEY_HASH
 from cilib.data.quarantine import (
     assemble_quarantine,
     reasons_for,
@@ -173,6 +174,7 @@ def finish_part(job: PartJob) -> PartResult:
     """
     table = schema.TABLES[job.name]
     at = pq.read_table(job.part)
+    at = at.drop_columns([KEY_HASH]) if KEY_HASH in at.column_names else at
     src = at[SOURCE_ROW].to_numpy().astype(np.int64) + job.offset
     cand = np.flatnonzero(_flagged(job, at, src))
     df = at.take(pa.array(cand, type=pa.int64())).to_pandas()
@@ -182,7 +184,7 @@ def finish_part(job: PartJob) -> PartResult:
     q_pos, q_frame, _ = assemble_quarantine(job.name, df, issues, orphans)
     keep = np.ones(at.num_rows, dtype=bool)
     keep[cand[q_pos]] = False
-    names = [c for c in at.column_names if c != SOURCE_ROW]
+    names = [c for c in at.column_names if c not in (SOURCE_ROW, KEY_HASH)]
     canon = [c for c in table.names if c in names] + [c for c in names if c not in table.names]
     clean = at.filter(pa.array(keep)).select(canon)
     aside = set_aside_cells(table, df, issues, canon)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from cilib.core import schema
 from cilib.core.errors import DataError
-from cilib.data.chunks import ChunkResult, load_chunk, split_csv, value_columns
+from cilib.data.chunks import KEY_HASH, ChunkResult, load_chunk, split_csv, value_columns
 from cilib.data.config import TrustConfig, check_against_pupils, check_sample_key
 from cilib.data.mapping import empty_quarantine
 from cilib.data.parts import Check, PartJob, finish_part
@@ -100,7 +100,7 @@ def _main_hidden():
 
 def _merge_values(chunks: list[ChunkResult]) -> tuple[dict[str, pd.Series], dict]:
     values: dict[str, pd.Series] = {}
-    for c in chunks[0].values:
+    for c in chunks[0].values:  # (the key hash column is not among them)
         s = pd.concat([ch.values[c] for ch in chunks], ignore_index=True)
         values[c] = s.drop_duplicates().reset_index(drop=True)
     pairs = {
@@ -193,18 +193,16 @@ def _union(parts: list[tuple[Path, int]], columns: list[str]) -> str:
 def key_rows(con, table: schema.Table, parts: list[tuple[Path, int]]) -> dict[int, tuple]:
     """Source rows that share a key with another row, in any part: row -> (rule, column, reason).
 
-    DuckDB finds the rows; the same code as the whole-table path tells copies from conflicts.
+    DuckDB finds the rows whose key hash occurs more than once; their key values are then
+    compared exactly, and the same code as the whole-table path tells copies from conflicts.
     """
     if not table.key or not parts:
         return {}
     keys = list(table.key)
-    quoted = ", ".join(f'"{k}"' for k in keys)
-    present = " AND ".join(f'"{k}" IS NULL' for k in keys)
-    same = " AND ".join(f'r."{k}" IS NOT DISTINCT FROM d."{k}"' for k in keys)
-    sql = (f"WITH r AS ({_union(parts, keys)}), "
-           f"d AS (SELECT {quoted} FROM r WHERE NOT ({present}) GROUP BY {quoted} "
-           f"HAVING count(*) > 1) "
-           f'SELECT r."{SOURCE_ROW}" FROM r JOIN d ON {same}')
+    sql = (f"WITH r AS ({_union(parts, [KEY_HASH])}), "
+           f'd AS (SELECT "{KEY_HASH}" FROM r WHERE "{KEY_HASH}" IS NOT NULL '
+           f'GROUP BY "{KEY_HASH}" HAVING count(*) > 1) '
+           f'SELECT r."{SOURCE_ROW}" FROM r JOIN d USING ("{KEY_HASH}")')
     rows = np.sort(con.execute(sql).fetchnumpy()[SOURCE_ROW].astype(np.int64))
     if not len(rows):
         return {}
@@ -215,9 +213,10 @@ def key_rows(con, table: schema.Table, parts: list[tuple[Path, int]]) -> dict[in
         if len(mine):
             got = pd.read_parquet(p, filters=[(SOURCE_ROW, "in", [int(r - off) for r in mine])])
             got[SOURCE_ROW] = got[SOURCE_ROW] + off
-            frames.append(got)
-    dups = pd.concat(frames, ignore_index=True).sort_values(SOURCE_ROW, kind="stable")
-    dups = dups.reset_index(drop=True)
+            frames.append(got.drop(columns=[KEY_HASH]))
+    cand = pd.concat(frames, ignore_index=True).sort_values(SOURCE_ROW, kind="stable")
+    present = cand[keys].notna().any(axis=1)
+    dups = cand[present & cand.duplicated(keys, keep=False)].reset_index(drop=True)
     src = dups[SOURCE_ROW].to_numpy(dtype=object)
     found = key_issues(table, dups, np.arange(len(dups)), src)
     return {int(src[p]): (rule, col, reason) for p, rule, col, reason in found}
@@ -372,7 +371,8 @@ def stream_tables(
             rows = sum(c.rows_read for c in chunks)
             say(f"Loaded {name}: {rows:,} rows in {len(chunks)} part(s)")
             if name == "schools":
-                check_sample_key(config, pd.concat([pd.read_parquet(c.part) for c in chunks]))
+                check_sample_key(config, pd.concat([pd.read_parquet(c.part) for c in chunks])
+                                 .drop(columns=[KEY_HASH]))
             values, pairs = _merge_values(chunks)
             if name == "pupils":
                 check_against_pupils(config, pd.DataFrame(values))
@@ -477,7 +477,7 @@ def _summarise(name, chunks, offsets, results, staging, out) -> TableSummary:
             shutil.move(p, folder / f"part-{i:05d}.parquet")
         s.clean_parts = sorted(folder.glob("part-*.parquet"))
     else:  # no clean row up to the period: an empty table with the right columns
-        empty = pd.read_parquet(chunks[0].part).iloc[:0].drop(columns=[SOURCE_ROW])
+        empty = pd.read_parquet(chunks[0].part).iloc[:0].drop(columns=[SOURCE_ROW, KEY_HASH])
         names = schema.TABLES[name].names
         empty = empty[[c for c in names if c in empty] + [c for c in empty if c not in names]]
         target = out / f"{name}.parquet"
