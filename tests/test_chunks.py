@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.data.chunks import KEY_HASH, key_hash, load_chunk, split_csv, value_columns
+from cilib.data.chunks import (
+    KEY_HASH,
+    NotSplittable,
+    cut_chunk,
+    key_hash,
+    load_chunk,
+    plan_chunks,
+    value_columns,
+)
 from cilib.data.config import load_config
 from cilib.data.load import load_table
 from cilib.data.suites import SUITES_DIR, read_suite
@@ -37,8 +45,9 @@ def test_clean_file_is_cut_with_the_header_repeated(tmp_path):
     """Every line lands in exactly one chunk, in order, each chunk starting with the header."""
     lines = body(5000)
     cfg = config_for(tmp_path, "\n".join([HEADER, *lines]) + "\n")
-    files = split_csv(cfg, "attendance", tmp_path / "chunks", 1000)
-    assert files is not None and len(files) >= 4
+    plan = plan_chunks(cfg, "attendance", 1000)
+    assert plan is not None and len(plan.ranges) >= 4
+    files = [cut_chunk(plan, i, tmp_path / "chunks" / str(i)) for i in range(len(plan.ranges))]
     got = []
     for f in files:
         text = f.read_text(encoding="utf-8").splitlines()
@@ -54,7 +63,8 @@ def test_chunks_load_to_the_same_rows_as_the_whole_file(tmp_path):
     lines[1500] = "   "  # a blank line is not a row, in the whole file or in a chunk
     cfg = config_for(tmp_path, "\n".join([HEADER, *lines]) + "\n")
     whole = load_table("attendance", cfg).frame
-    files = split_csv(cfg, "attendance", tmp_path / "chunks", 700)
+    plan = plan_chunks(cfg, "attendance", 700)
+    files = [cut_chunk(plan, i, tmp_path / "chunks" / str(i)) for i in range(len(plan.ranges))]
     exps = read_suite(SUITES_DIR, "attendance")["expectations"]
     full, pairs = value_columns("attendance", exps, [])
     offset, frames = 0, []
@@ -70,29 +80,43 @@ def test_chunks_load_to_the_same_rows_as_the_whole_file(tmp_path):
 @pytest.mark.parametrize(
     "text, why",
     [
-        (HEADER + "\n" + "\n".join(body(3000)[:10] + ['"P1",NLT01,a,b,1,1'] + body(3000)),
-         "a quote anywhere"),
         ("report exported 2025\n" + HEADER + "\n" + "\n".join(body(3000)), "a line above"),
-        (HEADER + "\n" + "\n".join(body(3000) + ["P9,NLT01,2024/25,HT1,70,1,extra,cells"]),
-         "a line wider than the header"),
-        ((HEADER + "\n" + "\n".join(body(3000))).encode("utf-8") + b"\nP\xe9,NLT01,a,b,1,1\n",
-         "a line that is not UTF-8"),
         (HEADER.replace(",", ";") + "\n" + "\n".join(r.replace(",", ";") for r in body(3000)),
          "a ; file with no declared decimal mark"),
         (HEADER + "\n" + "\n".join(body(50)), "a small file"),
     ],
 )
-def test_files_that_need_the_careful_path_are_not_cut(tmp_path, text, why):
-    """Anything a line-at-a-time reading could get wrong is loaded whole instead."""
+def test_files_that_need_the_careful_path_are_not_planned(tmp_path, text, why):
+    """A header not on the first line, an undeclared decimal mark, a small file: loaded whole."""
     cfg = config_for(tmp_path, text)
-    assert split_csv(cfg, "attendance", tmp_path / "chunks", 500) is None, why
-    assert not (tmp_path / "chunks").exists()
+    assert plan_chunks(cfg, "attendance", 500) is None, why
+
+
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ('"P1",NLT01,2024/25,2024/25 HT1,70,1', "a quote"),
+        ("P9,NLT01,2024/25,2024/25 HT1,70,1,extra,cells", "a line wider than the header"),
+        (b"P\xe9,NLT01,2024/25,2024/25 HT1,70,1", "a line that is not UTF-8"),
+        ("P9,NLT01\r,2024/25,2024/25 HT1,70,1", "a lone carriage return"),
+    ],
+)
+def test_a_chunk_with_a_line_that_needs_the_careful_path_is_refused(tmp_path, bad, why):
+    """The chunk holding such a line raises NotSplittable (its table is then loaded whole)."""
+    lines = [ln.encode() for ln in body(40_000)]  # beyond the first megabyte, which is read
+    lines[36_000] = bad if isinstance(bad, bytes) else bad.encode()  # to plan
+    cfg = config_for(tmp_path, b"\n".join([HEADER.encode(), *lines]) + b"\n")
+    plan = plan_chunks(cfg, "attendance", 5000)
+    assert plan is not None
+    cut_chunk(plan, 0, tmp_path / "c0")  # the first chunks are fine
+    with pytest.raises(NotSplittable):
+        cut_chunk(plan, 7, tmp_path / "c7")  # lines 35,001-40,000
 
 
 def test_mappings_that_join_or_melt_are_not_cut(tmp_path):
     cfg = config_for(tmp_path, HEADER + "\n" + "\n".join(body(3000)) + "\n",
                      mappings={"melt": {"columns": ["a"], "variable": "v", "value": "x"}})
-    assert split_csv(cfg, "attendance", tmp_path / "chunks", 500) is None
+    assert plan_chunks(cfg, "attendance", 500) is None
 
 
 def test_value_columns_keeps_the_columns_with_value_rules():

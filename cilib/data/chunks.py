@@ -28,7 +28,18 @@ from cilib.data.config import TrustConfig
 from cilib.data.load import load_table
 from cilib.data.readers import SOURCE_ROW, sniff_separator
 
-__all__ = ["KEY_HASH", "ChunkResult", "key_hash", "load_chunk", "split_csv", "value_columns"]
+__all__ = [
+    "KEY_HASH",
+    "ChunkPlan",
+    "ChunkResult",
+    "NotSplittable",
+    "cut_chunk",
+    "key_hash",
+    "load_chunk",
+    "load_range",
+    "plan_chunks",
+    "value_columns",
+]
 
 #: Column of a typed part holding a 64-bit hash of the row's key (missing when the key is).
 KEY_HASH = "__cilib_key"
@@ -177,14 +188,28 @@ def _field_counts(block: bytes, sep: int) -> np.ndarray:
     return np.where(starts == ends, 0, counts)  # an empty line has no separator
 
 
-def split_csv(
-    config: TrustConfig, name: str, out: Path, chunk_rows: int
-) -> list[Path] | None:
-    """Cut table ``name``'s file into chunk files of about ``chunk_rows`` data lines.
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Where to cut a clean export: byte ranges of about ``chunk_rows`` lines each."""
 
-    Returns the chunk files (in order; each starts with the header line), or None when the file
-    is small enough to load whole or cannot safely be read a chunk at a time (see the module
-    docstring); then nothing is left in ``out``.
+    path: Path
+    header: bytes  # the header line, with its line end, for every chunk after the first
+    sep: str
+    width: int
+    ranges: list[tuple[int, int]]
+
+
+class NotSplittable(Exception):
+    """A chunk holds a line that cannot be read on its own: load the file whole instead."""
+
+
+def plan_chunks(config: TrustConfig, name: str, chunk_rows: int) -> ChunkPlan | None:
+    """Plan cutting table ``name``'s file into chunks of ``chunk_rows`` lines at line ends.
+
+    Returns None when the file is small enough to load whole, or the mapping, the header or the
+    separator rule it out (see the module docstring). Whether every line can be read on its own
+    (no quote, UTF-8, none wider than the header) is checked by :func:`cut_chunk`, on each
+    chunk, in the worker that loads it.
     """
     path = Path(config.tables[name])
     if not _splittable(config, name, path) or not path.is_file():
@@ -192,64 +217,88 @@ def split_csv(
     spec = config.mappings.get(name) or {}
     with open(path, "rb") as fh:
         head = fh.read(_BLOCK)
-        if head.startswith(b"\xef\xbb\xbf"):
-            head = head[3:]
-        first = head.split(b"\n", 1)[0]
-        try:
-            first_text = first.decode("utf-8").rstrip("\r")
-            lines = head[: head.rfind(b"\n") + 1].decode("utf-8").splitlines()[:200]
-        except UnicodeDecodeError:
-            return None
-        sep = spec.get("sep") or sniff_separator("\n".join(lines) + "\n")
-        if len(sep) != 1 or (sep == ";" and spec.get("decimal") is None):
-            return None
-        cells = first_text.split(sep)
-        if not first_text.strip() or any(not c.strip() for c in cells):
-            return None  # the header must be the first line, every column named
-        width = len(cells)
-        avg = max(1, len(head) // max(1, head.count(b"\n")))
-        if path.stat().st_size <= chunk_rows * avg * 1.5:
-            return None
-        out.mkdir(parents=True, exist_ok=True)
-        header = first_text.encode("utf-8") + b"\n"
-        fh.seek(0)
-        files: list[Path] = []
-        carry = b""
-        buf: list[bytes] = []
-        count = 0  # lines in the chunk being gathered
-        ok = True
-        while ok:
-            block = fh.read(_BLOCK)
-            data = carry + block
-            if not block and data and not data.endswith(b"\n"):
-                data += b"\n"
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            body, carry = data[:cut], data[cut:]
-            if not files and not buf and body.startswith(b"\xef\xbb\xbf"):
-                body = body[3:]
-            if body:
-                ok = _clean_block(body, ord(sep), width)
-                ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
-                start = 0
-                while ok and len(ends):
-                    need = chunk_rows + (1 if not files else 0) - count  # + the header line
-                    if len(ends) < need:
-                        buf.append(body[start:])
-                        count += len(ends)
-                        break
-                    stop = int(ends[need - 1]) + 1
-                    buf.append(body[start:stop])
-                    files.append(_write_chunk(out, path.name, len(files), header, buf))
-                    buf, count, start = [], 0, stop
-                    ends = ends[need:]
-            if not block:
-                if buf and ok:
-                    files.append(_write_chunk(out, path.name, len(files), header, buf))
-                break
-    if not ok or len(files) < 2:
-        shutil.rmtree(out, ignore_errors=True)
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    first = head[bom:].split(b"\n", 1)[0]
+    try:
+        first_text = first.decode("utf-8").rstrip("\r")
+        lines = head[bom : head.rfind(b"\n") + 1].decode("utf-8").splitlines()[:200]
+    except UnicodeDecodeError:
         return None
-    return files
+    sep = spec.get("sep") or sniff_separator("\n".join(lines) + "\n")
+    if len(sep) != 1 or (sep == ";" and spec.get("decimal") is None):
+        return None
+    cells = first_text.split(sep)
+    if not first_text.strip() or any(not c.strip() for c in cells):
+        return None  # the header must be the first line, every column named
+    if any(len(ln.split(sep)) > len(cells) for ln in lines[1:]):
+        return None  # a wider line: the header may be further down
+    avg = max(1, len(head) // max(1, head.count(b"\n")))
+    size = path.stat().st_size
+    if size <= chunk_rows * avg * 1.5:
+        return None
+    cuts = [0]
+    count = -1  # the header line is not a data line
+    with open(path, "rb") as fh:
+        pos = 0
+        while block := fh.read(_BLOCK):
+            n = block.count(b"\n")
+            if count + n >= chunk_rows:
+                ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+                for e in ends:
+                    count += 1
+                    if count == chunk_rows:
+                        cuts.append(pos + int(e) + 1)
+                        count = 0
+            else:
+                count += n
+            pos += len(block)
+    if cuts[-1] >= size:
+        cuts.pop()
+    cuts.append(size)
+    ranges = list(zip(cuts[:-1], cuts[1:], strict=True))
+    if len(ranges) < 2:
+        return None
+    return ChunkPlan(path, first_text.encode("utf-8") + b"\n", sep, len(cells), ranges)
+
+
+def cut_chunk(plan: ChunkPlan, index: int, out: Path) -> Path:
+    """Write chunk ``index`` of ``plan`` to ``out/<file name>`` (the header line first).
+
+    Raises NotSplittable if one of its lines cannot be read on its own.
+    """
+    start, end = plan.ranges[index]
+    with open(plan.path, "rb") as fh:
+        fh.seek(start)
+        body = fh.read(end - start)
+    if body and not body.endswith(b"\n"):
+        body += b"\n"
+    if not _clean_block(body, ord(plan.sep), plan.width):
+        raise NotSplittable(f"{plan.path.name}: chunk {index + 1} needs the careful reader")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / plan.path.name
+    with open(target, "wb") as fh:
+        if index:
+            fh.write(plan.header)
+        fh.write(body)
+    return target
+
+
+def load_range(
+    config: TrustConfig,
+    name: str,
+    plan: ChunkPlan,
+    index: int,
+    folder: Path,
+    part: Path,
+    full: set[str],
+    pairs: list[tuple[str, str]],
+) -> ChunkResult:
+    """Cut chunk ``index`` of ``plan`` into ``folder``, load it, and remove the chunk file."""
+    source = cut_chunk(plan, index, folder)
+    try:
+        return load_chunk(config, name, index, source, part, full, pairs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _clean_block(body: bytes, sep: int, width: int) -> bool:
@@ -263,14 +312,3 @@ def _clean_block(body: bytes, sep: int, width: int) -> bool:
     return bool((_field_counts(body, sep) <= width - 1).all())
 
 
-def _write_chunk(out: Path, filename: str, i: int, header: bytes, buf: list[bytes]) -> Path:
-    """Write one chunk: the header line, then its lines (the first chunk holds the header)."""
-    folder = out / f"{i:05d}"
-    folder.mkdir()
-    target = folder / filename
-    with open(target, "wb") as fh:
-        if i:
-            fh.write(header)
-        for b in buf:
-            fh.write(b)
-    return target

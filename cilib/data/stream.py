@@ -4,7 +4,7 @@
 :func:`cilib.data.validate.validate` does, with the same clean rows, quarantine and reasons, but
 a part at a time, so memory is bounded by the part, not the data:
 
-1. **Load.** Each big clean export is cut into chunk files (:func:`cilib.data.chunks.split_csv`)
+1. **Load.** Each big clean export is cut into chunks (:func:`cilib.data.chunks.plan_chunks`)
    and each chunk is loaded into a typed parquet part; other files are one part. Parts load in
    ``jobs`` worker processes.
 2. **Great Expectations** runs each table's suite once, on a frame of the distinct values seen in
@@ -35,7 +35,15 @@ import pandas as pd
 
 from cilib.core import schema
 from cilib.core.errors import DataError
-from cilib.data.chunks import KEY_HASH, ChunkResult, load_chunk, split_csv, value_columns
+from cilib.data.chunks import (
+    KEY_HASH,
+    ChunkResult,
+    NotSplittable,
+    load_chunk,
+    load_range,
+    plan_chunks,
+    value_columns,
+)
 from cilib.data.config import TrustConfig, check_against_pupils, check_sample_key
 from cilib.data.mapping import empty_quarantine
 from cilib.data.parts import Check, PartJob, finish_part
@@ -239,32 +247,58 @@ def reference_rows(
     return out
 
 
-def _plan(config, name, staging, chunk_rows, suites) -> list[tuple]:
-    """Return the arguments of :func:`load_chunk` for each chunk of a table (or its file)."""
+def _plan(config, name, staging, chunk_rows, suites) -> tuple[list[tuple], list[tuple]]:
+    """Return the arguments for loading each chunk of a table, and for loading it whole.
+
+    The chunk list is empty when the table is loaded whole (:func:`plan_chunks` said None).
+    """
     extra = [config.focus.column, *config.lenses] if name == "pupils" else []
     full, pairs = value_columns(name, suites[name], extra)
-    files = split_csv(config, name, staging / "chunks" / name, chunk_rows)
-    sources = files or [Path(config.tables[name])]
+    typed = staging / "typed" / name
+    whole = (config, name, 0, Path(config.tables[name]), typed / "part-00000.parquet", full, pairs)
+    plan = plan_chunks(config, name, chunk_rows)
+    if plan is None:
+        return [], whole
     return [
-        (config, name, i, src, staging / "typed" / name / f"part-{i:05d}.parquet", full, pairs)
-        for i, src in enumerate(sources)
-    ]
+        (config, name, plan, i, staging / "chunks" / name / f"{i:05d}",
+         typed / f"part-{i:05d}.parquet", full, pairs)
+        for i in range(len(plan.ranges))
+    ], whole
+
+
+def _loaded(futures: list, whole: tuple) -> list[ChunkResult]:
+    """Wait for a table's chunks; if one cannot be read on its own, load the file whole."""
+    try:
+        return [f.result() for f in futures]
+    except NotSplittable:
+        for f in futures:
+            f.cancel()
+        cf.wait([f for f in futures if isinstance(f, cf.Future)])
+        return [load_chunk(*whole)]
 
 
 class _Done:
-    """A finished result, shaped like a future (for work done in this process)."""
+    """A finished result or error, shaped like a future (for work done in this process)."""
 
-    def __init__(self, value) -> None:
-        self.value = value
+    def __init__(self, value=None, error: BaseException | None = None) -> None:
+        self.value, self.error = value, error
 
     def result(self):
+        if self.error is not None:
+            raise self.error
         return self.value
+
+    def cancel(self) -> bool:
+        return False
 
 
 def _submit(pool: cf.Executor | None, fn: Callable, *args) -> cf.Future | _Done:
     """Run ``fn(*args)`` in the pool, or here and now when there is no pool."""
     if pool is None:
-        return _Done(fn(*args))
+        try:
+            return _Done(fn(*args))
+        except Exception as exc:  # raised when the result is asked for, as from a pool
+            return _Done(error=exc)
     with _main_hidden():
         return pool.submit(fn, *args)
 
@@ -360,14 +394,17 @@ def stream_tables(
     con.execute(f"SET temp_directory = {_quote(staging / 'duckdb')}")
     runner = None
     with _Pool(jobs) as workers:
-        loading, parts_in = {}, 0
+        loading, wholes, parts_in = {}, {}, 0
         for name in names:  # a table cut into chunks starts the workers; small ones load here
-            plans = _plan(config, name, staging, chunk_rows, suites)
-            pool = workers.start() if len(plans) > 1 else workers.pool
-            loading[name] = [_submit(pool, load_chunk, *a) for a in plans]
-            parts_in += len(plans)
+            ranges, wholes[name] = _plan(config, name, staging, chunk_rows, suites)
+            if ranges:
+                pool = workers.start()
+                loading[name] = [_submit(pool, load_range, *a) for a in ranges]
+            else:
+                loading[name] = [_submit(workers.pool, load_chunk, *wholes[name])]
+            parts_in += len(loading[name])
         for name in names:
-            chunks = [f.result() for f in loading[name]]
+            chunks = _loaded(loading[name], wholes[name])
             rows = sum(c.rows_read for c in chunks)
             say(f"Loaded {name}: {rows:,} rows in {len(chunks)} part(s)")
             if name == "schools":
@@ -387,7 +424,6 @@ def stream_tables(
                              config.periods),
                 key_rows(con, schema.TABLES[name], parts),
             )
-        shutil.rmtree(staging / "chunks", ignore_errors=True)
 
         def finished(name: str) -> None:
             """Wait for a table's parts; record its summary (and keys, for a parent)."""
