@@ -49,7 +49,7 @@ def clean_bytes_start(data: bytes) -> int | None:
 
     Examples
     --------
-    >>> clean_bytes_start(b"a,b\\r\\n1,2\\r\\n"), clean_bytes_start(b"a,b\\r1,2\\r")
+    >>> clean_bytes_start(b"a,b\r\n1,2\r\n"), clean_bytes_start(b"a,b\r1,2\r")
     (0, None)
     """
     if data[:2] in _UTF16_BOMS or data.startswith(_BINARY_MAGIC) or b"\x00" in data[:65536]:
@@ -77,7 +77,7 @@ def text_head(
 
     Examples
     --------
-    >>> text_head(b"a,b\\r\\n\\r\\n1,2\\r\\n", 0)
+    >>> text_head(b"a,b\r\n\r\n1,2\r\n", 0)
     (['a,b', '', '1,2'], [0, 5, 7, 12], True)
     """
     size = 1 << 16
@@ -114,7 +114,7 @@ def quote_free_body(lines: list[str] | bytes, delimiter: str, width: int) -> pd.
     --------
     >>> quote_free_body(["1, a ,", ",,", "2,b,c"], ",", 3).values.tolist()
     [['1', 'a', nan], ['2', 'b', 'c']]
-    >>> quote_free_body(b"1, a ,\\r\\n,,\\r\\n2,b,c\\r\\n", ",", 3).values.tolist()
+    >>> quote_free_body(b"1, a ,\r\n,,\r\n2,b,c\r\n", ",", 3).values.tolist()
     [['1', 'a', nan], ['2', 'b', 'c']]
     """
     body = lines if isinstance(lines, bytes) else "\n".join(lines).encode("utf-8")

@@ -30,6 +30,7 @@ import pandas as pd
 from cilib.core.errors import DataError
 from cilib.core.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 from cilib.data.config import TrustConfig
+from cilib.data.fast_csv import map_distinct, plain_numbers
 from cilib.data.mapping import QUARANTINE_COLUMNS, empty_quarantine, map_frame
 from cilib.data.mapping_spec import READ_KEYS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
@@ -75,6 +76,9 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
             return pd.NA
         return "p_" + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:16]
 
+    fast = map_distinct(ids, one)  # Arrow strings: each distinct id hashed once, mapped back
+    if fast is not None:
+        return fast
     uniques = pd.unique(ids)
     lookup = {u: one(u) for u in uniques if not pd.isna(u)}
     return (
@@ -127,6 +131,25 @@ def parse_numbers(values: pd.Series, decimal: str | None = None) -> tuple[pd.Ser
     >>> num.tolist()[1:], amb.tolist()
     ([1234567.0, nan, 2.5], [True, False, True, False])
     """
+    fast = plain_numbers(values, decimal)
+    if fast is None:
+        return _careful_numbers(values, decimal)
+    floats, done = fast
+    name = values.name if decimal is None else None
+    amb = np.zeros(len(values), dtype=bool)
+    rest = ~done & values.notna().to_numpy()
+    if rest.any():  # values not written plainly: read the careful way, one by one
+        num_r, amb_r = _careful_numbers(values[rest], decimal)
+        floats[rest] = num_r.to_numpy()
+        amb[rest] = amb_r.to_numpy()
+    return (
+        pd.Series(floats, index=values.index, dtype="float64"),
+        pd.Series(amb, index=values.index, name=name),
+    )
+
+
+def _careful_numbers(values: pd.Series, decimal: str | None) -> tuple[pd.Series, pd.Series]:
+    """Read numbers as :func:`parse_numbers` says, with pandas' string methods."""
     s = values.astype("str").str.strip()
     out = pd.Series(np.nan, index=values.index, dtype="float64")
     amb = pd.Series(False, index=values.index)
@@ -316,7 +339,10 @@ def _ambiguous(
     for col in table.columns:
         if col.dtype not in ("float64", "Int64") or col.name not in mapped.columns:
             continue
-        _, amb = parse_numbers(mapped[col.name], None)
+        text = mapped[col.name].astype("str")
+        if not text.str.contains(",", regex=False).fillna(False).astype(bool).any():
+            continue  # an ambiguous number has a comma
+        _, amb = parse_numbers(text, None)
         amb = amb & ~bad_any
         if not amb.any():
             continue
