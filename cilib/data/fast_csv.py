@@ -13,7 +13,6 @@ gives; anything else returns None (or leaves the value to the caller) and goes t
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 
@@ -60,8 +59,7 @@ def clean_bytes_start(data: bytes) -> int | None:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    n_cr = data.count(b"\r")
-    if n_cr and n_cr != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     return start
 
@@ -100,41 +98,46 @@ def text_head(
     return got, offsets, whole
 
 
-def quote_free_body(lines: list[str] | bytes, delimiter: str, width: int) -> pd.DataFrame | None:
+def quote_free_body(
+    lines: list[str] | bytes, delimiter: str, width: int, start: int = 0
+) -> pd.DataFrame | None:
     r"""Parse the data lines with Arrow's CSV reader when none needs the careful path.
 
-    ``lines`` are the data lines after the header, or the bytes of the file from the first of
-    them to its end (a file :func:`clean_bytes_start` accepts). They qualify when no line holds
-    a quote, every non-empty line has exactly ``width`` fields and no cell holds unusual
-    whitespace. Then the result is what the line-by-line loop gives: cells stripped, blank cells
-    missing, lines of separators only dropped, and rows numbered 1, 2, ... (empty lines are not
-    counted). Returns None otherwise.
+    ``lines`` are the data lines after the header, or the bytes of a file
+    :func:`clean_bytes_start` accepts, the data lines starting at byte ``start``. They qualify
+    when no line holds a quote, every non-empty line has exactly ``width`` fields and no cell
+    holds unusual whitespace. Then the result is what the line-by-line loop gives: cells
+    stripped, blank cells missing, lines of separators only dropped, and rows numbered 1, 2, ...
+    (empty lines are not counted). Returns None otherwise.
 
     Examples
     --------
     >>> quote_free_body(["1, a ,", ",,", "2,b,c"], ",", 3).values.tolist()
     [['1', 'a', nan], ['2', 'b', 'c']]
-    >>> quote_free_body(b"1, a ,\r\n,,\r\n2,b,c\r\n", ",", 3).values.tolist()
+    >>> quote_free_body(b"x,y,z\r\n1, a ,\r\n,,\r\n2,b,c\r\n", ",", 3, start=7).values.tolist()
     [['1', 'a', nan], ['2', 'b', 'c']]
     """
-    body = lines if isinstance(lines, bytes) else "\n".join(lines).encode("utf-8")
-    if b'"' in body:
+    if isinstance(lines, bytes):
+        data = lines
+    else:
+        data, start = "\n".join(lines).encode("utf-8"), 0
+    if data.find(b'"', start) >= 0:
         return None
-    ascii_only = body.isascii()
+    ascii_only = data.isascii()
     if ascii_only:
-        if any(c in body for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
+        if any(data.find(c, start) >= 0 for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
             return None
-    elif _ODD_SPACE.search(body.decode("utf-8")):
+    elif _ODD_SPACE.search(data[start:].decode("utf-8")):
         return None
     opts = pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True)
     names = [f"c{j}" for j in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(data)[start:]),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=opts,
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in names},
+                column_types={c: pa.large_string() for c in names},
                 strings_can_be_null=True,
                 null_values=[""],
             ),
@@ -149,7 +152,7 @@ def quote_free_body(lines: list[str] | bytes, delimiter: str, width: int) -> pd.
         if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(col)).as_py():
             cols.append(col)  # nothing to strip (trimming never adds): blanks already missing
             continue
-        cols.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+        cols.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, col.type), trimmed))
     if width and all(col.null_count for col in cols):
         blank = pc.is_null(cols[0])
         for col in cols[1:]:

@@ -17,7 +17,6 @@ rule ``ambiguous_number`` for ``1,234`` when the decimal mark is neither declare
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -58,6 +57,28 @@ class LoadedTable:
     rows_read: int = 0
 
 
+def _hmac_sha256(key: bytes):
+    """Return a function giving HMAC-SHA256 under ``key`` (RFC 2104), keyed once for many ids.
+
+    The same digest as ``hmac.new(key, msg, hashlib.sha256).digest()``, with the padded key
+    hashed once instead of once per message.
+    """
+    if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(msg: bytes) -> bytes:
+        h = inner.copy()
+        h.update(msg)
+        o = outer.copy()
+        o.update(h.digest())
+        return o.digest()
+
+    return digest
+
+
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     """Replace identifiers with a keyed hash (HMAC-SHA256, first 16 hex digits, prefix ``p_``).
 
@@ -70,11 +91,12 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     >>> s[0] == s[1], s[0].startswith("p_"), len(s[0]), pd.isna(s[2])
     (True, True, 18, True)
     """
+    hasher = _hmac_sha256(key)
 
     def one(v):
         if pd.isna(v):
             return pd.NA
-        return "p_" + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:16]
+        return "p_" + hasher(str(v).encode()).hex()[:16]
 
     fast = map_distinct(ids, one)  # Arrow strings: each distinct id hashed once, mapped back
     if fast is not None:
@@ -88,12 +110,14 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     )
 
 
-def _failures(df: pd.DataFrame, mask: pd.Series, column: str, expected: str) -> pd.DataFrame:
+def _failures(
+    rows: pd.Series, values: pd.Series, mask: pd.Series, column: str, expected: str
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            SOURCE_ROW: df.loc[mask, SOURCE_ROW].astype("Int64").to_numpy(),
+            SOURCE_ROW: rows[mask].astype("Int64").to_numpy(),
             "column": column,
-            "value": df.loc[mask, column].astype("str").to_numpy(),
+            "value": values[mask].astype("str").to_numpy(),
             "expected": expected,
         }
     )
@@ -209,13 +233,15 @@ def coerce(
     whole number), never 15. Ambiguous numbers are failures here too; :func:`load_table`
     quarantines them first with rule ``ambiguous_number``.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced, never changed in place
     failures = []
     for col in table.columns:
         if col.name not in out.columns:
             continue
         s = out[col.name].astype("str").str.strip()
-        s = s.where(s.notna() & (s != ""), pd.NA)
+        blank = s == ""
+        if blank.any():
+            s = s.where(s.notna() & ~blank, pd.NA)
         present = s.notna()
         if col.dtype == "str":
             out[col.name] = s.astype("str")
@@ -231,18 +257,16 @@ def coerce(
                 out[col.name] = num.astype("float64")
             if bad.any():
                 kind = "a whole number" if col.dtype == "Int64" else "a number"
-                failures.append(_failures(df.assign(**{col.name: s}), bad, col.name, kind))
+                failures.append(_failures(df[SOURCE_ROW], s, bad, col.name, kind))
         elif col.dtype == "boolean":
             low = s.str.lower()
-            val = pd.Series(pd.NA, index=s.index, dtype="boolean")
-            val[low.isin(TRUE_WORDS).fillna(False)] = True
-            val[low.isin(FALSE_WORDS).fillna(False)] = False
+            is_t = low.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)
+            is_f = low.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)
+            val = pd.Series(pd.arrays.BooleanArray(is_t, ~(is_t | is_f)), index=s.index)
             bad = present & val.isna()
             out[col.name] = val
             if bad.any():
-                failures.append(
-                    _failures(df.assign(**{col.name: s}), bad, col.name, "true or false")
-                )
+                failures.append(_failures(df[SOURCE_ROW], s, bad, col.name, "true or false"))
         else:  # pragma: no cover - schema only uses the dtypes above
             raise ValueError(f"unknown dtype {col.dtype}")
     fail = (
@@ -315,7 +339,7 @@ def _invalid_ids(
                 }
             )
         bad_any |= bad
-    return raw.loc[~bad_any], aside
+    return (raw.loc[~bad_any] if bad_any.any() else raw), aside
 
 
 def _hash_columns(df: pd.DataFrame, cols, key: bytes) -> pd.DataFrame:

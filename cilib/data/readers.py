@@ -45,6 +45,7 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cilib.core.errors import DataError
@@ -282,7 +283,7 @@ def _read_csv(
     sep: str | None,
     header_row: int | None,
     expected: list[str] | None,
-) -> tuple[list[str | None], list[list[str | None]], list[int], list[dict], str]:
+) -> tuple[list[str | None], list[list[str | None]], list[int] | np.ndarray, list[dict], str]:
     """Read a text file line by line: header, records, their numbers, set-aside rows, separator.
 
     Data rows are numbered 1, 2, ... over the non-blank physical records after the header,
@@ -295,10 +296,10 @@ def _read_csv(
         found = _header(first, sep, header_row, expected, path, complete=complete)
         if found is not None:
             delimiter, nonblank, h, header = found
-            fast = quote_free_body(data[offsets[nonblank[h] + 1] :], delimiter, len(header))
+            fast = quote_free_body(data, delimiter, len(header), offsets[nonblank[h] + 1])
             if fast is not None:
                 _log_header_row(path, h)
-                return header, fast, list(range(1, len(fast) + 1)), [], delimiter
+                return header, fast, np.arange(1, len(fast) + 1), [], delimiter
     lines, bad = _decode(path, encoding, data)
     found = _header(lines, sep, header_row, expected, path)
     assert found is not None  # a whole file gives a header or raises
@@ -308,7 +309,7 @@ def _read_csv(
     if not bad:
         fast = quote_free_body(lines[nonblank[h] + 1 :], delimiter, width)
         if fast is not None:
-            return header, fast, list(range(1, len(fast) + 1)), [], delimiter
+            return header, fast, np.arange(1, len(fast) + 1), [], delimiter
     body: list[list[str | None]] = []
     numbers: list[int] = []
     aside: list[dict] = []
