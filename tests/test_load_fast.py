@@ -1,7 +1,8 @@
 """Loading's fast paths give exactly what the careful paths give, value for value.
 
 The fast paths (Arrow reading a clean file straight from its bytes, plain numbers read with
-Arrow's cast, each distinct id hashed once) are switched off here by making them decline, so
+Arrow's cast, each distinct id hashed once, columns left unstripped when stripping would change
+nothing) are switched off here by making them decline, so
 that the careful paths (line by line, pandas' string methods, a lookup of every id) run on the
 same input; frames, type failures, quarantines, rows read and warnings must be identical.
 """
@@ -56,6 +57,7 @@ def _careful(monkeypatch) -> None:
     monkeypatch.setattr(readers, "quote_free_body", lambda *a, **k: None)
     monkeypatch.setattr(load, "plain_numbers", lambda *a, **k: None)
     monkeypatch.setattr(load, "map_distinct", lambda *a, **k: None)
+    monkeypatch.setattr(load, "stripped", lambda *a, **k: False)
 
 
 def _both(monkeypatch, fn):

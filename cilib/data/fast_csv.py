@@ -22,7 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["clean_bytes_start", "map_distinct", "plain_numbers", "quote_free_body", "text_head"]
+__all__ = [
+    "clean_bytes_start",
+    "map_distinct",
+    "plain_numbers",
+    "quote_free_body",
+    "stripped",
+    "text_head",
+]
 
 # whitespace that Python's str.strip() removes but Arrow's trim may not: such files take the
 # line-by-line path
@@ -98,6 +105,47 @@ def text_head(
     return got, offsets, whole
 
 
+def _edges_clean(arr: pa.ChunkedArray) -> bool:
+    """Whether no present string is empty or starts or ends with a byte that may be whitespace.
+
+    Looks only at each string's first and last byte (any control character, space, DEL or
+    non-ASCII byte counts as possible whitespace), so it costs far less than trimming.
+    """
+    wide = pa.types.is_large_string(arr.type)
+    for chunk in arr.chunks:
+        if len(chunk) == chunk.null_count:
+            continue
+        _, off_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            starts, ends = starts[valid], ends[valid]
+        if (ends <= starts).any():
+            return False
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        for edge in (data[starts], data[ends - 1]):
+            if ((edge <= 32) | (edge >= 127)).any():
+                return False
+    return True
+
+
+def stripped(values: pd.Series) -> bool:
+    """Whether stripping a ``str`` column would change nothing and no value of it is blank.
+
+    True only when no present value is empty or starts or ends with a control character, a
+    space or a non-ASCII character (False does not mean a value would change).
+
+    Examples
+    --------
+    >>> stripped(pd.Series(["a", None, "b c"], dtype="str")), stripped(pd.Series(["a "]))
+    (True, False)
+    """
+    arr = _arrow(values)
+    return arr is not None and _edges_clean(arr)
+
+
 def quote_free_body(
     lines: list[str] | bytes, delimiter: str, width: int, start: int = 0
 ) -> pd.DataFrame | None:
@@ -148,10 +196,10 @@ def quote_free_body(
     cols = []
     for c in names:
         col = table.column(c)
-        trimmed = trim(col)
-        if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(col)).as_py():
-            cols.append(col)  # nothing to strip (trimming never adds): blanks already missing
+        if _edges_clean(col):
+            cols.append(col)  # nothing to strip, and blank cells are already missing
             continue
+        trimmed = trim(col)
         cols.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, col.type), trimmed))
     if width and all(col.null_count for col in cols):
         blank = pc.is_null(cols[0])

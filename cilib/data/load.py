@@ -29,7 +29,7 @@ import pandas as pd
 from cilib.core.errors import DataError
 from cilib.core.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 from cilib.data.config import TrustConfig
-from cilib.data.fast_csv import map_distinct, plain_numbers
+from cilib.data.fast_csv import map_distinct, plain_numbers, stripped
 from cilib.data.mapping import QUARANTINE_COLUMNS, empty_quarantine, map_frame
 from cilib.data.mapping_spec import READ_KEYS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
@@ -41,6 +41,7 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 FAILURE_COLUMNS = [SOURCE_ROW, "column", "value", "expected"]
 #: Words (compared case-insensitively) that mean "no id"; such an id is quarantined.
 NULL_IDS = {"", "na", "n/a", "null", "none", "nan", "-"}
+_LONGEST_NULL_ID = max(len(w) for w in NULL_IDS)
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -238,10 +239,12 @@ def coerce(
     for col in table.columns:
         if col.name not in out.columns:
             continue
-        s = out[col.name].astype("str").str.strip()
-        blank = s == ""
-        if blank.any():
-            s = s.where(s.notna() & ~blank, pd.NA)
+        s = out[col.name]
+        if not stripped(s):  # (when stripped, stripping would change nothing and none is blank)
+            s = s.astype("str").str.strip()
+            blank = s == ""
+            if blank.any():
+                s = s.where(s.notna() & ~blank, pd.NA)
         present = s.notna()
         if col.dtype == "str":
             out[col.name] = s.astype("str")
@@ -322,11 +325,16 @@ def _invalid_ids(
     for src, dst in sources.items():
         if src not in raw.columns:
             continue
-        text = raw[src].astype("str").str.strip().str.lower()
+        col = raw[src]
+        if stripped(col) and not (col.str.len() <= _LONGEST_NULL_ID).any():
+            words = pd.Series(False, index=raw.index)  # too long to be a null word, unstripped
+        else:
+            words = col.astype("str").str.strip().str.lower().isin(NULL_IDS)
         if dst not in required:  # an optional id given as a null word is missing, not an id
-            raw = raw.assign(**{src: raw[src].where(~text.isin(NULL_IDS).fillna(False), pd.NA)})
+            if words.any():
+                raw = raw.assign(**{src: col.where(~words.fillna(False), pd.NA)})
             continue
-        bad = (raw[src].isna() | text.isin(NULL_IDS)).fillna(True).astype(bool) & ~bad_any
+        bad = (col.isna() | words).fillna(True).astype(bool) & ~bad_any
         for r, v in zip(raw.loc[bad, SOURCE_ROW], raw.loc[bad, src], strict=True):
             shown = "blank" if pd.isna(v) or not str(v).strip() else repr(str(v)[:10])
             aside.append(
