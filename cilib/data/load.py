@@ -80,11 +80,12 @@ def _hmac_sha256(key: bytes):
     return digest
 
 
-def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+def pseudonymise(ids: pd.Series, key: bytes, *, memo: dict | None = None) -> pd.Series:
     """Replace identifiers with a keyed hash (HMAC-SHA256, first 16 hex digits, prefix ``p_``).
 
     The same id and key always give the same pseudonym, so tables still join; without the key
-    the original id cannot be recovered or re-derived from a list of candidate ids.
+    the original id cannot be recovered or re-derived from a list of candidate ids. ``memo``
+    (id text -> pseudonym, for this key only) saves hashing an id again in another column.
 
     Examples
     --------
@@ -93,11 +94,15 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     (True, True, 18, True)
     """
     hasher = _hmac_sha256(key)
+    memo = {} if memo is None else memo
 
     def one(v):
         if pd.isna(v):
             return pd.NA
-        return "p_" + hasher(str(v).encode()).hex()[:16]
+        text = str(v)
+        if text not in memo:
+            memo[text] = "p_" + hasher(text.encode()).hex()[:16]
+        return memo[text]
 
     fast = map_distinct(ids, one)  # Arrow strings: each distinct id hashed once, mapped back
     if fast is not None:
@@ -350,12 +355,12 @@ def _invalid_ids(
     return (raw.loc[~bad_any] if bad_any.any() else raw), aside
 
 
-def _hash_columns(df: pd.DataFrame, cols, key: bytes) -> pd.DataFrame:
+def _hash_columns(df: pd.DataFrame, cols, key: bytes, memo: dict) -> pd.DataFrame:
     cols = [c for c in cols if c in df.columns]
     if not cols:
         return df
     attrs = dict(df.attrs)
-    out = df.assign(**{c: pseudonymise(df[c], key) for c in cols})
+    out = df.assign(**{c: pseudonymise(df[c], key, memo=memo) for c in cols})
     out.attrs.update(attrs)
     return out
 
@@ -465,8 +470,9 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             for k in [on] if isinstance(on, str) else list(on or []):
                 if k not in table.names and k not in later:
                     pupil_src.add(k)
-        raw = _hash_columns(raw, pupil_src, key)
-        frames = {f: _hash_columns(fr, pupil_src, key) for f, fr in frames.items()}
+        memo: dict[str, str] = {}  # id text -> pseudonym, shared by the columns hashed here
+        raw = _hash_columns(raw, pupil_src, key, memo)
+        frames = {f: _hash_columns(fr, pupil_src, key, memo) for f, fr in frames.items()}
         derived = spec.get("derive") or {}
         hashed = {
             d
@@ -517,7 +523,7 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
     if table.pupil_level:
         for c in ID_COLUMNS:
             if c in typed.columns and c not in hashed:
-                typed[c] = pseudonymise(typed[c], key)
+                typed[c] = pseudonymise(typed[c], key, memo=memo)
     typed[SOURCE_ROW] = typed[SOURCE_ROW].astype("Int64")
     return LoadedTable(name, typed.reset_index(drop=True), failures, mq, rows_read)
 
