@@ -252,7 +252,7 @@ def plain_numbers(values: pd.Series, decimal: str | None) -> tuple[np.ndarray, n
     pattern = _PLAIN_WHOLE if decimal == "," else _PLAIN_NUMBER
     ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
     num = pc.cast(pc.if_else(ok, arr, pa.scalar(None, arr.type)), pa.float64())
-    floats = num.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+    floats = np.array(num.to_numpy(zero_copy_only=False), dtype="float64")  # writable
     mask = ok.to_numpy(zero_copy_only=False)
     if np.signbit(floats[mask & (floats == 0)]).any():
         return None
