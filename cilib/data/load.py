@@ -67,13 +67,13 @@ def _hmac_sha256(key: bytes):
     if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
         key = hashlib.sha256(key).digest()
     key = key.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
 
     def digest(msg: bytes) -> bytes:
-        h = inner.copy()
+        h = inner()
         h.update(msg)
-        o = outer.copy()
+        o = outer()
         o.update(h.digest())
         return o.digest()
 
@@ -96,15 +96,16 @@ def pseudonymise(ids: pd.Series, key: bytes, *, memo: dict | None = None) -> pd.
     hasher = _hmac_sha256(key)
     memo = {} if memo is None else memo
 
-    def one(v):
-        if pd.isna(v):
-            return pd.NA
-        text = str(v)
-        if text not in memo:
-            memo[text] = "p_" + hasher(text.encode()).hex()[:16]
-        return memo[text]
+    def one_text(text: str) -> str:
+        pseudonym = memo.get(text)
+        if pseudonym is None:
+            pseudonym = memo[text] = "p_" + hasher(text.encode()).hex()[:16]
+        return pseudonym
 
-    fast = map_distinct(ids, one)  # Arrow strings: each distinct id hashed once, mapped back
+    def one(v):
+        return pd.NA if pd.isna(v) else one_text(str(v))
+
+    fast = map_distinct(ids, one_text)  # Arrow strings: each distinct id hashed once
     if fast is not None:
         return fast
     uniques = pd.unique(ids)
