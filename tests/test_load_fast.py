@@ -33,7 +33,8 @@ TRICKY = [
     "12.5", "-3", "+7", "007", "0", "-0", "-0.0", "+0", "-000", "0.000001", "123456789.123456",
     "1234567890", "999999999", "12345678901234567", "9007199254740993", "99999999999999999999",
     "-9223372036854775809", "18446744073709551616", "1,234", "1,234,567", "1,234.5", "12,5",
-    "3,4", "1.234,5", "1.234", "-0,000", "1.000.000", " 5 ", "5.", ".5", "-.0", "1e5", "1E-3",
+    "3,4", "1.234,5", "1.234", "-0,000", "1.000.000", " 5 ", "5.", ".5", "-.0", "+.5", "-.5",
+    "+5.", "00.5", ".0", "1.", "1e5", "1E-3", "0.00000000001", "123456789012.5", "1234567890123456",
     "inf", "-inf", "nan", "NaN", "1_000", "\u0661\u0662", "\uff11\uff12", "\u20135", "5\n", "",
     "abs", "n/a", None,
 ]
@@ -80,6 +81,8 @@ def test_tricky_numbers_read_the_same(monkeypatch, decimal):
     rng = random.Random(14)
     columns = [[v] for v in TRICKY]
     columns += [[v, *ctx] for v in TRICKY for ctx in (["1"], ["2.5"], [None], ["-4", "8"])]
+    short = ["12.5", "-3", "+7", "-0", "+0", "0.000001", "-.0", "+.5", "5.", "1e5", "nan", "12,5"]
+    columns += [[v, w] for v in short for w in short]
     columns += [rng.sample(TRICKY, rng.randint(2, 8)) for _ in range(60)]
     for values in columns:
         (num, amb), (num_c, amb_c) = _numbers_both(monkeypatch, values, decimal)
@@ -90,20 +93,22 @@ def test_tricky_numbers_read_the_same(monkeypatch, decimal):
             raise AssertionError(f"{values!r} with decimal={decimal!r}: {exc}") from exc
 
 
-def test_plain_numbers_are_read_fast_and_exactly():
-    """Plain numbers take the fast path and equal Python's correctly rounded float()."""
+def test_plain_numbers_are_read_fast_and_exactly(monkeypatch):
+    """Plain numbers take a fast path and equal Python's correctly rounded float(), as pandas'."""
     rng = random.Random(7)
     values = []
     for _ in range(3000):
-        whole = str(rng.randint(0, 10 ** rng.randint(1, 9) - 1))
+        whole = str(rng.randint(1, 10 ** rng.randint(1, 9) - 1))
         frac = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 6)))
         values.append(rng.choice(["", "-", "+"]) + whole + ("." + frac if frac else ""))
-    values = [v for v in values if float(v) != 0 or not v.startswith("-")]
-    s = pd.Series(values, dtype="str")
-    fast = fast_csv.plain_numbers(s, None)
-    assert fast is not None and fast[1].all()  # every value was vouched for
-    num, amb = parse_numbers(s)
-    assert num.tolist() == [float(v) for v in values] and not amb.any()
+    short = [v for v in values if len(v) <= 15]
+    for column in (short, values):  # all short: one cast; some long: matched one by one
+        s = pd.Series(column, dtype="str")
+        fast = fast_csv.plain_numbers(s, None)
+        assert fast is not None and fast[1].all()  # every value was vouched for
+        want = [float(v) for v in column]
+        (num, amb), (num_c, _) = _both(monkeypatch, lambda s=s: parse_numbers(s))
+        assert num.tolist() == want and num_c.tolist() == want and not amb.any()
 
 
 def test_columns_pandas_reads_by_context_go_the_careful_way():

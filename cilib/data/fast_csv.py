@@ -228,12 +228,38 @@ def _arrow(values: pd.Series) -> pa.ChunkedArray | None:
     return data if pa.types.is_large_string(data.type) or pa.types.is_string(data.type) else None
 
 
+def _cast_short_numbers(
+    arr: pa.ChunkedArray, decimal: str | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cast a whole column when every value is a plain number of at most 15 characters.
+
+    That is when Arrow's cast reads every value, none has more than 15 characters (so at most
+    15 digits), an exponent (``e``) or, with ``decimal=","``, a point, and none is infinite
+    or not a number. Returns the floats and the mask of present values, or None.
+    """
+    if arr.null_count == len(arr) or pc.max(pc.binary_length(arr)).as_py() > 15:
+        return None
+    for mark in ("e", "E", ".") if decimal == "," else ("e", "E"):
+        if pc.any(pc.match_substring(arr, mark)).as_py():
+            return None
+    try:
+        num = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    floats = np.array(num.to_numpy(zero_copy_only=False), dtype="float64")  # writable
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    if not np.isfinite(floats[valid]).all():
+        return None
+    return floats, valid
+
+
 def plain_numbers(values: pd.Series, decimal: str | None) -> tuple[np.ndarray, np.ndarray] | None:
     """Read the plainly written numbers of a column with Arrow's cast.
 
     Returns the floats (NaN where not read) and a mask of the values read: those written
-    ``[+-]digits[.digits]`` with at most 9 digits before the point and 6 after (only whole
-    numbers when ``decimal`` is ``","``, where ``1.234`` means 1234). Such values mean the same
+    ``[+-]digits[.digits]`` with at most 9 digits before the point and 6 after, or, when every
+    value of the column is written so, with at most 15 characters (only whole numbers when
+    ``decimal`` is ``","``, where ``1.234`` means 1234). Such values mean the same
     under every reading of the module :func:`cilib.data.load.parse_numbers` documents, and
     give the same double as pandas' parser. The caller reads the rest the careful way. Returns
     None when the column is not Arrow strings, or when the careful path must read the whole
@@ -249,11 +275,15 @@ def plain_numbers(values: pd.Series, decimal: str | None) -> tuple[np.ndarray, n
     arr = _arrow(values)
     if arr is None:
         return None
-    pattern = _PLAIN_WHOLE if decimal == "," else _PLAIN_NUMBER
-    ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    num = pc.cast(pc.if_else(ok, arr, pa.scalar(None, arr.type)), pa.float64())
-    floats = np.array(num.to_numpy(zero_copy_only=False), dtype="float64")  # writable
-    mask = ok.to_numpy(zero_copy_only=False)
+    whole = _cast_short_numbers(arr, decimal)
+    if whole is not None:  # every value is a short plain number: no need to match each one
+        floats, mask = whole
+    else:
+        pattern = _PLAIN_WHOLE if decimal == "," else _PLAIN_NUMBER
+        ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+        num = pc.cast(pc.if_else(ok, arr, pa.scalar(None, arr.type)), pa.float64())
+        floats = np.array(num.to_numpy(zero_copy_only=False), dtype="float64")  # writable
+        mask = ok.to_numpy(zero_copy_only=False)
     if np.signbit(floats[mask & (floats == 0)]).any():
         return None
     n_rest = len(mask) - int(mask.sum()) - arr.null_count
