@@ -33,6 +33,10 @@ Set-aside lines are listed in ``df.attrs["set_aside"]`` (see :func:`set_aside_ro
 mapping puts them in the quarantine: rows read = data lines after the header (blank lines are
 ignored), always. Their quarantine ``record`` holds only the line number, never the line's text.
 
+Most exports need none of this care: a UTF-8 file with no quote, every line as wide as the
+header, is parsed by Arrow straight from its bytes (:mod:`cilib.data.fast_csv`), with the same
+result, many times faster. Workbooks are read by :mod:`cilib.data.readers_excel`.
+
 :func:`parse_dates` reads dates written ISO (``2024-09-03``) or day first (``03/09/2024``).
 """
 
