@@ -80,3 +80,22 @@ def test_stripped_looks_at_every_value_of_a_slice():
     ]
     assert stripped(s.iloc[1:2]) and not stripped(s.iloc[1:3]) and stripped(s.iloc[6:])
     assert not stripped(pd.Series(["a", "b"], dtype=object))  # not Arrow strings: no claim
+
+
+def test_whitespace_only_python_strips_sends_a_file_the_careful_way():
+    """Each character Python's strip removes and Arrow's trim keeps sends a file the careful way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cilib.data import fast_csv
+
+    chars = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    padded = pa.array([f"{c}x{c}" for c in chars], pa.large_string())
+    for trim in (pc.utf8_trim_whitespace, pc.ascii_trim_whitespace):
+        kept = [c for c, t in zip(chars, trim(padded).to_pylist(), strict=True) if t != "x"]
+        for c in kept:
+            assert quote_free_body([f"1,{c}x"], ",", 2) is None, repr(c)
+            if c.isascii():
+                assert c.encode() in fast_csv._ODD_SPACE[:4]
+    # characters that share a first byte with those are no reason to go the careful way
+    assert quote_free_body(["1,O\u2019Brien \u2013 x", "2,\u3001\u1681"], ",", 2) is not None

@@ -129,6 +129,8 @@ _FILES = {
     "short and long lines": "a,b,c\n1,x\n2,y,3,4\n3,z,5,\n",
     "non-ASCII": "a,b,c\n1,Zoë,2\n2,Ana María ,3\n",
     "no-break space": "a,b,c\n1,\u00a0x,2\n2,y,3\n",
+    "curly quote, dash, ideographic comma": "a,b,c\n1,O\u2019Brien \u2013 x,2\n2,y\u3001,3\n",
+    "ideographic space inside": "a,b,c\n1,x\u3000y,2\n2,y,3\n",
     "file separator control": "a,b,c\n1,\x1cx,2\n2,y,3\n",
     "tabs": "a\tb\tc\n1\tx\t2\n2\t y\t3\n",
     "header only": "a,b,c\n",

@@ -31,9 +31,14 @@ __all__ = [
     "text_head",
 ]
 
-# whitespace that Python's str.strip() removes but Arrow's trim may not: such files take the
-# line-by-line path
-_ODD_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+#: Whitespace that Python's str.strip() removes but Arrow's trim may not, in UTF-8 (a character's
+#: bytes appear in valid UTF-8 only where the character is): files holding any of them take the
+#: line-by-line path. The first four are ASCII.
+_ODD_SPACE = tuple(
+    chr(c).encode("utf-8")
+    for c in [*range(0x1C, 0x20), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+              0x202F, 0x205F, 0x3000]
+)
 #: Numbers written plainly: sign, at most 9 digits, at most 6 decimals. At most 15 significant
 #: digits, so Arrow's cast and pandas' parser both give the correctly rounded double.
 _PLAIN_NUMBER = r"^[+-]?[0-9]{1,9}(\.[0-9]{1,6})?$"
@@ -146,6 +151,32 @@ def stripped(values: pd.Series) -> bool:
     return arr is not None and _edges_clean(arr)
 
 
+def _has_odd_space(data: bytes, start: int, ascii_only: bool) -> bool:
+    """Whether the UTF-8 ``data`` from ``start`` holds a character of :data:`_ODD_SPACE`.
+
+    Single bytes are found with ``bytes.find``; a multi-byte character only where its first byte
+    occurs (looked for first, then compared with numpy at each place it occurs).
+    """
+    if any(data.find(c, start) >= 0 for c in _ODD_SPACE[:4]):
+        return True
+    if ascii_only:
+        return False
+    body = np.frombuffer(data, dtype=np.uint8)
+    for lead in {c[0] for c in _ODD_SPACE[4:]}:
+        if data.find(bytes([lead]), start) < 0:
+            continue
+        at = np.flatnonzero(body[start:] == lead) + start
+        for c in _ODD_SPACE[4:]:
+            if c[0] != lead:
+                continue
+            hit = np.ones(len(at), dtype=bool)
+            for k in range(1, len(c)):  # valid UTF-8: a lead byte has its continuation bytes
+                hit &= body[at + k] == c[k]
+            if hit.any():
+                return True
+    return False
+
+
 def quote_free_body(
     lines: list[str] | bytes, delimiter: str, width: int, start: int = 0
 ) -> pd.DataFrame | None:
@@ -172,10 +203,7 @@ def quote_free_body(
     if data.find(b'"', start) >= 0:
         return None
     ascii_only = data.isascii()
-    if ascii_only:
-        if any(data.find(c, start) >= 0 for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
-            return None
-    elif _ODD_SPACE.search(data[start:].decode("utf-8")):
+    if _has_odd_space(data, start, ascii_only):
         return None
     opts = pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True)
     names = [f"c{j}" for j in range(width)]
