@@ -17,7 +17,6 @@ rule ``ambiguous_number`` for ``1,234`` when the decimal mark is neither declare
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -30,6 +29,7 @@ import pandas as pd
 from cilib.core.errors import DataError
 from cilib.core.schema import ID_COLUMNS, LOAD_ORDER, TABLES, Table
 from cilib.data.config import TrustConfig
+from cilib.data.fast_csv import map_distinct, plain_numbers, stripped
 from cilib.data.mapping import QUARANTINE_COLUMNS, empty_quarantine, map_frame
 from cilib.data.mapping_spec import READ_KEYS
 from cilib.data.readers import SOURCE_ROW, read_file, set_aside_rows
@@ -41,6 +41,7 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 FAILURE_COLUMNS = [SOURCE_ROW, "column", "value", "expected"]
 #: Words (compared case-insensitively) that mean "no id"; such an id is quarantined.
 NULL_IDS = {"", "na", "n/a", "null", "none", "nan", "-"}
+_LONGEST_NULL_ID = max(len(w) for w in NULL_IDS)
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -57,11 +58,34 @@ class LoadedTable:
     rows_read: int = 0
 
 
-def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+def _hmac_sha256(key: bytes):
+    """Return a function giving HMAC-SHA256 under ``key`` (RFC 2104), keyed once for many ids.
+
+    The same digest as ``hmac.new(key, msg, hashlib.sha256).digest()``, with the padded key
+    hashed once instead of once per message.
+    """
+    if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+
+    def digest(msg: bytes) -> bytes:
+        h = inner()
+        h.update(msg)
+        o = outer()
+        o.update(h.digest())
+        return o.digest()
+
+    return digest
+
+
+def pseudonymise(ids: pd.Series, key: bytes, *, memo: dict | None = None) -> pd.Series:
     """Replace identifiers with a keyed hash (HMAC-SHA256, first 16 hex digits, prefix ``p_``).
 
     The same id and key always give the same pseudonym, so tables still join; without the key
-    the original id cannot be recovered or re-derived from a list of candidate ids.
+    the original id cannot be recovered or re-derived from a list of candidate ids. ``memo``
+    (id text -> pseudonym, for this key only) saves hashing an id again in another column.
 
     Examples
     --------
@@ -69,12 +93,21 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     >>> s[0] == s[1], s[0].startswith("p_"), len(s[0]), pd.isna(s[2])
     (True, True, 18, True)
     """
+    hasher = _hmac_sha256(key)
+    memo = {} if memo is None else memo
+
+    def one_text(text: str) -> str:
+        pseudonym = memo.get(text)
+        if pseudonym is None:
+            pseudonym = memo[text] = "p_" + hasher(text.encode()).hex()[:16]
+        return pseudonym
 
     def one(v):
-        if pd.isna(v):
-            return pd.NA
-        return "p_" + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:16]
+        return pd.NA if pd.isna(v) else one_text(str(v))
 
+    fast = map_distinct(ids, one_text)  # Arrow strings: each distinct id hashed once
+    if fast is not None:
+        return fast
     uniques = pd.unique(ids)
     lookup = {u: one(u) for u in uniques if not pd.isna(u)}
     return (
@@ -84,12 +117,14 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     )
 
 
-def _failures(df: pd.DataFrame, mask: pd.Series, column: str, expected: str) -> pd.DataFrame:
+def _failures(
+    rows: pd.Series, values: pd.Series, mask: pd.Series, column: str, expected: str
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            SOURCE_ROW: df.loc[mask, SOURCE_ROW].astype("Int64").to_numpy(),
+            SOURCE_ROW: rows[mask].astype("Int64").to_numpy(),
             "column": column,
-            "value": df.loc[mask, column].astype("str").to_numpy(),
+            "value": values[mask].astype("str").to_numpy(),
             "expected": expected,
         }
     )
@@ -127,6 +162,25 @@ def parse_numbers(values: pd.Series, decimal: str | None = None) -> tuple[pd.Ser
     >>> num.tolist()[1:], amb.tolist()
     ([1234567.0, nan, 2.5], [True, False, True, False])
     """
+    fast = plain_numbers(values, decimal)
+    if fast is None:
+        return _careful_numbers(values, decimal)
+    floats, done = fast
+    name = values.name if decimal is None else None
+    amb = np.zeros(len(values), dtype=bool)
+    rest = ~done & values.notna().to_numpy()
+    if rest.any():  # values not written plainly: read the careful way, one by one
+        num_r, amb_r = _careful_numbers(values[rest], decimal)
+        floats[rest] = num_r.to_numpy()
+        amb[rest] = amb_r.to_numpy()
+    return (
+        pd.Series(floats, index=values.index, dtype="float64"),
+        pd.Series(amb, index=values.index, name=name),
+    )
+
+
+def _careful_numbers(values: pd.Series, decimal: str | None) -> tuple[pd.Series, pd.Series]:
+    """Read numbers as :func:`parse_numbers` says, with pandas' string methods."""
     s = values.astype("str").str.strip()
     out = pd.Series(np.nan, index=values.index, dtype="float64")
     amb = pd.Series(False, index=values.index)
@@ -186,13 +240,17 @@ def coerce(
     whole number), never 15. Ambiguous numbers are failures here too; :func:`load_table`
     quarantines them first with rule ``ambiguous_number``.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced, never changed in place
     failures = []
     for col in table.columns:
         if col.name not in out.columns:
             continue
-        s = out[col.name].astype("str").str.strip()
-        s = s.where(s.notna() & (s != ""), pd.NA)
+        s = out[col.name]
+        if not stripped(s):  # (when stripped, stripping would change nothing and none is blank)
+            s = s.astype("str").str.strip()
+            blank = s == ""
+            if blank.any():
+                s = s.where(s.notna() & ~blank, pd.NA)
         present = s.notna()
         if col.dtype == "str":
             out[col.name] = s.astype("str")
@@ -208,18 +266,16 @@ def coerce(
                 out[col.name] = num.astype("float64")
             if bad.any():
                 kind = "a whole number" if col.dtype == "Int64" else "a number"
-                failures.append(_failures(df.assign(**{col.name: s}), bad, col.name, kind))
+                failures.append(_failures(df[SOURCE_ROW], s, bad, col.name, kind))
         elif col.dtype == "boolean":
             low = s.str.lower()
-            val = pd.Series(pd.NA, index=s.index, dtype="boolean")
-            val[low.isin(TRUE_WORDS).fillna(False)] = True
-            val[low.isin(FALSE_WORDS).fillna(False)] = False
+            is_t = low.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)
+            is_f = low.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)
+            val = pd.Series(pd.arrays.BooleanArray(is_t, ~(is_t | is_f)), index=s.index)
             bad = present & val.isna()
             out[col.name] = val
             if bad.any():
-                failures.append(
-                    _failures(df.assign(**{col.name: s}), bad, col.name, "true or false")
-                )
+                failures.append(_failures(df[SOURCE_ROW], s, bad, col.name, "true or false"))
         else:  # pragma: no cover - schema only uses the dtypes above
             raise ValueError(f"unknown dtype {col.dtype}")
     fail = (
@@ -275,11 +331,16 @@ def _invalid_ids(
     for src, dst in sources.items():
         if src not in raw.columns:
             continue
-        text = raw[src].astype("str").str.strip().str.lower()
+        col = raw[src]
+        if stripped(col) and not (col.str.len() <= _LONGEST_NULL_ID).any():
+            words = pd.Series(False, index=raw.index)  # too long to be a null word, unstripped
+        else:
+            words = col.astype("str").str.strip().str.lower().isin(NULL_IDS)
         if dst not in required:  # an optional id given as a null word is missing, not an id
-            raw = raw.assign(**{src: raw[src].where(~text.isin(NULL_IDS).fillna(False), pd.NA)})
+            if words.any():
+                raw = raw.assign(**{src: col.where(~words.fillna(False), pd.NA)})
             continue
-        bad = (raw[src].isna() | text.isin(NULL_IDS)).fillna(True).astype(bool) & ~bad_any
+        bad = (col.isna() | words).fillna(True).astype(bool) & ~bad_any
         for r, v in zip(raw.loc[bad, SOURCE_ROW], raw.loc[bad, src], strict=True):
             shown = "blank" if pd.isna(v) or not str(v).strip() else repr(str(v)[:10])
             aside.append(
@@ -292,15 +353,15 @@ def _invalid_ids(
                 }
             )
         bad_any |= bad
-    return raw.loc[~bad_any], aside
+    return (raw.loc[~bad_any] if bad_any.any() else raw), aside
 
 
-def _hash_columns(df: pd.DataFrame, cols, key: bytes) -> pd.DataFrame:
+def _hash_columns(df: pd.DataFrame, cols, key: bytes, memo: dict) -> pd.DataFrame:
     cols = [c for c in cols if c in df.columns]
     if not cols:
         return df
     attrs = dict(df.attrs)
-    out = df.assign(**{c: pseudonymise(df[c], key) for c in cols})
+    out = df.assign(**{c: pseudonymise(df[c], key, memo=memo) for c in cols})
     out.attrs.update(attrs)
     return out
 
@@ -316,7 +377,10 @@ def _ambiguous(
     for col in table.columns:
         if col.dtype not in ("float64", "Int64") or col.name not in mapped.columns:
             continue
-        _, amb = parse_numbers(mapped[col.name], None)
+        text = mapped[col.name].astype("str")
+        if not text.str.contains(",", regex=False).fillna(False).astype(bool).any():
+            continue  # an ambiguous number has a comma
+        _, amb = parse_numbers(text, None)
         amb = amb & ~bad_any
         if not amb.any():
             continue
@@ -407,8 +471,9 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
             for k in [on] if isinstance(on, str) else list(on or []):
                 if k not in table.names and k not in later:
                     pupil_src.add(k)
-        raw = _hash_columns(raw, pupil_src, key)
-        frames = {f: _hash_columns(fr, pupil_src, key) for f, fr in frames.items()}
+        memo: dict[str, str] = {}  # id text -> pseudonym, shared by the columns hashed here
+        raw = _hash_columns(raw, pupil_src, key, memo)
+        frames = {f: _hash_columns(fr, pupil_src, key, memo) for f, fr in frames.items()}
         derived = spec.get("derive") or {}
         hashed = {
             d
@@ -459,7 +524,7 @@ def load_table(name: str, config: TrustConfig) -> LoadedTable:
     if table.pupil_level:
         for c in ID_COLUMNS:
             if c in typed.columns and c not in hashed:
-                typed[c] = pseudonymise(typed[c], key)
+                typed[c] = pseudonymise(typed[c], key, memo=memo)
     typed[SOURCE_ROW] = typed[SOURCE_ROW].astype("Int64")
     return LoadedTable(name, typed.reset_index(drop=True), failures, mq, rows_read)
 

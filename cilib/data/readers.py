@@ -33,6 +33,10 @@ Set-aside lines are listed in ``df.attrs["set_aside"]`` (see :func:`set_aside_ro
 mapping puts them in the quarantine: rows read = data lines after the header (blank lines are
 ignored), always. Their quarantine ``record`` holds only the line number, never the line's text.
 
+Most exports need none of this care: a UTF-8 file with no quote, every line as wide as the
+header, is parsed by Arrow straight from its bytes (:mod:`cilib.data.fast_csv`), with the same
+result, many times faster. Workbooks are read by :mod:`cilib.data.readers_excel`.
+
 :func:`parse_dates` reads dates written ISO (``2024-09-03``) or day first (``03/09/2024``).
 """
 
@@ -45,10 +49,12 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cilib.core.errors import DataError
-from cilib.data.fast_csv import quote_free_body
+from cilib.data.fast_csv import clean_bytes_start, quote_free_body, text_head
+from cilib.data.readers_excel import read_excel_grid
 
 SOURCE_ROW = "_source_row"
 #: Key of ``DataFrame.attrs`` listing the rows :func:`read_file` set aside.
@@ -70,7 +76,9 @@ def _sample(text: str | bytes, n: int = 40) -> str:
     return repr(text[:n])
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
+def _decode(
+    path: Path, encoding: str | None, data: bytes | None = None
+) -> tuple[list[str], set[int]]:
     """Return the file's physical lines and the 1-based numbers of lines not in its encoding.
 
     Unless ``encoding`` is given: UTF-16 with a byte-order mark; else UTF-8 (with or without a
@@ -83,7 +91,7 @@ def _decode(path: Path, encoding: str | None) -> tuple[list[str], set[int]]:
     DataError
         If the file is binary (NUL bytes or the signature of a zip, workbook, PDF or gzip).
     """
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     if encoding:
         try:
             return _split(data.decode(encoding)), set()
@@ -184,69 +192,6 @@ def sniff_separator(sample: str) -> str:
     return best
 
 
-def _read_excel(
-    path: Path, *, sheet: str | int | None
-) -> tuple[list[list[str | None]], dict[int, set[int]]]:
-    """Return every cell of a workbook sheet as text (``None`` if blank) and merged columns.
-
-    The second value maps a 0-based row to the 0-based columns covered by a merged cell
-    other than its first. Without ``sheet``, the workbook must hold data on one sheet only.
-    """
-    suffix = path.suffix.lower()
-    merged: dict[int, set[int]] = {}
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a bad workbook
-            raise DataError(
-                f"Could not open the workbook {path} ({type(exc).__name__}). Open it in Excel "
-                "and save it again as .xlsx, or export the table as CSV."
-            ) from exc
-        if sheet is None:
-            full = [ws.title for ws in wb.worksheets if _sheet_has_data(ws)]
-            if len(full) > 1:
-                raise DataError(
-                    f"{path} has data on {len(full)} sheets ({', '.join(map(repr, full))}); say "
-                    "which to read with sheet: in the mapping."
-                )
-            ws = wb[full[0]] if full else wb.worksheets[0]
-        elif isinstance(sheet, int):
-            if not -len(wb.worksheets) <= sheet < len(wb.worksheets):
-                raise DataError(f"{path} has no sheet number {sheet}; it has {wb.sheetnames}.")
-            ws = wb.worksheets[sheet]
-        else:
-            if sheet not in wb.sheetnames:
-                raise DataError(
-                    f"Sheet {sheet!r} not found in {path}; it has {', '.join(wb.sheetnames)}."
-                )
-            ws = wb[sheet]
-        grid = [
-            [None if v is None or str(v).strip() == "" else _cell_text(v).strip() for v in row]
-            for row in ws.iter_rows(values_only=True)
-        ]
-        for rng in ws.merged_cells.ranges:
-            first = grid[rng.min_row - 1][rng.min_col - 1]
-            for r in range(rng.min_row - 1, rng.max_row):
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if (r, c) != (rng.min_row - 1, rng.min_col - 1):
-                        merged.setdefault(r, set()).add(c)
-                        grid[r][c] = first
-        return grid, merged
-    try:
-        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=str)
-    except Exception as exc:
-        raise DataError(f"Could not read {path} ({type(exc).__name__}).") from exc
-    return [[None if pd.isna(v) else str(v) for v in row] for row in raw.itertuples(False)], {}
-
-
-def _sheet_has_data(ws) -> bool:
-    """Whether a worksheet holds any non-blank cell."""
-    rows = ws.iter_rows(values_only=True)
-    return any(v is not None and str(v).strip() != "" for row in rows for v in row)
-
-
 def _fields(line: str, delimiter: str) -> tuple[list[str], bool]:
     """Split one physical line; the flag says a quoted field is still open at its end."""
     rows = list(csv.reader([line + "\n"], delimiter=delimiter))
@@ -290,6 +235,51 @@ def _multiline(
     return None, 0
 
 
+def _header(
+    lines: list[str],
+    sep: str | None,
+    header_row: int | None,
+    expected: list[str] | None,
+    path: Path,
+    *,
+    complete: bool = True,
+) -> tuple[str, list[int], int, list[str | None]] | None:
+    """Find the separator, the non-blank lines and the header row (its number and cells).
+
+    ``lines`` are the file's physical lines, or only its first ones (``complete=False``, at
+    least 200 lines and 100 non-blank ones): then None if the header row is not among them.
+
+    Raises
+    ------
+    DataError
+        If the file is empty, no header row holds the expected names, or ``header_row`` is past
+        the end.
+    """
+    if not any(ln.strip() for ln in lines):
+        if not complete:
+            return None
+        raise DataError(f"File is empty: {path}. Export it again with a header row.")
+    delimiter = sep or sniff_separator("\n".join(lines[:200]) + "\n")
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    head = [[v.strip() or None for v in _fields(lines[i], delimiter)[0]] for i in nonblank[:100]]
+    h = _find_header(head, expected) if header_row is None else header_row
+    if h >= len(nonblank):
+        if not complete:
+            return None
+        raise DataError(f"header_row={h} is past the end of {path} ({len(nonblank)} rows).")
+    header = (
+        head[h]
+        if h < len(head)
+        else [v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]]
+    )
+    return delimiter, nonblank, h, header
+
+
+def _log_header_row(path: Path, h: int) -> None:
+    if h > 0:
+        log.warning("%s: the header is on row %d; skipped %d row(s) above it.", path, h + 1, h)
+
+
 def _read_csv(
     path: Path,
     *,
@@ -297,33 +287,33 @@ def _read_csv(
     sep: str | None,
     header_row: int | None,
     expected: list[str] | None,
-) -> tuple[list[str | None], list[list[str | None]], list[int], list[dict], str]:
+) -> tuple[list[str | None], list[list[str | None]], list[int] | np.ndarray, list[dict], str]:
     """Read a text file line by line: header, records, their numbers, set-aside rows, separator.
 
     Data rows are numbered 1, 2, ... over the non-blank physical records after the header,
     counting set-aside lines, so that rows read = records kept + records set aside.
     """
-    lines, bad = _decode(path, encoding)
-    if not any(ln.strip() for ln in lines):
-        raise DataError(f"File is empty: {path}. Export it again with a header row.")
-    delimiter = sep or sniff_separator("\n".join(lines[:200]) + "\n")
-    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
-    head = [[v.strip() or None for v in _fields(lines[i], delimiter)[0]] for i in nonblank[:100]]
-    h = _find_header(head, expected) if header_row is None else header_row
-    if h >= len(nonblank):
-        raise DataError(f"header_row={h} is past the end of {path} ({len(nonblank)} rows).")
-    if h > 0:
-        log.warning("%s: the header is on row %d; skipped %d row(s) above it.", path, h + 1, h)
-    header = (
-        head[h]
-        if h < len(head)
-        else [v.strip() or None for v in _fields(lines[nonblank[h]], delimiter)[0]]
-    )
+    data = path.read_bytes()
+    start = None if encoding else clean_bytes_start(data)
+    if start is not None:  # a clean UTF-8 file: Arrow may read the data lines from its bytes
+        first, offsets, complete = text_head(data, start)
+        found = _header(first, sep, header_row, expected, path, complete=complete)
+        if found is not None:
+            delimiter, nonblank, h, header = found
+            fast = quote_free_body(data, delimiter, len(header), offsets[nonblank[h] + 1])
+            if fast is not None:
+                _log_header_row(path, h)
+                return header, fast, np.arange(1, len(fast) + 1), [], delimiter
+    lines, bad = _decode(path, encoding, data)
+    found = _header(lines, sep, header_row, expected, path)
+    assert found is not None  # a whole file gives a header or raises
+    delimiter, nonblank, h, header = found
+    _log_header_row(path, h)
     width = len(header)
     if not bad:
         fast = quote_free_body(lines[nonblank[h] + 1 :], delimiter, width)
         if fast is not None:
-            return header, fast, list(range(1, len(fast) + 1)), [], delimiter
+            return header, fast, np.arange(1, len(fast) + 1), [], delimiter
     body: list[list[str | None]] = []
     numbers: list[int] = []
     aside: list[dict] = []
@@ -402,16 +392,6 @@ def set_aside_rows(df: pd.DataFrame) -> list[dict]:
     Each is a quarantine dict: ``source_row``, ``rule``, ``column``, ``reason``, ``record``.
     """
     return list(df.attrs.get(SET_ASIDE) or [])
-
-
-def _cell_text(value: object) -> str:
-    """Excel cell value as the text a user would see (``3`` not ``3.0``, dates ISO)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    return str(value)
 
 
 def _find_header(grid: list[list[str | None]], expected: list[str] | None) -> int:
@@ -518,7 +498,7 @@ def read_file(
     aside: list[dict] = []
     delimiter = None
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        grid, merged = _read_excel(path, sheet=sheet)
+        grid, merged = read_excel_grid(path, sheet=sheet)
         if not grid or all(all(v is None for v in row) for row in grid):
             raise DataError(f"File is empty: {path}. Export it again with a header row.")
         h = _find_header(grid, expected) if header_row is None else header_row
