@@ -183,9 +183,8 @@ def _field_counts(block: bytes, sep: int) -> np.ndarray:
     """Return the number of separators on each line of ``block`` (ending with a line end)."""
     arr = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(arr == 10)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    counts = np.add.reduceat((arr == sep).view(np.uint8), starts, dtype=np.int64)
-    return np.where(starts == ends, 0, counts)  # an empty line has no separator
+    seps = np.cumsum(arr == sep, dtype=np.int32)  # (numpy's reduceat is ten times slower)
+    return np.diff(np.concatenate(([0], seps[ends])))
 
 
 @dataclass(frozen=True)
