@@ -124,12 +124,15 @@ def _flagged(job: PartJob, at, src: np.ndarray) -> np.ndarray:
         bad |= np.isin(src, np.fromiter(job.keys, dtype=np.int64))
     for rows in job.refs.values():
         bad |= np.isin(src, rows)
-    if job.items is not None:
-        items = job.items.drop_duplicates("item_id").set_index("item_id")
-        item = at["item_id"].to_pandas()
-        response = at["response"].to_pandas()
-        lo, hi = item.map(items["min"]), item.map(items["max"])
-        bad |= ((response < lo) | (response > hi)).fillna(False).to_numpy(dtype=bool)
+    if job.items is not None:  # a response outside its item's range (items: a small table)
+        items = job.items.drop_duplicates("item_id")
+        where = pc.index_in(at["item_id"], value_set=pa.array(items["item_id"].tolist(),
+                                                              type=at["item_id"].type))
+        lo = pc.take(pa.array(items["min"].to_numpy(dtype=float)), where)
+        hi = pc.take(pa.array(items["max"].to_numpy(dtype=float)), where)
+        response = pc.cast(at["response"], pa.float64())
+        out = pc.or_(pc.less(response, lo), pc.greater(response, hi))
+        bad |= pc.fill_null(out, False).to_numpy(zero_copy_only=False)
     return bad
 
 
