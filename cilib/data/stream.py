@@ -394,15 +394,16 @@ def stream_tables(
     con.execute(f"SET temp_directory = {_quote(staging / 'duckdb')}")
     runner = None
     with _Pool(jobs) as workers:
-        loading, wholes, parts_in = {}, {}, 0
-        for name in names:  # a table cut into chunks starts the workers; small ones load here
-            ranges, wholes[name] = _plan(config, name, staging, chunk_rows, suites)
-            if ranges:
-                pool = workers.start()
-                loading[name] = [_submit(pool, load_range, *a) for a in ranges]
-            else:
-                loading[name] = [_submit(workers.pool, load_chunk, *wholes[name])]
-            parts_in += len(loading[name])
+        plans = {n: _plan(config, n, staging, chunk_rows, suites) for n in names}
+        loading = {  # tables cut into chunks go to the workers first...
+            n: [_submit(workers.start(), load_range, *a) for a in ranges]
+            for n, (ranges, _) in plans.items() if ranges
+        }
+        wholes = {n: whole for n, (_, whole) in plans.items()}
+        for n in names:  # ...then the others load here (or in the workers when they run)
+            if n not in loading:
+                loading[n] = [_submit(workers.pool, load_chunk, *wholes[n])]
+        parts_in = sum(len(f) for f in loading.values())
         for name in names:
             chunks = _loaded(loading[name], wholes[name])
             rows = sum(c.rows_read for c in chunks)
