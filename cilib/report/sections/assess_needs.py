@@ -239,7 +239,8 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
             )
     a = attainment_pupils(store, school_id)
     if len(a):
-        ap = [p for p in store.periods if p in set(a["period"])]
+        seen = set(a["period"].unique())
+        ap = [p for p in store.periods if p in seen]
         gaps, trend = gap_over_time(
             a,
             "score",

@@ -89,7 +89,7 @@ def attendance_year_to_date(store: Store, school_id: str | None = None) -> pd.Da
 def latest_assessment_period(store: Store, school_id: str | None = None) -> str | None:
     """Return the latest period, up to the report period, that has assessment results."""
     a = _scope(store.table("assessments"), school_id)
-    have = set(a["period"])
+    have = set(a["period"].unique())
     for p in reversed(store.periods):
         if p in have:
             return p

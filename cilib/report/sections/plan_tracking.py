@@ -393,7 +393,7 @@ def completeness(
         if coll not in sources:
             continue
         src = sources[coll]
-        have = set(src["period"])
+        have = set(src["period"].unique())
         for p in periods:
             if p not in have:
                 continue
