@@ -114,7 +114,10 @@ def _save(path: Path, frame: pd.DataFrame) -> None:
     except (OSError, ValueError, TypeError, ImportError):
         pass  # e.g. a read-only store, or a frame parquet cannot hold: it is simply not shared
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def shared_frame(
@@ -139,7 +142,6 @@ def shared_frame(
     DataFrame
         A copy of the frame (callers may change it).
     """
-
     path = _path(store, name, key)
 
     def load() -> pd.DataFrame:
