@@ -8,6 +8,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,12 +119,31 @@ def test_another_question_gets_another_file(tmp_path):
     assert shared_frame(s2, "rows", "S2", make=lambda: None)["school"].tolist() == ["S2"]
 
 
-def test_a_frame_parquet_cannot_hold_exactly_is_not_kept(tmp_path):
-    """Whole numbers with a gap in an object column read back as floats: not shared."""
+def test_object_columns_keep_each_cell_s_type(tmp_path):
+    """Object columns (e.g. an outer merge's) read back with every cell's own type and value."""
     s = _tiny(tmp_path / "s")
-    frame = pd.DataFrame({"n": pd.Series([3, None], dtype=object), "x": [1.0, 2.0]})
+    frame = pd.DataFrame(
+        {
+            "n": pd.Series([3, None, np.int64(7), 2.5, np.float64("nan")], dtype=object),
+            "w": pd.Series(["x", True, np.bool_(False), pd.NA, np.float64(0.1)], dtype=object),
+            "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    shared_frame(s, "odd", make=lambda: frame)
+    assert len(_files(s)) == 1
+    got = shared_frame(Store(s.folder), "odd", make=lambda: None)
+    for c in ("n", "w"):
+        assert [type(v) for v in got[c]] == [type(v) for v in frame[c]]
+    assert got["n"].iloc[0] == 3 and got["n"].iloc[2] == 7 and got["w"].iloc[4] == 0.1
+    assert got["n"].iloc[1] is None and got["w"].iloc[3] is pd.NA and np.isnan(got["n"].iloc[4])
+
+
+def test_a_frame_that_cannot_be_kept_exactly_is_not_shared(tmp_path):
+    """Cells of other types (here tuples) are not kept: every report computes the frame."""
+    s = _tiny(tmp_path / "s")
+    frame = pd.DataFrame({"pair": pd.Series([("a", 1), ("b", 2)], dtype=object)})
     got = shared_frame(s, "odd", make=lambda: frame)
-    assert [type(v) for v in got["n"]] == [int, type(None)]
+    assert got["pair"].tolist() == [("a", 1), ("b", 2)]
     assert _files(s) == []
     calls = []
     shared_frame(Store(s.folder), "odd", make=lambda: calls.append(1) or frame)

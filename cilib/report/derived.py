@@ -89,6 +89,55 @@ def _path(store: Store, name: str, key: tuple) -> Path:
     return store.folder / DERIVED / f"{safe_name(name, 'result name')}-{digest}.parquet"
 
 
+#: Type tags of the scalars an object column may hold in a shared frame (others: not shared).
+_TAGS: dict[type, str] = {
+    bool: "b", int: "i", float: "f", str: "s",
+    np.bool_: "nb", np.int64: "ni", np.float64: "nf",
+}
+_TYPES = {tag: t for t, tag in _TAGS.items()}
+#: ``attrs`` key (removed on reading) listing the positions of the object columns.
+_OBJECTS = "cilib_derived_object_columns"
+
+
+def _encode(v: object) -> str:
+    """Return an object cell as JSON text that keeps its type, e.g. ``'["i", 6]'``."""
+    if v is None:
+        return '["none"]'
+    if v is pd.NA:
+        return '["na"]'
+    tag = _TAGS.get(type(v))
+    if tag is None:
+        raise TypeError(f"{type(v).__name__} cells are not shared")
+    return json.dumps([tag, v.item() if isinstance(v, np.generic) else v])
+
+
+def _decode(text: str) -> object:
+    tag, *value = json.loads(text)
+    if tag == "none":
+        return None
+    if tag == "na":
+        return pd.NA
+    return _TYPES[tag](value[0])
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame to parquet, its object columns as typed JSON text (:func:`_read`)."""
+    enc = frame.copy()
+    objects = [i for i, t in enumerate(frame.dtypes) if t == np.dtype(object)]
+    for i in objects:
+        enc.isetitem(i, [_encode(v) for v in frame.iloc[:, i]])
+    enc.attrs = {**frame.attrs, _OBJECTS: objects}
+    enc.to_parquet(path, index=True)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """Read a frame written by :func:`_write`."""
+    df = pd.read_parquet(path)
+    for i in df.attrs.pop(_OBJECTS, []):
+        df.isetitem(i, pd.Series([_decode(v) for v in df.iloc[:, i]], index=df.index, dtype=object))
+    return df
+
+
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """Return whether ``b`` (read back) equals ``a`` exactly, object cells' types included."""
     try:
@@ -108,8 +157,8 @@ def _save(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(exist_ok=True)
-        frame.to_parquet(tmp, index=True)
-        if _same(frame, pd.read_parquet(tmp)):
+        _write(frame, tmp)
+        if _same(frame, _read(tmp)):
             os.replace(tmp, path)
     except (OSError, ValueError, TypeError, ImportError):
         pass  # e.g. a read-only store, or a frame parquet cannot hold: it is simply not shared
@@ -147,8 +196,8 @@ def shared_frame(
     def load() -> pd.DataFrame:
         if path.is_file():
             try:
-                return pd.read_parquet(path)
-            except (OSError, ValueError):
+                return _read(path)
+            except (OSError, ValueError, KeyError, TypeError):
                 pass  # unreadable: compute it again
         frame = make()
         _save(path, frame)
