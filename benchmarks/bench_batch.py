@@ -72,8 +72,12 @@ def floor_seconds(folder: Path, parquet: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def batch_seconds(config, out: Path, schools, jobs: int, **kw) -> tuple[int, float]:
-    """Run the batch; return (reports, seconds of its notebook phase, after validation)."""
+def batch_seconds(config, out: Path, schools, jobs: int, **kw) -> tuple[int, float, dict]:
+    """Run the batch; return (reports, seconds of its notebook phase, mean s per notebook).
+
+    The mean seconds per notebook (papermill and nbconvert in a worker, from the run log) show
+    where the time of a report goes.
+    """
     marks: dict[str, float] = {}
 
     def say(msg: str) -> None:
@@ -84,7 +88,10 @@ def batch_seconds(config, out: Path, schools, jobs: int, **kw) -> tuple[int, flo
     seconds = time.perf_counter() - marks["start"]
     if m["counts"]["failed"]:
         raise SystemExit(f"{m['counts']['failed']} reports failed in {out}")
-    return m["counts"]["total"], seconds
+    per: dict[str, list[float]] = {}
+    for j in m["run_log"]["notebooks"]:
+        per.setdefault(j["notebook"], []).append(j["seconds"])
+    return m["counts"]["total"], seconds, {k: statistics.mean(v) for k, v in per.items()}
 
 
 def main() -> None:
@@ -108,14 +115,16 @@ def main() -> None:
         runs = [("fresh kernels", args.jobs, {"fresh_kernels": True}),
                 ("warm kernels", args.jobs, {})]
         for label, workers, kw in runs:
-            n, secs = batch_seconds(config, tmp / label.replace(" ", "-"), args.schools,
-                                    workers, **kw)
+            n, secs, per = batch_seconds(config, tmp / label.replace(" ", "-"), args.schools,
+                                         workers, **kw)
             rows.append((label, workers, n, secs))
+            print(f"{label}: mean seconds per report, by notebook: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items())))
         if not args.no_cluster:
             for workers in (1, 2):
                 with local_dask_cluster(workers, tmp / f"dask-{workers}") as address:
-                    n, secs = batch_seconds(config, tmp / f"dask{workers}", args.schools, 1,
-                                            cluster=address)
+                    n, secs, _ = batch_seconds(config, tmp / f"dask{workers}", args.schools,
+                                               1, cluster=address)
                 rows.append(("Dask, warm kernels", workers, n, secs))
         print(f"{'batch':<20} {'workers':>7} {'reports':>7} {'seconds':>8} {'s/report':>8} "
               f"{'floor':>7} {'ratio':>6}")

@@ -251,8 +251,9 @@ class Store:
 
     def plan(self):
         """Return the trust's improvement plan (:class:`cilib.cycle.model.Plan`), or None."""
-        path = self.folder / "plan.yml"
-        return load_plan(path, calendar=self.meta["periods"]) if path.exists() else None
+        path = self.folder / "plan.yml"  # parsed once per opened store (plans are frozen)
+        return self.memo("plan", make=lambda: load_plan(path, calendar=self.meta["periods"])
+                         if path.exists() else None)
 
     def roadmap(self) -> pd.DataFrame | None:
         """Return the roadmap table (one row per phase entry), or None if the trust has none."""

@@ -22,6 +22,7 @@ from cilib.core.errors import CilibError
 from cilib.data.store import Store
 from cilib.measures import registry
 from cilib.measures.metrics import period_key
+from cilib.report.derived import shared_frame
 from cilib.report.html import esc, fmt_number, html_table, raw_html
 from cilib.report.sections.monitor_charts import (
     digits_of,
@@ -114,7 +115,13 @@ def goal_rows(store: Store, school_id: str | None = None) -> pd.DataFrame:
         ``variation`` is ``"improving"``, ``"concerning"``, ``"neither"`` or ``"common"`` (the
         chart's special-cause verdict); ``assurance`` is ``"on"`` or ``"off"`` (the latest
         observed point against the trajectory, :func:`cilib.cycle.progress`) or ``"unknown"``.
+        Every report of a school opens with these rows, so they are worked out once per run
+        (:func:`cilib.report.derived.shared_frame`).
     """
+    return shared_frame(store, "summary", school_id, make=lambda: _goal_rows(store, school_id))
+
+
+def _goal_rows(store: Store, school_id: str | None) -> pd.DataFrame:
     cols = [
         "goal",
         "title",

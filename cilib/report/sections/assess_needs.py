@@ -140,10 +140,9 @@ def attendance_section(store: Store, school_id: str | None = None) -> list:
         return [note("No attendance data for this school and year.", warn=True)]
     ytd = attendance_year_to_date(store) if school_id else ytd  # every school: suppressed together
     thr, sch = store.threshold, school_id
-    att = lens_table(ytd, "rate", store.lenses, kind="mean", threshold=thr, scale=100, school=sch)
-    pa = lens_table(
-        ytd, "persistent_absence", store.lenses, kind="rate", threshold=thr, scale=100, school=sch
-    )
+    kw = dict(threshold=thr, scale=100, school=sch, store=store)
+    att = lens_table(ytd, "rate", store.lenses, kind="mean", **kw)
+    pa = lens_table(ytd, "persistent_absence", store.lenses, kind="rate", **kw)
     year = academic_year_of(store.period)
     return [
         *_focus_then_all(
@@ -169,7 +168,13 @@ def attainment_section(store: Store, school_id: str | None = None) -> list:
         return [note("No assessment results up to this period.", warn=True)]
     a = attainment_pupils(store, None, periods=[latest])  # every school: suppressed together
     t = lens_table(
-        a, "score", store.lenses, threshold=store.threshold, by=["subject"], school=school_id
+        a,
+        "score",
+        store.lenses,
+        threshold=store.threshold,
+        by=["subject"],
+        school=school_id,
+        store=store,
     )
     return _focus_then_all(
         store, t, f"Scores (0-100) at {latest}, by subject and pupil group", "Mean score"
@@ -239,7 +244,8 @@ def gap_trend_section(store: Store, school_id: str | None = None) -> list:
             )
     a = attainment_pupils(store, school_id)
     if len(a):
-        ap = [p for p in store.periods if p in set(a["period"])]
+        seen = set(a["period"].unique())
+        ap = [p for p in store.periods if p in seen]
         gaps, trend = gap_over_time(
             a,
             "score",

@@ -297,7 +297,8 @@ def _analyse(store: Store, strategy_id: str, school_id: str | None) -> Analysis:
         a.message = f"{st.id}: {exc}."
         return a
     vals = vals.loc[vals["period"].isin(store.periods)]
-    have = [p for p in store.periods if p in set(vals["period"])]
+    seen = set(vals["period"].unique())
+    have = [p for p in store.periods if p in seen]
     a.periods = have
     before = [p for p in have if period_key(p) < period_key(start)]
     after = [p for p in have if period_key(p) >= period_key(start)]

@@ -18,6 +18,7 @@ from cilib import cycle as cp
 from cilib.core.errors import ConfigError, DataError, PlanError
 from cilib.data.store import Store
 from cilib.measures.metrics import period_key
+from cilib.report.derived import shared_frame
 from cilib.report.sections import impact_analysis as evaluate
 from cilib.report.sections.monitor_charts import (
     digits_of,
@@ -266,8 +267,20 @@ def strategy_decisions(
     DataFrame
         One row per strategy: ``strategy, title, goal, decision, reason, on_trajectory, signal,
         periods_since_start, review_after_periods, effect_g, effect_ci_low, effect_ci_high,
-        n_treated, n_comparison, comparison``.
+        n_treated, n_comparison, comparison``. Under the rule in force the rows are worked out
+        once per run and school (:func:`cilib.report.derived.shared_frame`): every report's
+        summary shows them.
     """
+    if rule is None:
+        return shared_frame(
+            store, "decisions", school_id, make=lambda: _decisions(store, school_id, None)
+        )
+    return _decisions(store, school_id, rule)
+
+
+def _decisions(
+    store: Store, school_id: str | None, rule: Mapping[str, Any] | None
+) -> pd.DataFrame:
     plan = store.plan()
     cols = [
         "strategy",

@@ -14,6 +14,7 @@ from cilib.core.calendar import academic_year_of
 from cilib.core.groups import LENS_LABELS
 from cilib.data.store import Store
 from cilib.measures.metrics import persistently_absent
+from cilib.report.derived import frame_fingerprint, shared_frame
 from cilib.report.style import COLOURS, new_axes
 from cilib.stats import equity, suppression
 from cilib.stats.trend import gap_trend, gap_trend_from_gaps
@@ -89,7 +90,7 @@ def attendance_year_to_date(store: Store, school_id: str | None = None) -> pd.Da
 def latest_assessment_period(store: Store, school_id: str | None = None) -> str | None:
     """Return the latest period, up to the report period, that has assessment results."""
     a = _scope(store.table("assessments"), school_id)
-    have = set(a["period"])
+    have = set(a["period"].unique())
     for p in reversed(store.periods):
         if p in have:
             return p
@@ -169,6 +170,7 @@ def lens_table(
     school: str | None = None,
     school_col: str = "school_id",
     bounds: tuple[float, float] | None = None,
+    store: Store | None = None,
 ) -> pd.DataFrame:
     """Each lens group's n, value and interval, and its gap to everyone else in the lens.
 
@@ -189,7 +191,10 @@ def lens_table(
     The result is the table for ``school`` (``None``: the trust), or every school's rows when
     ``school_col`` is in ``by``. ``bounds`` is the value's possible range (default ``(0, 1)`` for
     rates, else the lowest and highest pupil value): a hidden group at either end is not shown.
-    Footnotes for folded or left-out groups are in ``result.attrs["footnotes"]``.
+    Footnotes for folded or left-out groups are in ``result.attrs["footnotes"]``. With a
+    ``store`` (that ``df`` comes from), the suppressed table of every school and the trust is
+    worked out once per run and shared by the reports
+    (:func:`cilib.report.derived.shared_frame`, keyed by ``df``'s content and the options).
     """
     by = list(by or [])
     lenses = [x for x in lenses if x in df.columns]
@@ -197,6 +202,39 @@ def lens_table(
         return pd.DataFrame()
     joint = school_col in df.columns
     inner = [c for c in by if c != school_col]
+
+    def make() -> pd.DataFrame:
+        return _suppressed_lens_rows(
+            df, value, lenses, kind=kind, weight=weight, threshold=threshold, inner=inner,
+            school_col=school_col, bounds=bounds,
+        )
+
+    if store is None:
+        out = make()
+    else:
+        key = (frame_fingerprint(df), value, lenses, kind, weight, threshold, inner, school_col,
+               bounds)
+        out = shared_frame(store, "lens_table", *key, make=make)
+    notes = list(out.attrs.get("footnotes", []))
+    if joint and school_col in by:
+        out = out.loc[out[school_col] != TRUST_ROW]
+        out = out[by + [c for c in out.columns if c not in by]]
+    elif joint:
+        out = out.loc[out[school_col] == (TRUST_ROW if school is None else school)]
+        out = out.drop(columns=[school_col])
+    out = out.reset_index(drop=True)
+    for c in ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high"]:
+        out[c] = out[c] * scale
+    out.attrs["footnotes"] = notes
+    return out
+
+
+def _suppressed_lens_rows(
+    df: pd.DataFrame, value: str, lenses: list[str], *, kind, weight, threshold, inner,
+    school_col, bounds,
+) -> pd.DataFrame:
+    """Return the suppressed lens rows of every school and the trust (or of ``df`` whole)."""
+    joint = school_col in df.columns
     folded = suppression.fold_small_groups(
         df,
         lenses,
@@ -237,15 +275,6 @@ def lens_table(
         value_cols=[c for c in _VALUES if c in out.columns],
         hide_counts=True,
     )
-    if joint and school_col in by:
-        out = out.loc[out[school_col] != TRUST_ROW]
-        out = out[by + [c for c in out.columns if c not in by]]
-    elif joint:
-        out = out.loc[out[school_col] == (TRUST_ROW if school is None else school)]
-        out = out.drop(columns=[school_col])
-    out = out.reset_index(drop=True)
-    for c in ["value", "ci_low", "ci_high", "gap", "gap_ci_low", "gap_ci_high"]:
-        out[c] = out[c] * scale
     out.attrs["footnotes"] = list(folded.notes)
     return out
 
@@ -362,17 +391,10 @@ def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -
     if school_id is not None and not (ytd["school_id"] == school_id).any():
         ytd = ytd.iloc[0:0]
     if len(ytd):
-        t = lens_table(ytd, "rate", lenses, kind="mean", threshold=thr, scale=100, school=school_id)
+        kw = dict(threshold=thr, scale=100, school=school_id, store=store)
+        t = lens_table(ytd, "rate", lenses, kind="mean", **kw)
         parts.append(t.assign(measure="Attendance (%), year to date", harmful=t["gap"] < 0))
-        t = lens_table(
-            ytd,
-            "persistent_absence",
-            lenses,
-            kind="rate",
-            threshold=thr,
-            scale=100,
-            school=school_id,
-        )
+        t = lens_table(ytd, "persistent_absence", lenses, kind="rate", **kw)
         parts.append(t.assign(measure="Persistent absence (%), year to date", harmful=t["gap"] > 0))
     latest = latest_assessment_period(store, school_id)
     if latest:
@@ -386,6 +408,7 @@ def needs_ranking(store: Store, school_id: str | None = None, *, top: int = 8) -
             threshold=thr,
             by=["subject"],
             school=school_id,
+            store=store,
         )
         t = t.assign(
             measure="Score in " + t["subject"].astype("str") + f" ({latest})", harmful=t["gap"] < 0

@@ -25,6 +25,7 @@ from cilib.core.errors import DataError
 from cilib.data.store import Store
 from cilib.measures.metrics import describe_metric, metric_by_school, period_key
 from cilib.measures.registry import lower_is_better
+from cilib.report.derived import shared_frame
 from cilib.report.labels import label
 from cilib.report.sections.plan_goals import tables_of
 from cilib.report.style import COLOURS, apply_style, new_axes
@@ -393,7 +394,7 @@ def completeness(
         if coll not in sources:
             continue
         src = sources[coll]
-        have = set(src["period"])
+        have = set(src["period"].unique())
         for p in periods:
             if p not in have:
                 continue
@@ -491,13 +492,17 @@ def plot_completeness(comp: pd.DataFrame, *, periods: Sequence[str], names: Mapp
 
 
 def store_completeness(store: Store, school_id: str | None = None) -> pd.DataFrame:
-    """:func:`completeness` for the store's periods up to the report period (cached per run)."""
+    """:func:`completeness` for the store's periods up to the report period.
+
+    The table of every school is worked out once per run and shared by the reports
+    (:func:`cilib.report.derived.shared_frame`); a school's rows are its own and the trust's.
+    """
     names = ("pupils", "attendance", "assessments", "survey_responses")
-    comp = store.memo(
+    comp = shared_frame(
+        store,
         "completeness",
-        school_id,
-        make=lambda: completeness(
-            tables_of(store, names), periods=store.periods, school_id=school_id
-        ),
+        make=lambda: completeness(tables_of(store, names), periods=store.periods),
     )
-    return comp.copy()
+    if school_id is not None:
+        comp = comp.loc[comp["school_id"].isin([school_id, "(trust)"])].reset_index(drop=True)
+    return comp

@@ -151,7 +151,9 @@ def gap_heatmap_data(store: Store, measure: str = "attendance") -> pd.DataFrame:
         return pd.DataFrame(
             columns=["school_id", "lens", "group", "column", "n", "gap", "suppressed", "display"]
         )
-    t = needs.lens_table(df, value, lenses, threshold=thr, by=["school_id"], scale=scale)
+    t = needs.lens_table(
+        df, value, lenses, threshold=thr, by=["school_id"], scale=scale, store=store
+    )
     t = t.loc[(t["group"] != "All pupils") & (t["group"] != "No")].copy()
     short = t["lens"].map(SHORT_LENS).fillna(t["lens"])
     t["column"] = np.where(t["group"] == "Yes", short, short + ": " + t["group"])

@@ -33,6 +33,7 @@ import pandas as pd
 from cilib.core.errors import DataError
 from cilib.data.store import Store
 from cilib.measures import metrics, registry
+from cilib.report.derived import shared_frame
 from cilib.report.sections.impact_analysis import pupil_values
 from cilib.stats import funnel, multiple, trend
 
@@ -200,7 +201,7 @@ def school_verdicts(store: Store) -> pd.DataFrame:
         :data:`FDR`; ``no clear change``; ``insufficient data``). ``attrs["checks"]`` is the
         number of p-values in the family.
     """
-    return store.memo("verdicts", "schools", make=lambda: _school_verdicts(store)).copy()
+    return shared_frame(store, "verdicts", "schools", make=lambda: _school_verdicts(store))
 
 
 def _school_verdicts(store: Store) -> pd.DataFrame:
@@ -418,4 +419,4 @@ def trust_verdicts(store: Store) -> pd.DataFrame:
         d.attrs["checks"] = int(d["p_value"].notna().sum())
         return d
 
-    return store.memo("verdicts", "trust", make=make).copy()
+    return shared_frame(store, "verdicts", "trust", make=make)
