@@ -277,6 +277,11 @@ def _loaded(futures: list, whole: tuple) -> list[ChunkResult]:
         return [load_chunk(*whole)]
 
 
+def _ready() -> bool:
+    """Nothing: a first task that makes a worker process start (and import cilib) early."""
+    return True
+
+
 class _Done:
     """A finished result or error, shaped like a future (for work done in this process)."""
 
@@ -394,6 +399,11 @@ def stream_tables(
     con.execute(f"SET temp_directory = {_quote(staging / 'duckdb')}")
     runner = None
     with _Pool(jobs) as workers:
+        sizes = [Path(p).stat().st_size for p in config.tables.values() if Path(p).is_file()]
+        if any(size > chunk_rows * 40 for size in sizes):  # likely cut: start workers early,
+            pool = workers.start()  # so they import while the files are planned here
+            for _ in range(jobs):
+                _submit(pool, _ready)
         plans = {n: _plan(config, n, staging, chunk_rows, suites) for n in names}
         loading = {  # tables cut into chunks go to the workers first...
             n: [_submit(workers.start(), load_range, *a) for a in ranges]
@@ -404,6 +414,52 @@ def stream_tables(
             if n not in loading:
                 loading[n] = [_submit(workers.pool, load_chunk, *wholes[n])]
         parts_in = sum(len(f) for f in loading.values())
+        def finished(name: str) -> None:
+            """Wait for a table's parts; record its summary (and keys, for a parent)."""
+            if name in summaries or name not in tables:
+                return
+            t = tables[name]
+            results = [f.result() for f in t.futures]
+            summaries[name] = _summarise(name, t.chunks, t.offsets, results, staging, out)
+            if name in parents:
+                known[name] = sorted((staging / "known" / name).glob("part-*.parquet"))
+            if name in ("schools", "survey_items"):
+                small[name] = pd.concat([r.clean for r in results], ignore_index=True)
+            if name == "schools":
+                aside_schools.extend(r.set_aside for r in results if len(r.set_aside))
+            say(f"Checked {name}: {summaries[name].rows_clean:,} clean, "
+                f"{summaries[name].rows_quarantined:,} quarantined")
+
+        def submit_finish(name: str) -> None:
+            """Finish a table's parts: in the workers, or here when it was loaded whole."""
+            table = schema.TABLES[name]
+            for parent, _ in table.references.values():
+                finished(parent)
+            if name == "survey_responses":
+                finished("survey_items")
+            t = tables[name]
+            parts = [(c.part, o) for c, o in zip(t.chunks, t.offsets, strict=True)]
+            refs = reference_rows(con, table, parts, known)
+            items = small.get("survey_items") if name == "survey_responses" else None
+            pool = workers.pool if len(t.chunks) > 1 else None  # one part: quicker here
+            for c, lo in zip(t.chunks, t.offsets, strict=True):
+                hi = lo + c.rows_read
+                fails = c.failures.copy()
+                fails[SOURCE_ROW] = (fails[SOURCE_ROW] + lo).astype("Int64")
+                job = PartJob(
+                    name=name, part=c.part, offset=lo, failures=fails, exps=suites[name],
+                    checks=t.checks,
+                    keys={r: v for r, v in t.keys.items() if lo < r <= hi},
+                    refs={col: rows[(rows > lo) & (rows <= hi)] for col, rows in refs.items()},
+                    items=items, keep_periods=keep,
+                    out_clean=staging / "clean" / name / f"part-{c.index:05d}.parquet",
+                    out_known=(staging / "known" / name / f"part-{c.index:05d}.parquet"
+                               if name in parents else None),
+                    out_quarantine=staging / "quarantine" / name / f"part-{c.index:05d}.csv",
+                    keep_clean=name in ("schools", "survey_items"),
+                )
+                t.futures.append(_submit(pool, finish_part, job))
+
         for name in names:
             chunks = _loaded(loading[name], wholes[name])
             rows = sum(c.rows_read for c in chunks)
@@ -425,50 +481,8 @@ def stream_tables(
                              config.periods),
                 key_rows(con, schema.TABLES[name], parts),
             )
+            submit_finish(name)  # the next table's checks run while its parts are finished
 
-        def finished(name: str) -> None:
-            """Wait for a table's parts; record its summary (and keys, for a parent)."""
-            if name in summaries or name not in tables:
-                return
-            t = tables[name]
-            results = [f.result() for f in t.futures]
-            summaries[name] = _summarise(name, t.chunks, t.offsets, results, staging, out)
-            if name in parents:
-                known[name] = sorted((staging / "known" / name).glob("part-*.parquet"))
-            if name in ("schools", "survey_items"):
-                small[name] = pd.concat([r.clean for r in results], ignore_index=True)
-            if name == "schools":
-                aside_schools.extend(r.set_aside for r in results if len(r.set_aside))
-            say(f"Checked {name}: {summaries[name].rows_clean:,} clean, "
-                f"{summaries[name].rows_quarantined:,} quarantined")
-
-        for name in names:
-            table = schema.TABLES[name]
-            for parent, _ in table.references.values():
-                finished(parent)
-            if name == "survey_responses":
-                finished("survey_items")
-            t = tables[name]
-            parts = [(c.part, o) for c, o in zip(t.chunks, t.offsets, strict=True)]
-            refs = reference_rows(con, table, parts, known)
-            items = small.get("survey_items") if name == "survey_responses" else None
-            for c, lo in zip(t.chunks, t.offsets, strict=True):
-                hi = lo + c.rows_read
-                fails = c.failures.copy()
-                fails[SOURCE_ROW] = (fails[SOURCE_ROW] + lo).astype("Int64")
-                job = PartJob(
-                    name=name, part=c.part, offset=lo, failures=fails, exps=suites[name],
-                    checks=t.checks,
-                    keys={r: v for r, v in t.keys.items() if lo < r <= hi},
-                    refs={col: rows[(rows > lo) & (rows <= hi)] for col, rows in refs.items()},
-                    items=items, keep_periods=keep,
-                    out_clean=staging / "clean" / name / f"part-{c.index:05d}.parquet",
-                    out_known=(staging / "known" / name / f"part-{c.index:05d}.parquet"
-                               if name in parents else None),
-                    out_quarantine=staging / "quarantine" / name / f"part-{c.index:05d}.csv",
-                    keep_clean=name in ("schools", "survey_items"),
-                )
-                t.futures.append(_submit(workers.pool, finish_part, job))
         for name in names:
             finished(name)
     con.close()
