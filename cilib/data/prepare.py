@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -162,12 +163,19 @@ def prepare(
     say(f"Loading {len(config.tables)} tables from {config.data_dir}")
     tables = make_temp_dir(folder.parent, f".{folder.name}.tables-")
     staging = make_temp_dir(folder.parent, f".{folder.name}.staging-")
+    sources = {**config.tables, "plan": config.plan, "roadmap": config.roadmap}
+    sources = {n: Path(p) for n, p in sources.items() if p is not None and Path(p).exists()}
     try:
-        result = stream_tables(
-            config, period, tables, staging, chunk_rows=chunk_rows,
-            jobs=jobs if jobs is not None else default_jobs(config), progress=say,
-        )
-        return _finish(config, period, folder, tables, result, selected=schools, t0=t0, say=say)
+        with ThreadPoolExecutor(max_workers=2) as hasher:  # the inputs' hashes, meanwhile
+            hashes = {n: hasher.submit(file_sha256, p) for n, p in sources.items()}
+            result = stream_tables(
+                config, period, tables, staging, chunk_rows=chunk_rows,
+                jobs=jobs if jobs is not None else default_jobs(config), progress=say,
+            )
+            inputs = {n: {"path": str(p), "sha256": hashes[n].result()}
+                      for n, p in sources.items()}
+        return _finish(config, period, folder, tables, result, inputs, selected=schools, t0=t0,
+                       say=say)
     finally:
         shutil.rmtree(tables, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
@@ -188,6 +196,7 @@ def _finish(
     folder: Path,
     tables: Path,
     result: StreamResult,
+    inputs: dict[str, dict],
     *,
     selected: list[str] | None,
     t0: float,
@@ -224,11 +233,6 @@ def _finish(
     check_unique(known, "school id")  # school ids name report folders
     selected = check_schools(config, selected, known)
     sch = all_schools.set_index("school_id")
-    inputs = {
-        name: {"path": str(p), "sha256": file_sha256(p)}
-        for name, p in {**config.tables, "plan": config.plan, "roadmap": config.roadmap}.items()
-        if p is not None and Path(p).exists()
-    }
     meta = {
         "trust_name": config.name,
         "trust_id": config.trust_id,

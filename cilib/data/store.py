@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -68,10 +69,12 @@ def write_meta(folder: Path, meta: dict) -> Path:
     Written last, after every other file of the store; :class:`Store` checks the list on open.
     """
     folder = Path(folder)
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != META]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL on big reads
+        digests = list(pool.map(file_sha256, paths))
     files = {
-        p.relative_to(folder).as_posix(): {"sha256": file_sha256(p), "bytes": p.stat().st_size}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != META
+        p.relative_to(folder).as_posix(): {"sha256": d, "bytes": p.stat().st_size}
+        for p, d in zip(paths, digests, strict=True)
     }
     path = folder / META
     path.write_text(
