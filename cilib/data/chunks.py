@@ -62,8 +62,6 @@ class ChunkResult:
         The typed rows as parquet (``_source_row`` counted within the chunk, from 1).
     rows_read
         Data rows the chunk held (clean, typed or set aside by the mapping).
-    rows
-        Rows in ``part``.
     failures
         Values that could not be converted (``_source_row`` within the chunk).
     mapping_quarantine
@@ -79,7 +77,6 @@ class ChunkResult:
     index: int
     part: Path
     rows_read: int
-    rows: int
     failures: pd.DataFrame
     mapping_quarantine: pd.DataFrame
     values: dict[str, pd.Series] = field(repr=False)
@@ -163,7 +160,6 @@ def load_chunk(
         index=index,
         part=part,
         rows_read=lt.rows_read,
-        rows=len(frame),
         failures=lt.type_failures,
         mapping_quarantine=lt.mapping_quarantine,
         values=values,
@@ -188,7 +184,6 @@ class ChunkPlan:
     path: Path
     header: bytes  # the header line, with its line end, for every chunk after the first
     sep: str
-    width: int
     ranges: list[tuple[int, int]]
 
 
@@ -251,7 +246,7 @@ def plan_chunks(config: TrustConfig, name: str, chunk_rows: int) -> ChunkPlan | 
     ranges = list(zip(cuts[:-1], cuts[1:], strict=True))
     if len(ranges) < 2:
         return None
-    return ChunkPlan(path, first_text.encode("utf-8") + b"\n", sep, len(cells), ranges)
+    return ChunkPlan(path, first_text.encode("utf-8") + b"\n", sep, ranges)
 
 
 def cut_chunk(plan: ChunkPlan, index: int, out: Path) -> Path:

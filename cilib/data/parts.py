@@ -91,7 +91,6 @@ class PartResult:
     rows_after_period: int
     rule_rows: dict[str, int]
     rule_reason: dict[str, str]
-    clean_written: bool
     set_aside: pd.DataFrame
     clean: pd.DataFrame | None
 
@@ -213,11 +212,9 @@ def finish_part(job: PartJob) -> PartResult:
     if mask is not None:
         shown = clean.filter(mask)
         later = clean.num_rows - shown.num_rows
-    written = False
     if shown.num_rows:
         job.out_clean.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(shown, job.out_clean)
-        written = True
     counts, reasons = {}, {}
     if len(q_frame):
         q = q_frame.copy()
@@ -234,7 +231,6 @@ def finish_part(job: PartJob) -> PartResult:
         rows_after_period=later,
         rule_rows=counts,
         rule_reason=reasons,
-        clean_written=written,
         set_aside=aside,
         clean=clean.to_pandas() if job.keep_clean else None,
     )

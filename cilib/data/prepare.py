@@ -31,8 +31,6 @@ from cilib.data.readers import SOURCE_ROW, read_file
 from cilib.data.store import Store, check_store_folder, file_sha256, write_store
 from cilib.data.stream import DEFAULT_CHUNK_ROWS, StreamResult, stream_tables
 
-QUARANTINE_COLUMNS = ["source_row", "rule", "column", "reason", "record"]
-
 
 def default_store_dir(config: TrustConfig, period: str) -> Path:
     """Return where the prepared store for ``period`` lives: ``<config folder>/store/<period>``.

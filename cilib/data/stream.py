@@ -70,8 +70,6 @@ class TableSummary:
     rows_after_period: int = 0
     rule_rows: dict[str, int] = field(default_factory=dict)
     rule_reason: dict[str, str] = field(default_factory=dict)
-    clean_parts: list[Path] = field(default_factory=list)
-    quarantine_file: Path | None = None
 
 
 @dataclass
@@ -520,20 +518,17 @@ def _summarise(name, chunks, offsets, results, staging, out) -> TableSummary:
     if len(written) == 1:
         target = out / f"{name}.parquet"
         shutil.move(written[0], target)
-        s.clean_parts = [target]
     elif written:
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(written):
             shutil.move(p, folder / f"part-{i:05d}.parquet")
-        s.clean_parts = sorted(folder.glob("part-*.parquet"))
     else:  # no clean row up to the period: an empty table with the right columns
         empty = pd.read_parquet(chunks[0].part).iloc[:0].drop(columns=[SOURCE_ROW, KEY_HASH])
         names = schema.TABLES[name].names
         empty = empty[[c for c in names if c in empty] + [c for c in empty if c not in names]]
         target = out / f"{name}.parquet"
         empty.to_parquet(target, index=False)
-        s.clean_parts = [target]
     if s.rows_quarantined:
         qdir = out / "quarantine"
         qdir.mkdir(parents=True, exist_ok=True)
@@ -546,5 +541,4 @@ def _summarise(name, chunks, offsets, results, staging, out) -> TableSummary:
                 ].to_csv(index=False, header=False))
             for p in sorted((staging / "quarantine" / name).glob("part-*.csv")):
                 fh.write(p.read_text(encoding="utf-8"))
-        s.quarantine_file = target
     return s
