@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cilib.core.schema import LOAD_ORDER
-from cilib.data.config import load_config
+from cilib.core.calendar import academic_year_of
+from cilib.core.schema import LOAD_ORDER, PERIOD_TABLES
+from cilib.data.config import TrustConfig, load_config
 from cilib.data.load import load_tables
-from cilib.data.prepare import prepare, up_to_period
+from cilib.data.prepare import prepare
 from cilib.data.readers import SOURCE_ROW
 from cilib.data.stream import _distinct_frame
 from cilib.data.validate import validate
@@ -27,6 +28,31 @@ from cilib.data.validate import validate
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 PERIOD = "2025/26 HT6"
+
+
+def up_to_period(
+    tables: dict[str, pd.DataFrame], config: TrustConfig, period: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Keep only rows up to the report period, so a report shows the data as of that period.
+
+    Period tables keep the calendar's periods up to ``period``; pupils keep the academic years up
+    to its year. Returns the tables and, per table, how many clean rows were later (these are
+    valid rows, counted in the data-quality table, just not part of this period's reports).
+    """
+    keep = set(config.periods_up_to(period))
+    years = {academic_year_of(p) for p in keep}
+    out, later = {}, {}
+    for name, df in tables.items():
+        if name in PERIOD_TABLES and "period" in df.columns:
+            mask = df["period"].isin(keep)
+        elif name == "pupils" and "academic_year" in df.columns:
+            mask = df["academic_year"].isin(years)
+        else:
+            out[name] = df
+            continue
+        out[name] = df.loc[mask].reset_index(drop=True)
+        later[name] = int((~mask).sum())
+    return out, later
 
 
 def reference(cfg_path: Path) -> tuple[dict, dict, dict]:

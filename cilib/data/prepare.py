@@ -20,10 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cilib.core.calendar import academic_year_of
 from cilib.core.errors import ConfigError, DataError
 from cilib.core.paths import check_unique, inside, make_temp_dir, period_slug, within
-from cilib.core.schema import PERIOD_TABLES
 from cilib.cycle.plan_file import load_plan
 from cilib.data.benchmarks import prepare_benchmarks
 from cilib.data.config import TrustConfig, load_config
@@ -57,31 +55,6 @@ def check_schools(config: TrustConfig, schools: list[str] | None, known: list[st
             f"Unknown school {unknown[0]!r}. Schools in the data: {', '.join(known)}."
         )
     return list(wanted)
-
-
-def up_to_period(
-    tables: dict[str, pd.DataFrame], config: TrustConfig, period: str
-) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Keep only rows up to the report period, so a report shows the data as of that period.
-
-    Period tables keep the calendar's periods up to ``period``; pupils keep the academic years up
-    to its year. Returns the tables and, per table, how many clean rows were later (these are
-    valid rows, counted in the data-quality table, just not part of this period's reports).
-    """
-    keep = set(config.periods_up_to(period))
-    years = {academic_year_of(p) for p in keep}
-    out, later = {}, {}
-    for name, df in tables.items():
-        if name in PERIOD_TABLES and "period" in df.columns:
-            mask = df["period"].isin(keep)
-        elif name == "pupils" and "academic_year" in df.columns:
-            mask = df["academic_year"].isin(years)
-        else:
-            out[name] = df
-            continue
-        out[name] = df.loc[mask].reset_index(drop=True)
-        later[name] = int((~mask).sum())
-    return out, later
 
 
 def _text_or(value: object, default: str) -> str:
